@@ -1,0 +1,359 @@
+"""Validators and conditional requests (RFC 9110 §8.8, §13), as pure functions.
+
+Public API::
+
+    ETag(value, weak=False)            an entity tag; str(tag) is its header form ('W/"x"')
+    parse_etag(text) -> ETag | None    one entity tag, strictly
+    parse_etag_list(text) -> list[ETag] | ANY | None
+                                       an If-Match / If-None-Match value; None when malformed
+    strong_match(a, b) / weak_match(a, b)
+    make_etag(*parts: int, weak=False) -> ETag
+                                       hex of the parts joined by '-', e.g. mtime_ns and size
+    parse_http_date(text) -> int | None
+                                       seconds since the epoch, from any of the three HTTP-date
+                                       forms; None when malformed
+    format_http_date(when) -> str      IMF-fixdate ('Sun, 06 Nov 1994 08:49:37 GMT')
+    evaluate_preconditions(method, headers, *, etag, last_modified, exists=True) -> Outcome
+                                       Outcome.PROCEED, Outcome.NOT_MODIFIED (304) or
+                                       Outcome.PRECONDITION_FAILED (412)
+    if_range_matches(value, *, etag, last_modified) -> bool
+                                       whether a Range may be honoured under this If-Range
+
+``when``/``last_modified`` may be a number of seconds since the epoch (int or float) or a
+``datetime`` (naive datetimes are taken as UTC, which is what GridFS returns). HTTP dates have
+one-second resolution, so every comparison truncates the representation's time to whole
+seconds first; otherwise a file modified at 12:00:00.7 would never be "not modified since"
+the 12:00:00 it was served with.
+
+``headers`` is any mapping with ``get`` (a ``CIMultiDictProxy`` in practice); when it also has
+``getall``, repeated header lines are joined with commas as RFC 9110 §5.3 allows.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import time
+from calendar import timegm
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, Final
+
+__all__ = [
+    "ANY",
+    "ETag",
+    "Outcome",
+    "evaluate_preconditions",
+    "format_http_date",
+    "if_range_matches",
+    "make_etag",
+    "parse_etag",
+    "parse_etag_list",
+    "parse_http_date",
+    "strong_match",
+    "to_timestamp",
+    "weak_match",
+]
+
+
+class _Any:
+    """The ``*`` of If-Match / If-None-Match: "any current representation"."""
+
+    _instance: _Any | None = None
+
+    def __new__(cls) -> _Any:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "ANY"
+
+
+ANY: Final = _Any()
+
+
+class ETag:
+    """An entity tag (RFC 9110 §8.8.3): an opaque quoted string, optionally weak.
+
+    ``value`` is the text between the quotes. It may contain any visible ASCII except the
+    double quote (etagc = %x21 / %x23-7E / obs-text); the constructor enforces this so a tag
+    can never break the header it is written into.
+    """
+
+    __slots__ = ("value", "weak")
+
+    def __init__(self, value: str, weak: bool = False) -> None:
+        if not _ETAGC.fullmatch(value):
+            raise ValueError(f"invalid entity-tag characters: {value!r}")
+        self.value = value
+        self.weak = weak
+
+    def __str__(self) -> str:
+        return f'W/"{self.value}"' if self.weak else f'"{self.value}"'
+
+    def __repr__(self) -> str:
+        return f"ETag({self.value!r}, weak={self.weak})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ETag):
+            return NotImplemented
+        return self.value == other.value and self.weak == other.weak
+
+    def __hash__(self) -> int:
+        return hash((self.value, self.weak))
+
+
+# etagc = "!" / %x23-7E / obs-text (%x80-FF); we accept obs-text as any non-ASCII char.
+_ETAGC = re.compile(r"[\x21\x23-\x7e\x80-\U0010ffff]*")
+_ETAG_RE = re.compile(r'(W/)?"([\x21\x23-\x7e\x80-\U0010ffff]*)"')
+# One list member: an entity tag, surrounded by optional whitespace, followed by a comma or end.
+_ETAG_LIST_ITEM = re.compile(r'[ \t]*(?:(W/)?"([\x21\x23-\x7e\x80-\U0010ffff]*)")?[ \t]*(,|\Z)')
+
+
+def parse_etag(text: str) -> ETag | None:
+    """Parse one entity tag (as found in an ETag or If-Range header); None if malformed."""
+    m = _ETAG_RE.fullmatch(text.strip(" \t"))
+    if m is None:
+        return None
+    tag = ETag.__new__(ETag)
+    tag.value = m.group(2)
+    tag.weak = m.group(1) is not None
+    return tag
+
+
+def parse_etag_list(text: str) -> list[ETag] | _Any | None:
+    """Parse an If-Match / If-None-Match value: ``*`` or a comma list of entity tags.
+
+    Empty list members are skipped (RFC 9110 §5.6.1 asks recipients to accept them), but a
+    list with no tag at all is malformed. Returns None for a malformed value; callers then
+    treat the header as absent, which is what RFC 9110 §13.1 implies for a field that does not
+    parse.
+    """
+    stripped = text.strip(" \t")
+    if stripped == "*":
+        return ANY
+    tags: list[ETag] = []
+    pos = 0
+    end = len(stripped)
+    while pos < end:
+        m = _ETAG_LIST_ITEM.match(stripped, pos)
+        if m is None or m.end() == pos:
+            return None
+        if m.group(2) is not None:
+            tag = ETag.__new__(ETag)
+            tag.value = m.group(2)
+            tag.weak = m.group(1) is not None
+            tags.append(tag)
+        pos = m.end()
+    return tags or None
+
+
+def strong_match(a: ETag, b: ETag) -> bool:
+    """Strong comparison (RFC 9110 §8.8.3.2): both strong and character-identical."""
+    return not a.weak and not b.weak and a.value == b.value
+
+
+def weak_match(a: ETag, b: ETag) -> bool:
+    """Weak comparison: the opaque values are identical, whatever the W/ flags."""
+    return a.value == b.value
+
+
+def make_etag(*parts: int, weak: bool = False) -> ETag:
+    """An entity tag from integers (e.g. ``st_mtime_ns`` and ``st_size``), as lower-case hex.
+
+    A strong tag is right for a file served byte-for-byte: any change of content changes its
+    mtime or size (or both), which is the same assumption nginx and aiohttp make.
+    """
+    return ETag("-".join(format(p, "x") for p in parts), weak=weak)
+
+
+# --- HTTP-date (RFC 9110 §5.6.7) -------------------------------------------------------------
+
+_DAYS: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS: Final = (
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+)  # fmt: skip
+_MONTH_NUM: Final = {m: i + 1 for i, m in enumerate(_MONTHS)}
+
+_T = r"([0-9]{2}):([0-9]{2}):([0-9]{2})"
+_MON = r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+# IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
+_IMF = re.compile(rf"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), ([0-9]{{2}}) {_MON} ([0-9]{{4}}) {_T} GMT")
+# obsolete RFC 850: Sunday, 06-Nov-94 08:49:37 GMT
+_RFC850 = re.compile(
+    r"(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), "
+    rf"([0-9]{{2}})-{_MON}-([0-9]{{2}}) {_T} GMT"
+)
+# obsolete asctime: Sun Nov  6 08:49:37 1994
+_ASCTIME = re.compile(rf"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) {_MON} ([ 0-9][0-9]) {_T} ([0-9]{{4}})")
+
+
+def _timestamp(year: int, month: int, day: int, hh: int, mm: int, ss: int) -> int | None:
+    if not (1 <= day <= 31 and hh <= 23 and mm <= 59 and ss <= 60):
+        return None
+    try:
+        datetime(year, month, day)  # rejects 31 Feb and friends
+    except ValueError:
+        return None
+    return timegm((year, month, day, hh, mm, min(ss, 59), 0, 0, 0))
+
+
+def parse_http_date(text: str) -> int | None:
+    """Seconds since the epoch for an HTTP-date, or None when it is not one.
+
+    All three forms RFC 9110 §5.6.7 requires recipients to accept are parsed; anything else
+    (including a trailing comment or a zone other than GMT) is rejected, because the
+    conditional-request rules say a malformed date makes the header be ignored, not guessed at.
+    Two-digit RFC 850 years are read as the most recent year ending in those digits that is
+    not more than 50 years in the future (RFC 9110 §5.6.7).
+    """
+    text = text.strip(" \t")
+    m = _IMF.fullmatch(text)
+    if m is not None:
+        _, d, mon, y, hh, mm, ss = m.groups()
+        return _timestamp(int(y), _MONTH_NUM[mon], int(d), int(hh), int(mm), int(ss))
+    m = _RFC850.fullmatch(text)
+    if m is not None:
+        _, d, mon, yy, hh, mm, ss = m.groups()
+        this_year = time.gmtime().tm_year
+        year = this_year - this_year % 100 + int(yy)
+        if year > this_year + 50:
+            year -= 100
+        return _timestamp(year, _MONTH_NUM[mon], int(d), int(hh), int(mm), int(ss))
+    m = _ASCTIME.fullmatch(text)
+    if m is not None:
+        _, mon, d, hh, mm, ss, y = m.groups()
+        if d[0] == " " and d[1] == " ":
+            return None
+        return _timestamp(int(y), _MONTH_NUM[mon], int(d), int(hh), int(mm), int(ss))
+    return None
+
+
+def to_timestamp(when: float | datetime) -> int:
+    """Whole seconds since the epoch; naive datetimes are UTC (as pymongo returns them)."""
+    if isinstance(when, datetime):
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return int(when.timestamp() // 1)
+    return int(when // 1)
+
+
+def format_http_date(when: float | datetime) -> str:
+    """The IMF-fixdate form of a time, the only form a sender may generate."""
+    t = time.gmtime(to_timestamp(when))
+    return (
+        f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year:04d} "
+        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT"
+    )
+
+
+# --- Preconditions (RFC 9110 §13.2.2) --------------------------------------------------------
+
+
+class Outcome(enum.IntEnum):
+    """Result of evaluating preconditions; the value is the status to send (0: go on)."""
+
+    PROCEED = 0
+    NOT_MODIFIED = 304
+    PRECONDITION_FAILED = 412
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    getall = getattr(headers, "getall", None)
+    if getall is not None:
+        values: list[str] = getall(name, [])
+        if not values:
+            return None
+        return values[0] if len(values) == 1 else ", ".join(values)
+    return headers.get(name)
+
+
+def evaluate_preconditions(
+    method: str,
+    headers: Mapping[str, Any],
+    *,
+    etag: ETag | None,
+    last_modified: float | datetime | None,
+    exists: bool = True,
+) -> Outcome:
+    """Evaluate If-Match, If-Unmodified-Since, If-None-Match and If-Modified-Since.
+
+    The order is the one RFC 9110 §13.2.2 prescribes, and it matters: a failing If-Match
+    wins over a matching If-None-Match, and If-None-Match, when present, makes
+    If-Modified-Since be ignored (entity tags are the more precise validator).
+
+    * If-Match uses strong comparison, so a weak ETag never satisfies it; ``*`` is satisfied by
+      any existing representation.
+    * If-Unmodified-Since is ignored when If-Match is present, when the date is malformed, or
+      when the representation has no modification time.
+    * If-None-Match uses weak comparison; when it fails, GET and HEAD get 304 and any other
+      method 412.
+    * If-Modified-Since applies only to GET and HEAD, only when If-None-Match is absent, and is
+      ignored when malformed or when there is no modification time.
+
+    Range and If-Range (step 5) are evaluated by the caller, after this returns PROCEED.
+    """
+    lm = None if last_modified is None else to_timestamp(last_modified)
+
+    # 1. If-Match
+    if_match = _header(headers, "If-Match")
+    parsed_match = None if if_match is None else parse_etag_list(if_match)
+    if parsed_match is not None:
+        if isinstance(parsed_match, _Any):
+            if not exists:
+                return Outcome.PRECONDITION_FAILED
+        elif etag is None or not any(strong_match(t, etag) for t in parsed_match):
+            return Outcome.PRECONDITION_FAILED
+    else:
+        # 2. If-Unmodified-Since, only without If-Match
+        ius = _header(headers, "If-Unmodified-Since")
+        if ius is not None and lm is not None:
+            date = parse_http_date(ius)
+            if date is not None and lm > date:
+                return Outcome.PRECONDITION_FAILED
+
+    safe = method == "GET" or method == "HEAD"
+
+    # 3. If-None-Match
+    inm = _header(headers, "If-None-Match")
+    parsed_none = None if inm is None else parse_etag_list(inm)
+    if parsed_none is not None:
+        if isinstance(parsed_none, _Any):
+            matched = exists
+        else:
+            matched = etag is not None and any(weak_match(t, etag) for t in parsed_none)
+        if matched:
+            return Outcome.NOT_MODIFIED if safe else Outcome.PRECONDITION_FAILED
+        return Outcome.PROCEED
+
+    # 4. If-Modified-Since, only for GET/HEAD without If-None-Match
+    if safe and lm is not None:
+        ims = _header(headers, "If-Modified-Since")
+        if ims is not None:
+            date = parse_http_date(ims)
+            if date is not None and lm <= date:
+                return Outcome.NOT_MODIFIED
+    return Outcome.PROCEED
+
+
+def if_range_matches(
+    value: str | None, *, etag: ETag | None, last_modified: float | datetime | None
+) -> bool:
+    """Whether a Range request may be honoured under its If-Range (RFC 9110 §13.1.5).
+
+    No If-Range at all: True. An entity tag: it must match the current one by *strong*
+    comparison (a weak tag never does). An HTTP-date: it must equal the Last-Modified time
+    exactly. Anything else, or no validator to compare with: False, meaning "send the whole
+    representation with 200", which is always safe for the client.
+    """
+    if value is None:
+        return True
+    value = value.strip(" \t")
+    if value.startswith(('"', "W/")):
+        tag = parse_etag(value)
+        return tag is not None and etag is not None and strong_match(tag, etag)
+    date = parse_http_date(value)
+    if date is None or last_modified is None:
+        return False
+    return to_timestamp(last_modified) == date
