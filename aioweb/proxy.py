@@ -1,0 +1,477 @@
+"""Trusted reverse-proxy support: who really sent this request, and how?
+
+Behind nginx (or a cloud load balancer) every connection comes from the proxy, so
+``request.remote`` is the proxy's address and ``request.scheme`` is ``http`` even when the client
+spoke HTTPS to the proxy. Proxies report the original values in headers: the de-facto
+``X-Forwarded-For`` / ``X-Forwarded-Proto`` / ``X-Forwarded-Host`` trio, or RFC 7239's
+``Forwarded``. Anyone can send those headers, so they mean something only when the connection
+comes from a proxy you run. This module applies them under exactly that condition:
+
+* The immediate peer (the TCP or Unix-socket peer) must be in the configured trusted set, or the
+  headers are ignored without even being parsed.
+* The forwarding chain is read right to left, because each proxy appends the address it received
+  the request from. Entries are skipped while they name trusted proxies; the first untrusted entry
+  is the client. Entries to the left of it were written by the client itself and are never used,
+  so a client cannot claim to be someone else by sending its own ``X-Forwarded-For``.
+* A malformed header *from a trusted proxy* is a proxy misconfiguration; the request is answered
+  with ``400 Bad Request`` naming the header, rather than guessing.
+
+The result is applied with ``request.clone(remote=..., scheme=..., host=...)`` before the handler
+runs, so ``request.remote``, ``request.scheme``, ``request.host``, ``request.url`` and
+``request.secure`` all describe the client's view. Use :func:`setup` or put
+:func:`proxy_middleware` first in ``Application(middlewares=[...])``.
+
+aiohttp has no built-in for this (``aiohttp_remotes`` is the usual add-on); the chain rules here
+follow RFC 7239 section 5 and the usual "rightmost untrusted address" practice.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from .app import Application
+    from .request import Request
+    from .response import StreamResponse
+
+__all__ = (
+    "ForwardedError",
+    "Forwarding",
+    "Hop",
+    "TrustedProxies",
+    "forwarded_hops",
+    "parse_forwarded",
+    "parse_node",
+    "proxy_middleware",
+    "resolve_forwarding",
+    "setup",
+    "x_forwarded_hops",
+)
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+TrustedSpec = str | IPAddress | IPNetwork
+HeaderMode = Literal["x-forwarded", "forwarded"]
+
+
+class ForwardedError(ValueError):
+    """A forwarding header from a trusted proxy is malformed (the proxy is misconfigured)."""
+
+
+# --- RFC 7230/7239 lexical pieces ----------------------------------------------------------
+
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+# quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE   (RFC 7230 section 3.2.6)
+_QUOTED = r'"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"'
+_PAIR_RE = re.compile(rf"({_TOKEN})=({_TOKEN}|{_QUOTED})")
+_OWS_RE = re.compile(r"[ \t]*")
+_QUOTED_PAIR_RE = re.compile(r"\\(.)")
+# obfnode / obfport = "_" 1*( ALPHA / DIGIT / "." / "_" / "-" )   (RFC 7239 section 6.3)
+_OBFUSCATED_RE = re.compile(r"_[A-Za-z0-9._-]+")
+_PORT_RE = re.compile(r"[0-9]{1,5}")
+# uri-scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )   (RFC 3986 section 3.1)
+_SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
+# Host = uri-host [ ":" port ]: a reg-name (unreserved / pct-encoded / sub-delims) or [IPv6].
+_HOST_RE = re.compile(
+    r"(?:[A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})+(?::[0-9]{1,5})?"
+    r"|\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?"
+)
+
+
+def parse_forwarded(value: str) -> list[dict[str, str]]:
+    """Parse one ``Forwarded`` header value into its elements, left (oldest hop) to right.
+
+    Each element is a dict of lower-cased parameter names (``for``, ``by``, ``proto``, ``host``,
+    extensions) to unquoted values. Empty list elements (``a, , b``) are skipped as the list
+    syntax allows; a parameter repeated inside one element is an error (RFC 7239 section 4).
+
+    Raises :class:`ForwardedError` on anything that is not valid syntax.
+    """
+    elements: list[dict[str, str]] = []
+    element: dict[str, str] = {}
+    pos, end = 0, len(value)
+    while True:
+        pos = _OWS_RE.match(value, pos).end()  # type: ignore[union-attr]
+        if pos >= end:
+            break
+        char = value[pos]
+        if char == ",":
+            if element:
+                elements.append(element)
+                element = {}
+            pos += 1
+            continue
+        if char == ";":
+            pos += 1
+            continue
+        match = _PAIR_RE.match(value, pos)
+        if match is None:
+            raise ForwardedError(f"Forwarded: expected name=value at offset {pos}: {value!r}")
+        name = match[1].lower()
+        if name in element:
+            raise ForwardedError(f"Forwarded: parameter {name!r} repeated in one element")
+        raw = match[2]
+        if raw.startswith('"'):
+            raw = _QUOTED_PAIR_RE.sub(r"\1", raw[1:-1])
+        element[name] = raw
+        pos = _OWS_RE.match(value, match.end()).end()  # type: ignore[union-attr]
+        if pos < end and value[pos] not in ",;":
+            raise ForwardedError(f"Forwarded: expected ';' or ',' at offset {pos}: {value!r}")
+    if element:
+        elements.append(element)
+    return elements
+
+
+def parse_node(value: str) -> str:
+    """Validate an RFC 7239 node (``for``/``by`` value) and return its name without the port.
+
+    Accepted: ``192.0.2.43``, ``192.0.2.43:8080``, ``[2001:db8::1]``, ``[2001:db8::1]:_port``,
+    ``unknown``, and obfuscated identifiers such as ``_hidden``. IP addresses come back in
+    canonical form (IPv6 without brackets, lower case, compressed) so they compare equal to
+    ``request.remote``. Raises :class:`ForwardedError` otherwise.
+    """
+    name = value
+    if value.startswith("["):
+        close = value.find("]")
+        if close < 0:
+            raise ForwardedError(f"unterminated IPv6 literal in node {value!r}")
+        name, rest = value[1:close], value[close + 1 :]
+        if rest:
+            if not rest.startswith(":"):
+                raise ForwardedError(f"junk after IPv6 literal in node {value!r}")
+            _check_port(rest[1:], value)
+        try:
+            return str(ipaddress.IPv6Address(name))
+        except ValueError:
+            raise ForwardedError(f"invalid IPv6 address in node {value!r}") from None
+    if ":" in value:
+        name, port = value.split(":", 1)
+        _check_port(port, value)
+    if name.lower() == "unknown":
+        return "unknown"
+    if _OBFUSCATED_RE.fullmatch(name):
+        return name
+    try:
+        return str(ipaddress.IPv4Address(name))
+    except ValueError:
+        raise ForwardedError(f"invalid node {value!r}") from None
+
+
+def _check_port(port: str, node: str) -> None:
+    # node-port = port / obfport; "1.2.3.4:" (empty port) is not a node.
+    if not (_PORT_RE.fullmatch(port) or _OBFUSCATED_RE.fullmatch(port)):
+        raise ForwardedError(f"invalid port in node {node!r}")
+
+
+def _parse_xff_entry(entry: str) -> str:
+    """One ``X-Forwarded-For`` entry: a bare IPv4/IPv6 address, optionally with a port
+    (``1.2.3.4:5678``, ``[::1]:5678``) as some load balancers add, or ``unknown``."""
+    if entry.startswith("[") or entry.count(":") == 1:
+        return parse_node(entry)  # bracketed IPv6 or IPv4:port
+    if entry.lower() == "unknown":
+        return "unknown"
+    try:
+        return str(ipaddress.ip_address(entry))
+    except ValueError:
+        raise ForwardedError(f"X-Forwarded-For: invalid address {entry!r}") from None
+
+
+def _valid_proto(value: str, header: str) -> str:
+    if not _SCHEME_RE.fullmatch(value):
+        raise ForwardedError(f"{header}: invalid scheme {value!r}")
+    return value.lower()
+
+
+def _valid_host(value: str, header: str) -> str:
+    if not _HOST_RE.fullmatch(value):
+        raise ForwardedError(f"{header}: invalid host {value!r}")
+    return value
+
+
+def _split_list(values: Iterable[str]) -> list[str]:
+    """RFC 7230 list syntax: comma separated, optional whitespace, empty elements ignored;
+    several header lines are one list."""
+    return [item for value in values for part in value.split(",") if (item := part.strip(" \t"))]
+
+
+# --- hops ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Hop:
+    """What one proxy reported about the connection it received.
+
+    ``for_`` is who connected to that proxy (canonical IP, ``unknown``, ``_obfuscated`` or
+    ``None`` when not reported); ``proto`` and ``host`` are the scheme and ``Host`` that proxy
+    saw, when reported.
+    """
+
+    for_: str | None
+    proto: str | None = None
+    host: str | None = None
+
+
+def forwarded_hops(values: Iterable[str]) -> list[Hop]:
+    """The hops of all ``Forwarded`` header lines, oldest first, validated."""
+    hops: list[Hop] = []
+    for value in values:
+        for element in parse_forwarded(value):
+            node = element.get("for")
+            proto = element.get("proto")
+            host = element.get("host")
+            if "by" in element:
+                parse_node(element["by"])  # validate, value unused
+            hops.append(
+                Hop(
+                    parse_node(node) if node is not None else None,
+                    _valid_proto(proto, "Forwarded") if proto is not None else None,
+                    _valid_host(host, "Forwarded") if host is not None else None,
+                )
+            )
+    return hops
+
+
+def x_forwarded_hops(
+    xff: Iterable[str], proto: Iterable[str] = (), host: Iterable[str] = ()
+) -> list[Hop]:
+    """The hops described by ``X-Forwarded-For`` / ``-Proto`` / ``-Host``, oldest first.
+
+    Proxies append to ``X-Forwarded-For`` but usually *overwrite* ``-Proto`` and ``-Host``. When
+    ``-Proto`` (or ``-Host``) has exactly one value per ``X-Forwarded-For`` entry, value *i* is
+    taken to describe hop *i*; otherwise only its last value is used, for the newest hop that the
+    chain walk selects (see :func:`resolve_forwarding`).
+    """
+    fors = [_parse_xff_entry(entry) for entry in _split_list(xff)]
+    protos = [_valid_proto(p, "X-Forwarded-Proto") for p in _split_list(proto)]
+    hosts = [_valid_host(h, "X-Forwarded-Host") for h in _split_list(host)]
+    if not fors:
+        if not protos and not hosts:
+            return []
+        return [Hop(None, protos[-1] if protos else None, hosts[-1] if hosts else None)]
+    count = len(fors)
+    # Values not given per hop were written by the newest proxy; every hop carries them so that
+    # whichever hop the chain walk selects reports the proxy's word.
+    per_hop_protos = protos if len(protos) == count else [_last(protos)] * count
+    per_hop_hosts = hosts if len(hosts) == count else [_last(hosts)] * count
+    return [Hop(f, p, h) for f, p, h in zip(fors, per_hop_protos, per_hop_hosts, strict=True)]
+
+
+def _last(values: list[str]) -> str | None:
+    return values[-1] if values else None
+
+
+# --- the trusted set -----------------------------------------------------------------------
+
+
+class TrustedProxies:
+    """The set of proxy addresses whose forwarding headers are believed.
+
+    Built from IP addresses and networks (strings such as ``"127.0.0.1"``, ``"10.0.0.0/8"``,
+    ``"::1"``, ``"fd00::/8"``, or :mod:`ipaddress` objects), plus two words: ``"unix"`` trusts
+    peers on a Unix socket (nginx ``proxy_pass http://unix:/run/app.sock``), and ``"*"`` trusts
+    every peer and every hop, which is only safe when nothing but your proxy can reach the app
+    and the proxy overwrites (not appends to) ``X-Forwarded-For``. A single string may list
+    several entries separated by commas or spaces, which suits command lines and environment
+    variables. IPv4-mapped IPv6 peers (``::ffff:10.0.0.1``) match IPv4 entries.
+    """
+
+    __slots__ = ("_check", "_networks", "trust_all", "trust_unix")
+
+    def __init__(self, trusted: str | TrustedSpec | Iterable[TrustedSpec]) -> None:
+        items: list[TrustedSpec]
+        if isinstance(trusted, str):
+            items = list(re.split(r"[\s,]+", trusted))
+        elif isinstance(trusted, IPAddress | IPNetwork):
+            items = [trusted]
+        else:
+            items = list(trusted)
+        self.trust_all = False
+        self.trust_unix = False
+        networks: list[IPNetwork] = []
+        for item in items:
+            if isinstance(item, str):
+                word = item.strip()
+                if not word:
+                    continue
+                if word == "*":
+                    self.trust_all = True
+                    self.trust_unix = True
+                    continue
+                if word.lower() == "unix":
+                    self.trust_unix = True
+                    continue
+                try:
+                    networks.append(ipaddress.ip_network(word, strict=False))
+                except ValueError:
+                    raise ValueError(
+                        f"trusted proxy {word!r} is not an IP address or network"
+                    ) from None
+            elif isinstance(item, ipaddress.IPv4Address | ipaddress.IPv6Address):
+                networks.append(ipaddress.ip_network(item))
+            elif isinstance(item, ipaddress.IPv4Network | ipaddress.IPv6Network):
+                networks.append(item)
+            else:
+                raise TypeError(f"trusted proxy must be an address or network, got {item!r}")
+        self._networks = tuple(networks)
+        # Membership is asked per request for the same few addresses: remember the answers.
+        # The bound keeps a flood of distinct client addresses from growing it without limit.
+        self._check = lru_cache(maxsize=4096)(self._lookup)
+
+    def __bool__(self) -> bool:
+        return self.trust_all or self.trust_unix or bool(self._networks)
+
+    def __repr__(self) -> str:
+        words = [str(n) for n in self._networks]
+        if self.trust_unix and not self.trust_all:
+            words.append("unix")
+        if self.trust_all:
+            words.append("*")
+        return f"TrustedProxies({', '.join(words)!r})"
+
+    def __contains__(self, address: object) -> bool:
+        """Whether an IP address (a string as in ``request.remote``) is trusted. Names that are
+        not IP addresses (``unknown``, ``_obfuscated``) are trusted only under ``"*"``."""
+        if not isinstance(address, str):
+            return False
+        return self._check(address)
+
+    def _lookup(self, address: str) -> bool:
+        if self.trust_all:
+            return True
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            mapped = ip.ipv4_mapped
+            if any(mapped in net for net in self._networks if net.version == 4):
+                return True
+        return any(ip in net for net in self._networks if net.version == ip.version)
+
+
+# --- resolution ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Forwarding:
+    """What to change on the request; ``None`` fields stay as the connection says."""
+
+    remote: str | None = None
+    scheme: str | None = None
+    host: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.remote is not None or self.scheme is not None or self.host is not None
+
+
+_NOTHING = Forwarding()
+
+
+def resolve_forwarding(hops: list[Hop], trusted: TrustedProxies) -> Forwarding:
+    """Pick the client's hop from a chain already known to come from a trusted peer.
+
+    Walk from the newest hop (the one our peer wrote) towards the oldest; stop at the first hop
+    whose ``for`` is not a trusted proxy, or is not reported: that hop describes the client.
+    When every hop is trusted, the oldest one is used.
+    """
+    if not hops:
+        return _NOTHING
+    chosen = hops[0]
+    for hop in reversed(hops):
+        if hop.for_ is None or hop.for_ not in trusted:
+            chosen = hop
+            break
+    return Forwarding(chosen.for_, chosen.proto, chosen.host)
+
+
+def peer_is_unix(transport: Any) -> bool:
+    """Whether the connection is on a Unix socket (its peer has no IP address)."""
+    if transport is None:
+        return False
+    sock = transport.get_extra_info("socket")
+    family = getattr(sock, "family", None)
+    if family is not None:
+        return family == socket.AF_UNIX
+    return isinstance(transport.get_extra_info("peername"), str | bytes)
+
+
+Handler = Callable[["Request"], Awaitable["StreamResponse"]]
+
+
+def proxy_middleware(
+    trusted: str | TrustedSpec | Iterable[TrustedSpec] | TrustedProxies,
+    *,
+    headers: HeaderMode = "x-forwarded",
+) -> Callable[[Request, Handler], Awaitable[StreamResponse]]:
+    """A middleware that applies forwarding headers sent by trusted proxies.
+
+    ``headers`` chooses which header family the proxy sets: ``"x-forwarded"`` (default; what
+    nginx, HAProxy and most load balancers send) or ``"forwarded"`` (RFC 7239). Only one family is
+    read, on purpose: a proxy that sets one family passes the other through untouched from the
+    client, so reading both would let a client forge the one the proxy does not set.
+
+    Place it first in the middleware list so that every later middleware (logging, auth,
+    sessions) sees the client's address.
+    """
+    if headers not in ("x-forwarded", "forwarded"):
+        raise ValueError("headers must be 'x-forwarded' or 'forwarded'")
+    proxies = trusted if isinstance(trusted, TrustedProxies) else TrustedProxies(trusted)
+    use_forwarded = headers == "forwarded"
+
+    def peer_trusted(request: Request) -> bool:
+        if peer_is_unix(request.transport):
+            return proxies.trust_unix
+        remote = request.remote
+        return remote is not None and remote in proxies
+
+    def hops_of(request_headers: Mapping[str, str]) -> list[Hop]:
+        getall = request_headers.getall  # type: ignore[attr-defined]
+        if use_forwarded:
+            values = getall("Forwarded", ())
+            return forwarded_hops(values) if values else []
+        xff = getall("X-Forwarded-For", ())
+        proto = getall("X-Forwarded-Proto", ())
+        host = getall("X-Forwarded-Host", ())
+        if not (xff or proto or host):
+            return []
+        return x_forwarded_hops(xff, proto, host)
+
+    async def forwarded_middleware(request: Request, handler: Handler) -> StreamResponse:
+        if not peer_trusted(request):
+            return await handler(request)
+        try:
+            found = resolve_forwarding(hops_of(request.headers), proxies)
+        except ForwardedError as exc:
+            from .exceptions import HTTPBadRequest
+
+            raise HTTPBadRequest(text=f"400 Bad Request: {exc}\n") from None
+        if not found:
+            return await handler(request)
+        changes: dict[str, str] = {}
+        if found.remote is not None:
+            changes["remote"] = found.remote
+        if found.scheme is not None:
+            changes["scheme"] = found.scheme
+        if found.host is not None:
+            changes["host"] = found.host
+        return await handler(request.clone(**changes))
+
+    forwarded_middleware.__middleware_version__ = 1  # type: ignore[attr-defined]
+    forwarded_middleware.trusted = proxies  # type: ignore[attr-defined]
+    return forwarded_middleware
+
+
+def setup(
+    app: Application,
+    trusted: str | TrustedSpec | Iterable[TrustedSpec] | TrustedProxies,
+    *,
+    headers: HeaderMode = "x-forwarded",
+) -> None:
+    """Install :func:`proxy_middleware` as the application's first middleware."""
+    app.middlewares.insert(0, proxy_middleware(trusted, headers=headers))
