@@ -45,7 +45,15 @@ do_venv() {
         return 0
     fi
     echo "bootstrap: pip install -e '.[dev]'" >&2
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT[dev]"
+    local log
+    log="$(mktemp)"
+    if ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+        -e "$ROOT[dev]" >"$log" 2>&1; then
+        cat "$log" >&2
+        rm -f "$log"
+        return 1
+    fi
+    rm -f "$log"
     echo "$want" > "$stamp"
 }
 
