@@ -1,0 +1,486 @@
+"""Several worker processes on one port, kept alive by a small supervisor.
+
+One Python process runs one event loop on one core. To use every core, ``run_app(app,
+workers=N)`` and ``python -m aioweb --workers N`` fork N workers that each open their own
+listening socket on the same address with ``SO_REUSEPORT``: the kernel spreads new connections
+over the workers' sockets, and there is no shared accept queue to fight over (no thundering
+herd). The parent stays out of the request path; it only supervises:
+
+* **Restart.** A worker that dies is started again. A worker that crashes soon after its start
+  is restarted after a delay that doubles on each such crash (``backoff_initial`` up to
+  ``backoff_max``), so a worker that dies on every request does not turn into a fork loop. A
+  worker that had been up for ``stable_after`` seconds is restarted at once and its back-off
+  resets.
+* **Boot failures stop everything.** If a worker exits before it reported ready and no worker has
+  ever been ready (a wrong port, an import error, a failing ``on_startup``), restarting cannot
+  help: the supervisor stops the others and exits with status 3, as gunicorn does. Once the
+  service has been up, later boot failures are retried with back-off instead (a database that is
+  briefly down should not end the service).
+* **Graceful stop.** ``SIGTERM``, ``SIGINT`` (Ctrl-C) and ``SIGQUIT`` are forwarded to every
+  worker as ``SIGTERM``, which makes a worker stop accepting, finish in-flight requests and run
+  its cleanup. Workers still alive after ``graceful_timeout`` seconds are killed; a second
+  ``SIGINT`` kills them at once. The supervisor exits when every worker is gone.
+* **Reload.** ``SIGHUP`` replaces the workers one after another: each is asked to stop
+  gracefully and a fresh one is forked in its place (the code is the parent's: use ``--reload``
+  in development to pick up edited code).
+
+Workers run in their own process group, so the terminal's Ctrl-C reaches only the supervisor
+(which then stops the workers exactly once), and each worker watches a pipe from the supervisor:
+if the supervisor is killed outright, the pipe closes and the worker stops itself instead of
+lingering as an orphan holding the port.
+
+This module knows nothing of applications: a worker is any callable taking a
+:class:`WorkerContext`, which serves until ``SIGTERM`` and then returns. Unix only (it forks).
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import selectors
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+__all__ = (
+    "BOOT_FAILURE_EXIT",
+    "Supervisor",
+    "WorkerContext",
+    "bind_reuseport",
+    "reserve_port",
+)
+
+log = logging.getLogger("aioweb.supervisor")
+
+#: Exit status of the supervisor when workers cannot start (gunicorn uses the same number).
+BOOT_FAILURE_EXIT = 3
+
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
+_HANDLED_SIGNALS = (*_STOP_SIGNALS, signal.SIGHUP, signal.SIGCHLD)
+
+
+class WorkerContext:
+    """What a worker process knows about itself; passed to the worker callable."""
+
+    __slots__ = ("_ready_fd", "generation", "index", "supervisor_pid")
+
+    def __init__(self, index: int, generation: int, supervisor_pid: int, ready_fd: int) -> None:
+        #: The worker's slot, ``0 .. workers-1``; a restarted worker keeps its slot.
+        self.index = index
+        #: How many workers this slot had before this one (0 for the first).
+        self.generation = generation
+        self.supervisor_pid = supervisor_pid
+        self._ready_fd = ready_fd
+
+    def notify_ready(self) -> None:
+        """Tell the supervisor this worker is serving (call once its sockets listen).
+
+        Exiting before this call counts as a boot failure.
+        """
+        fd, self._ready_fd = self._ready_fd, -1
+        if fd >= 0:
+            try:
+                os.write(fd, b"R")
+            finally:
+                os.close(fd)
+
+
+@dataclass(slots=True)
+class _Slot:
+    index: int
+    pid: int = 0
+    generation: int = 0
+    started: float = 0.0
+    ready: bool = False
+    ready_fd: int = -1
+    fast_crashes: int = 0
+    restart_at: float | None = None
+    stopping: bool = False  # asked to stop by us (HUP replacement or shutdown)
+    replace: bool = False  # start a fresh worker as soon as this one is gone
+    history: list[int] = field(default_factory=list)  # pids this slot has had
+
+
+class Supervisor:
+    """Fork ``workers`` processes running ``target`` and keep them running until told to stop.
+
+    Call :meth:`run` in the main thread of a process that has no event loop running; it returns
+    the exit status (0 after a requested stop, :data:`BOOT_FAILURE_EXIT` when workers cannot
+    start).
+    """
+
+    def __init__(
+        self,
+        target: Callable[[WorkerContext], object],
+        workers: int,
+        *,
+        graceful_timeout: float = 30.0,
+        backoff_initial: float = 0.5,
+        backoff_max: float = 30.0,
+        stable_after: float = 10.0,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
+        if not hasattr(os, "fork"):
+            raise RuntimeError("several worker processes need os.fork (Unix)")
+        self.target = target
+        self.workers = workers
+        self.graceful_timeout = graceful_timeout
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self.stable_after = stable_after
+        self.log = logger or log
+        self._slots = [_Slot(i) for i in range(workers)]
+        self._by_pid: dict[int, _Slot] = {}
+        self._pending_signals: list[int] = []
+        self._stopping = False
+        self._stop_deadline = 0.0
+        self._killed = False
+        self._exit_status = 0
+        self._ever_ready = False
+        self._selector: selectors.BaseSelector | None = None
+        self._wakeup_r = self._wakeup_w = -1
+        self._lifeline_r = self._lifeline_w = -1
+
+    # --- public -----------------------------------------------------------------------------
+
+    @property
+    def pids(self) -> list[int]:
+        """The pids of the live workers, by slot."""
+        return [slot.pid for slot in self._slots if slot.pid]
+
+    def run(self) -> int:
+        if threading.current_thread() is not threading.main_thread():
+            raise RuntimeError("Supervisor.run() must be called from the main thread")
+        self._wakeup_r, self._wakeup_w = os.pipe()
+        os.set_blocking(self._wakeup_r, False)
+        os.set_blocking(self._wakeup_w, False)
+        # The workers hold the read end; the supervisor never writes. When the supervisor dies
+        # the write end closes and every worker sees end-of-file.
+        self._lifeline_r, self._lifeline_w = os.pipe()
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._wakeup_r, selectors.EVENT_READ, None)
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in _HANDLED_SIGNALS}
+        previous_wakeup = signal.set_wakeup_fd(self._wakeup_w, warn_on_full_buffer=False)
+        try:
+            self.log.info("supervisor %d starting %d workers", os.getpid(), self.workers)
+            for slot in self._slots:
+                self._spawn(slot)
+            self._loop()
+        finally:
+            signal.set_wakeup_fd(previous_wakeup)
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            self._kill_all(signal.SIGKILL)  # only if we leave through an exception
+            self._reap(block=True)
+            self._selector.close()
+            for fd in (self._wakeup_r, self._wakeup_w, self._lifeline_r, self._lifeline_w):
+                os.close(fd)
+            for slot in self._slots:
+                self._close_ready_fd(slot)
+        self.log.info("supervisor %d exiting with status %d", os.getpid(), self._exit_status)
+        return self._exit_status
+
+    # --- the loop ---------------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        assert self._selector is not None
+        while True:
+            self._handle_signals()
+            self._reap(block=False)
+            if self._stopping and not self._by_pid:
+                return
+            now = time.monotonic()
+            if self._stopping and not self._killed and now >= self._stop_deadline:
+                self.log.warning(
+                    "workers %s still running after %.1fs: killing",
+                    list(self._by_pid),
+                    self.graceful_timeout,
+                )
+                self._kill_all(signal.SIGKILL)
+            if not self._stopping:
+                self._start_due(now)
+            timeout = self._next_timeout(now)
+            for key, _ in self._selector.select(timeout):
+                if key.fd == self._wakeup_r:
+                    self._drain_wakeup()
+                else:
+                    self._on_ready_fd(key.data)
+
+    def _next_timeout(self, now: float) -> float:
+        deadlines = [s.restart_at for s in self._slots if s.restart_at is not None]
+        if self._stopping:
+            deadlines = [] if self._killed else [self._stop_deadline]
+        # Poll reaping at least once a second: SIGCHLD wakes us, this is only a safety net.
+        return max(0.0, min([now + 1.0, *deadlines]) - now)
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        # Runs between bytecodes in the main thread; the wakeup fd interrupts the select().
+        self._pending_signals.append(signum)
+
+    def _drain_wakeup(self) -> None:
+        try:
+            while os.read(self._wakeup_r, 4096):
+                pass
+        except BlockingIOError:
+            pass
+
+    def _handle_signals(self) -> None:
+        while self._pending_signals:
+            signum = self._pending_signals.pop(0)
+            if signum in _STOP_SIGNALS:
+                if self._stopping:
+                    if signum == signal.SIGINT and not self._killed:
+                        self.log.warning("second interrupt: killing workers")
+                        self._kill_all(signal.SIGKILL)
+                    continue
+                self.log.info(
+                    "%s: stopping %d workers gracefully",
+                    signal.Signals(signum).name,
+                    len(self._by_pid),
+                )
+                self._stop()
+            elif signum == signal.SIGHUP and not self._stopping:
+                self.log.info("SIGHUP: replacing workers")
+                for slot in self._slots:
+                    if slot.pid and not slot.stopping:
+                        slot.stopping = slot.replace = True
+                        self._kill(slot.pid, signal.SIGTERM)
+
+    def _stop(self, status: int = 0) -> None:
+        if not self._stopping:
+            self._stopping = True
+            self._exit_status = status
+            self._stop_deadline = time.monotonic() + self.graceful_timeout
+        for slot in self._slots:
+            slot.restart_at = None
+            if slot.pid and not slot.stopping:
+                slot.stopping = True
+                self._kill(slot.pid, signal.SIGTERM)
+
+    # --- workers ----------------------------------------------------------------------------
+
+    def _spawn(self, slot: _Slot) -> None:
+        assert self._selector is not None
+        ready_r, ready_w = os.pipe()
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()  # or the child's buffers would print the parent's output again
+        try:
+            pid = os.fork()
+        except OSError as exc:  # out of processes or memory: try again later
+            os.close(ready_r)
+            os.close(ready_w)
+            slot.restart_at = time.monotonic() + self.backoff_max / 4
+            self.log.error("cannot start worker %d: %s", slot.index, exc)
+            return
+        if pid == 0:  # pragma: no cover - runs in the child, which leaves through os._exit
+            os.close(ready_r)
+            self._child(slot, ready_w)
+        os.close(ready_w)
+        os.set_blocking(ready_r, False)
+        slot.pid = pid
+        slot.started = time.monotonic()
+        slot.ready = False
+        slot.ready_fd = ready_r
+        slot.restart_at = None
+        slot.stopping = slot.replace = False
+        slot.history.append(pid)
+        self._by_pid[pid] = slot
+        self._selector.register(ready_r, selectors.EVENT_READ, slot)
+        self.log.info("worker %d started (pid %d)", slot.index, pid)
+
+    def _child(self, slot: _Slot, ready_w: int) -> None:  # pragma: no cover - child process
+        status = 1
+        try:
+            signal.set_wakeup_fd(-1)
+            for sig in _HANDLED_SIGNALS:
+                signal.signal(sig, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            os.setpgid(0, 0)
+            os.close(self._wakeup_r)
+            os.close(self._wakeup_w)
+            os.close(self._lifeline_w)
+            for other in self._slots:
+                if other.ready_fd >= 0:
+                    os.close(other.ready_fd)
+            if self._selector is not None:
+                self._selector.close()
+            lifeline = self._lifeline_r
+            threading.Thread(
+                target=_watch_lifeline, args=(lifeline,), name="aioweb-lifeline", daemon=True
+            ).start()
+            context = WorkerContext(slot.index, slot.generation, os.getppid(), ready_w)
+            self.target(context)
+            status = 0
+        except SystemExit as exc:
+            code = exc.code
+            status = code if isinstance(code, int) else (0 if code is None else 1)
+        except KeyboardInterrupt:
+            status = 0
+        except BaseException:
+            traceback.print_exc()
+            status = 1
+        finally:
+            try:
+                sys.stdout.flush()
+                sys.stderr.flush()
+            finally:
+                os._exit(status)
+
+    def _on_ready_fd(self, slot: _Slot) -> None:
+        try:
+            data = os.read(slot.ready_fd, 16)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if data:
+            slot.ready = True
+            if not self._ever_ready:
+                self._ever_ready = True
+            self.log.debug("worker %d (pid %d) ready", slot.index, slot.pid)
+        self._close_ready_fd(slot)
+
+    def _close_ready_fd(self, slot: _Slot) -> None:
+        if slot.ready_fd >= 0:
+            if self._selector is not None:
+                try:
+                    self._selector.unregister(slot.ready_fd)
+                except (KeyError, ValueError):
+                    pass
+            os.close(slot.ready_fd)
+            slot.ready_fd = -1
+
+    def _reap(self, *, block: bool) -> None:
+        while self._by_pid:
+            try:
+                pid, status = os.waitpid(-1, 0 if block else os.WNOHANG)
+            except ChildProcessError:
+                return
+            except InterruptedError:  # pragma: no cover - PEP 475 retries; belt and braces
+                continue
+            if pid == 0:
+                return
+            slot = self._by_pid.pop(pid, None)
+            if slot is not None:
+                self._on_exit(slot, os.waitstatus_to_exitcode(status))
+
+    def _on_exit(self, slot: _Slot, code: int) -> None:
+        # A ready byte may still sit in the pipe if the worker died right after writing it.
+        if slot.ready_fd >= 0:
+            self._on_ready_fd(slot)
+        pid, lived = slot.pid, time.monotonic() - slot.started
+        slot.pid = 0
+        how = f"signal {-code}" if code < 0 else f"status {code}"
+        if self._stopping:
+            self.log.info("worker %d (pid %d) stopped (%s)", slot.index, pid, how)
+            return
+        slot.generation += 1
+        if slot.replace:
+            self.log.info("worker %d (pid %d) replaced", slot.index, pid)
+            slot.fast_crashes = 0
+            slot.restart_at = time.monotonic()
+            return
+        if not slot.ready and not self._ever_ready:
+            self.log.error("worker %d (pid %d) failed to boot (%s): stopping", slot.index, pid, how)
+            self._stop(BOOT_FAILURE_EXIT)
+            return
+        if lived >= self.stable_after:
+            slot.fast_crashes = 0
+            delay = 0.0
+        else:
+            delay = min(self.backoff_max, self.backoff_initial * 2**slot.fast_crashes)
+            slot.fast_crashes += 1
+        slot.restart_at = time.monotonic() + delay
+        self.log.warning(
+            "worker %d (pid %d) died (%s) after %.1fs: restarting in %.1fs",
+            slot.index,
+            pid,
+            how,
+            lived,
+            delay,
+        )
+
+    def _start_due(self, now: float) -> None:
+        for slot in self._slots:
+            if slot.pid == 0 and slot.restart_at is not None and slot.restart_at <= now:
+                self._spawn(slot)
+
+    def _kill(self, pid: int, sig: int) -> None:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+    def _kill_all(self, sig: int) -> None:
+        if sig == signal.SIGKILL:
+            self._killed = True
+        for pid in list(self._by_pid):
+            self._kill(pid, sig)
+
+
+def _watch_lifeline(fd: int) -> None:  # pragma: no cover - child process
+    """Block until the supervisor's end of the pipe closes, then stop this worker gracefully."""
+    while True:
+        try:
+            if not os.read(fd, 1):
+                break
+        except InterruptedError:
+            continue
+        except OSError:
+            return
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+# --- sockets --------------------------------------------------------------------------------
+
+
+def _family_of(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def reserve_port(host: str, port: int) -> socket.socket:
+    """Bind (without listening) a ``SO_REUSEPORT`` socket to fix the port number.
+
+    With ``port=0`` each worker would otherwise get a different port. The supervisor binds one
+    socket first, reads the port the kernel chose, and keeps the socket open for its lifetime:
+    workers bind the same number with ``SO_REUSEPORT``, and the port cannot be taken by another
+    program while a worker is being restarted. A socket that never listens receives no
+    connections, so it does not take part in the kernel's load balancing.
+    """
+    if not hasattr(socket, "SO_REUSEPORT"):
+        raise RuntimeError("several workers on one port need SO_REUSEPORT")
+    sock = socket.socket(_family_of(host), socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def bind_reuseport(host: str, port: int, backlog: int = 1024) -> socket.socket:
+    """A listening, non-blocking ``SO_REUSEPORT`` socket for one worker."""
+    sock = socket.socket(_family_of(host), socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        if sock.family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind((host, port))
+        sock.listen(backlog)
+        sock.setblocking(False)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise OSError(exc.errno, f"address {host}:{port} is in use: {exc.strerror}") from None
+        raise
+    return sock
