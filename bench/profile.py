@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import CLIENT_CPU, ROOT, SERVERS, WRK_WORKLOADS, RunningServer, run_wrk  # noqa: E402
+from run import CLIENT_CPU, ROOT, SERVERS, WRK_WORKLOADS, RunningServer, run_wrk
 
 PYSPY = str(Path(sys.executable).parent / "py-spy")
 OUT = ROOT / "bench" / "results" / "profiles"
