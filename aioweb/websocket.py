@@ -1,0 +1,669 @@
+"""``WebSocketResponse``: a server WebSocket with aiohttp's API, on top of the sans-IO codec.
+
+Life of a connection:
+
+1. ``prepare(request)`` validates the upgrade (RFC 6455 section 4.2), answers 101 and takes
+   over the connection: from then on every received chunk goes straight to
+   :meth:`WebSocketResponse._feed` (no HTTP parsing, no task per message).
+2. ``_feed`` parses frames and acts on control frames at once: pings are answered (with
+   ``autoping``), a peer's close is echoed (with ``autoclose``), a protocol violation is
+   answered with the right close code. Data messages wait in a queue for ``receive()``.
+3. ``close()`` sends a close frame and waits (at most ``timeout`` seconds) for the peer's;
+   then the TCP connection is closed, server first, as section 7.1.1 asks.
+
+Sending is synchronous underneath: ``send_str`` & co. encode and hand the frame to the
+transport before returning, and return an awaitable that waits for the write buffer to drain
+only when it is over ``writer_limit``. So ``await ws.send_str(x)`` applies back-pressure, and
+the aiohttp 0.x style ``ws.send_str(x)`` (never awaited) still sends, without a warning.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import deque
+from collections.abc import Callable, Generator, Iterable
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
+
+from .exceptions import HTTPBadRequest, HTTPMethodNotAllowed, HTTPUpgradeRequired
+from .http.websocket import (
+    OP_BINARY,
+    OP_TEXT,
+    FrameReader,
+    FrameWriter,
+    HandshakeError,
+    MsgType,
+    PerMessageDeflate,
+    WebSocketError,
+    WSCloseCode,
+    WSMessage,
+    WSMsgType,
+    accept_key,
+    check_request,
+    choose_protocol,
+    negotiate_deflate,
+)
+from .response import StreamResponse
+
+if TYPE_CHECKING:
+    from .request import BaseRequest
+
+__all__ = [
+    "MsgType",
+    "WSCloseCode",
+    "WSMessage",
+    "WSMsgType",
+    "WebSocketError",
+    "WebSocketReady",
+    "WebSocketResponse",
+]
+
+#: After this many ``receive()`` calls on a closed socket, raise instead of returning
+#: CLOSED again: a loop that ignores CLOSED would otherwise spin forever.
+THRESHOLD_CONNLOST_ACCESS: Final = 5
+
+WS_CLOSED_MESSAGE: Final = WSMessage(WSMsgType.CLOSED, None, None)
+WS_CLOSING_MESSAGE: Final = WSMessage(WSMsgType.CLOSING, None, None)
+
+_TEXT = WSMsgType.TEXT
+_BINARY = WSMsgType.BINARY
+_PING = WSMsgType.PING
+_PONG = WSMsgType.PONG
+_CLOSE = WSMsgType.CLOSE
+
+# Pause reading from the socket while this many bytes of messages wait for receive().
+_READ_HIGH_WATER: Final = 4 * 1024 * 1024
+
+
+class WebSocketReady(NamedTuple):
+    """What :meth:`WebSocketResponse.can_prepare` found: usable, and the chosen protocol."""
+
+    ok: bool
+    protocol: str | None
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+class _Done:
+    """An awaitable that is already finished: the bytes were queued on the transport."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return
+        yield  # pragma: no cover - makes this a generator
+
+
+_DONE: Final = _Done()
+
+
+class _Drain:
+    """Awaiting it waits for the transport's write buffer to drain (back-pressure).
+
+    Nothing is scheduled until it is awaited, so dropping it unawaited is harmless.
+    """
+
+    __slots__ = ("_ws",)
+
+    def __init__(self, ws: WebSocketResponse) -> None:
+        self._ws = ws
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return self._ws._drain().__await__()
+
+
+class WebSocketResponse(StreamResponse):
+    """A server-side WebSocket; see the module docstring and ``docs/websocket.md``."""
+
+    def __init__(
+        self,
+        *,
+        timeout: float = 10.0,
+        receive_timeout: float | None = None,
+        autoclose: bool = True,
+        autoping: bool = True,
+        heartbeat: float | None = None,
+        protocols: Iterable[str] = (),
+        compress: bool | int = True,
+        max_msg_size: int = 4 * 1024 * 1024,
+        writer_limit: int = 64 * 1024,
+    ) -> None:
+        super().__init__(status=101)
+        self._timeout = timeout
+        self._receive_timeout = receive_timeout
+        self._autoclose = autoclose
+        self._autoping = autoping
+        self._heartbeat = heartbeat
+        self._protocols = tuple(protocols)
+        self._compress = compress
+        self._max_msg_size = max_msg_size
+        self._write_limit = writer_limit
+
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._transport: asyncio.Transport | None = None
+        self._frame_reader: FrameReader | None = None
+        self._frame_writer: FrameWriter | None = None
+        self._ws_protocol: str | None = None
+        self._deflate: PerMessageDeflate | None = None
+
+        self._queue: deque[WSMessage] = deque()
+        self._queued_bytes = 0
+        self._reading_paused = False
+        self._waiter: asyncio.Future[None] | None = None
+        self._peer_close: asyncio.Future[WSMessage | None] | None = None
+        self._conn: Any = None  # the server's HttpProtocol, once upgraded
+
+        self._closed = False  # we sent a close frame, or the connection is gone
+        self._closing = False  # the peer sent a close frame we have not answered
+        self._close_code: int | None = None
+        self._exception: BaseException | None = None
+        self._conn_lost = 0
+
+        self._last_rx = 0.0
+        self._heartbeat_handle: asyncio.TimerHandle | None = None
+        self._ping_sent_at = 0.0
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def close_code(self) -> int | None:
+        return self._close_code
+
+    @property
+    def ws_protocol(self) -> str | None:
+        return self._ws_protocol
+
+    @property
+    def compress(self) -> bool | int:
+        return self._compress
+
+    def exception(self) -> BaseException | None:
+        return self._exception
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """``transport.get_extra_info(name)``, e.g. ``"peername"``."""
+        if self._transport is None:
+            return default
+        return self._transport.get_extra_info(name, default)
+
+    # ------------------------------------------------------------------ handshake
+
+    def _handshake_headers(
+        self, method: str, headers: Any
+    ) -> tuple[HandshakeError | None, dict[str, str], str | None, PerMessageDeflate | None]:
+        """Validate the upgrade; return (error, response headers, protocol, deflate)."""
+        err = check_request(method, headers)
+        if err is not None:
+            return err, {}, None, None
+        protocol = choose_protocol(headers.get("Sec-WebSocket-Protocol"), self._protocols)
+        out = {
+            "Upgrade": "websocket",
+            "Connection": "upgrade",
+            "Sec-WebSocket-Accept": accept_key(headers["Sec-WebSocket-Key"]),
+        }
+        if protocol is not None:
+            out["Sec-WebSocket-Protocol"] = protocol
+        deflate = None
+        if self._compress:
+            bits = 15 if self._compress is True else int(self._compress)
+            params = negotiate_deflate(
+                headers.get("Sec-WebSocket-Extensions"), server_max_window_bits=bits
+            )
+            if params is not None:
+                deflate = PerMessageDeflate(params)
+                out["Sec-WebSocket-Extensions"] = params.response_header()
+        return None, out, protocol, deflate
+
+    def _begin_session(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        transport: asyncio.Transport,
+        protocol: str | None,
+        deflate: PerMessageDeflate | None,
+    ) -> None:
+        """Begin the WebSocket session on an already-upgraded transport."""
+        self._loop = loop
+        self._transport = transport
+        self._ws_protocol = protocol
+        self._deflate = deflate
+        self._frame_reader = FrameReader(max_msg_size=self._max_msg_size, deflate=deflate)
+        self._frame_writer = FrameWriter(deflate=deflate, compress_min=0)
+        self._peer_close = loop.create_future()
+        transport.set_write_buffer_limits(high=self._write_limit)
+        if self._heartbeat:
+            self._last_rx = loop.time()
+            self._heartbeat_handle = loop.call_at(
+                self._last_rx + self._heartbeat, self._on_heartbeat
+            )
+
+    def can_prepare(self, request: BaseRequest) -> WebSocketReady:
+        """Would ``prepare(request)`` succeed? Never raises for a bad request."""
+        if self._frame_writer is not None:
+            raise RuntimeError("Already started")
+        err, _, protocol, _ = self._handshake_headers(request.method, request.headers)
+        return WebSocketReady(err is None, protocol)
+
+    async def prepare(self, request: BaseRequest) -> Any:
+        """Validate the upgrade, send ``101 Switching Protocols`` and start the session.
+
+        Raises 405 (not GET), 400 (bad ``Upgrade``/``Connection``/``Sec-WebSocket-Key``)
+        or 426 with ``Sec-WebSocket-Version: 13`` (another version), before anything is sent.
+        """
+        if self._eof_sent or self._frame_writer is not None:
+            return self._writer
+        protocol, deflate = self._pre_start(request)
+        writer = await StreamResponse._start(self, request)
+        self._post_start(request, protocol, deflate)
+        return writer
+
+    def start(self, request: BaseRequest) -> _Done:
+        """The aiohttp 0.x spelling of ``prepare``: synchronous, so ``ws.start(request)``
+        works without ``await`` (it returns an awaitable all the same). Unlike ``prepare``
+        it cannot run the ``on_response_prepare`` signal, which is asynchronous."""
+        if self._eof_sent or self._frame_writer is not None:
+            return _DONE
+        protocol, deflate = self._pre_start(request)
+        self._req = request
+        self._writer = request._protocol
+        self._head = self._build_head(request)
+        self._post_start(request, protocol, deflate)
+        return _DONE
+
+    def _pre_start(self, request: BaseRequest) -> tuple[str | None, PerMessageDeflate | None]:
+        err, headers, protocol, deflate = self._handshake_headers(request.method, request.headers)
+        if err is not None:
+            if err.status == 405:
+                raise HTTPMethodNotAllowed(request.method, ["GET"], text=err.reason)
+            if err.status == 426:
+                raise HTTPUpgradeRequired(headers=err.headers, text=err.reason)
+            raise HTTPBadRequest(text=err.reason)
+        self.set_status(101)
+        self._headers.update(headers)
+        return protocol, deflate
+
+    def _post_start(
+        self, request: BaseRequest, protocol: str | None, deflate: PerMessageDeflate | None
+    ) -> None:
+        conn = request._protocol
+        head = self._head
+        self._head = None
+        if head:
+            conn.write(head)
+        transport = conn.transport
+        if transport is None:
+            raise ConnectionResetError("Connection lost before the WebSocket handshake")
+        self._conn = conn
+        self._begin_session(asyncio.get_running_loop(), transport, protocol, deflate)
+        conn.attach_upgrade_sink(self)
+
+    # -- the server protocol's upgrade-sink interface ---------------------------------
+
+    def feed_data(self, data: bytes) -> None:
+        self._feed(data)
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self._connection_lost(exc)
+
+    async def shutdown(self) -> None:
+        """Graceful server shutdown: close with 1001 (going away)."""
+        if not self._closed:
+            await self.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+
+    async def write(self, data: bytes | bytearray | memoryview) -> None:
+        raise RuntimeError("Cannot call .write() for websocket")
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        """Called by the server once the handler returns: finish the close handshake."""
+        if self._eof_sent:
+            return
+        if self._frame_writer is None:
+            raise RuntimeError("Response has not been started")
+        await self.close()
+        self._eof_sent = True
+
+    # ------------------------------------------------------------------ incoming bytes
+
+    def _feed(self, data: bytes) -> None:
+        """Called with every chunk received after the upgrade."""
+        reader = self._frame_reader
+        if reader is None:
+            return
+        if self._heartbeat_handle is not None:
+            self._last_rx = self._loop.time()  # type: ignore[union-attr]
+        msgs = reader.feed(data)
+        if not msgs:
+            return
+        queue = self._queue
+        for msg in msgs:
+            t = msg.type
+            if t is _TEXT or t is _BINARY:
+                if self._closed:
+                    continue  # we already said goodbye; the peer's late data is dropped
+                queue.append(msg)
+                self._queued_bytes += len(msg.data)
+            elif t is _PING:
+                if self._autoping:
+                    if not self._closed:
+                        self._write(self._frame_writer.pong(msg.data))  # type: ignore[union-attr]
+                else:
+                    queue.append(msg)
+            elif t is _PONG:
+                if not self._autoping:
+                    queue.append(msg)
+            elif t is _CLOSE:
+                self._on_peer_close(msg)
+            else:
+                self._on_protocol_error(msg)
+        if queue:
+            waiter = self._waiter
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+            if self._queued_bytes > _READ_HIGH_WATER and not self._reading_paused:
+                self._pause_reading()
+
+    def _on_peer_close(self, msg: WSMessage) -> None:
+        peer_close = self._peer_close
+        if peer_close is not None and not peer_close.done():
+            peer_close.set_result(msg)
+        self._close_code = msg.data
+        if self._closed:
+            # The answer to our own close frame: the handshake is complete.
+            self._close_transport()
+            return
+        self._closing = True
+        self._cancel_heartbeat()
+        if self._autoclose:
+            # Echo the peer's code (section 5.5.1); "no code" (1005) is answered with 1000.
+            code = msg.data if msg.data != WSCloseCode.NO_STATUS_RECEIVED else WSCloseCode.OK
+            self._closed = True
+            self._write(self._frame_writer.close(code))  # type: ignore[union-attr]
+            self._close_transport()
+        self._queue.append(msg)
+        self._wake()
+
+    def _on_protocol_error(self, msg: WSMessage) -> None:
+        exc: WebSocketError = msg.data
+        self._exception = exc
+        if not self._closed:
+            self._closed = True
+            self._close_code = exc.code
+            self._write(self._frame_writer.close(exc.code, str(exc)[:120]))  # type: ignore[union-attr]
+        self._cancel_heartbeat()
+        self._close_transport()
+        self._queue.append(msg)
+        self._wake()
+
+    def _connection_lost(self, exc: BaseException | None) -> None:
+        """The TCP connection is gone, whatever the reason."""
+        if not self._closed:
+            self._closed = True
+            if not self._closing:
+                self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+            if exc is not None and self._exception is None:
+                self._exception = exc
+        self._cancel_heartbeat()
+        peer_close = self._peer_close
+        if peer_close is not None and not peer_close.done():
+            peer_close.set_result(None)
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    # ------------------------------------------------------------------ heartbeat
+
+    def _on_heartbeat(self) -> None:
+        """Ping a peer that has been silent for ``heartbeat`` seconds; if it stays silent
+        for half as long again, it is gone: close with 1006 (no close frame can reach it)."""
+        self._heartbeat_handle = None
+        if self._closed or self._closing or self._loop is None or self._heartbeat is None:
+            return
+        now = self._loop.time()
+        if self._ping_sent_at:
+            if self._last_rx < self._ping_sent_at:
+                self._heartbeat_timeout()
+                return
+            self._ping_sent_at = 0.0
+        due = self._last_rx + self._heartbeat
+        if now < due:
+            self._heartbeat_handle = self._loop.call_at(due, self._on_heartbeat)
+            return
+        self._ping_sent_at = now
+        self._write(self._frame_writer.ping())  # type: ignore[union-attr]
+        self._heartbeat_handle = self._loop.call_at(now + self._heartbeat / 2, self._on_heartbeat)
+
+    def _heartbeat_timeout(self) -> None:
+        exc = TimeoutError(f"No PONG received within {self._heartbeat / 2:g} s")
+        self._exception = exc
+        self._closed = True
+        self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+        self._close_transport()
+        self._queue.append(WSMessage(WSMsgType.ERROR, exc, None))
+        self._wake()
+
+    def _cancel_heartbeat(self) -> None:
+        if self._heartbeat_handle is not None:
+            self._heartbeat_handle.cancel()
+            self._heartbeat_handle = None
+
+    # ------------------------------------------------------------------ transport
+
+    def _write(self, data: bytes) -> None:
+        transport = self._transport
+        if transport is not None and not transport.is_closing():
+            transport.write(data)
+
+    def _close_transport(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+    def _pause_reading(self) -> None:
+        if self._transport is not None and not self._transport.is_closing():
+            self._reading_paused = True
+            self._transport.pause_reading()
+
+    def _resume_reading(self) -> None:
+        self._reading_paused = False
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.resume_reading()
+
+    def _need_drain(self) -> bool:
+        # The transport's high-water mark is set to ``writer_limit`` when the session
+        # starts, so "paused" means "more than writer_limit bytes wait in the buffer".
+        conn = self._conn
+        return conn is not None and conn.writing_paused
+
+    async def _drain(self) -> None:
+        """Wait for the server protocol's ``resume_writing`` (buffer below its low mark)."""
+        conn = self._conn
+        if conn is not None and conn.writing_paused:
+            await conn.drain()
+
+    # ------------------------------------------------------------------ sending
+
+    def _send(self, payload: bytes, opcode: int, compress: int | bool | None) -> _Done | _Drain:
+        writer = self._frame_writer
+        if writer is None:
+            raise RuntimeError("Call .prepare() first")
+        transport = self._transport
+        if self._closed or transport is None or transport.is_closing():
+            raise ConnectionResetError("Cannot send on a closed WebSocket")
+        transport.write(
+            writer.message(payload, opcode, compress=compress is None or bool(compress))
+        )
+        if self._conn.writing_paused:
+            return _Drain(self)
+        return _DONE
+
+    def send_str(self, data: str, compress: int | bool | None = None) -> _Done | _Drain:
+        """Send a TEXT message. Queued before returning; await it for back-pressure."""
+        if not isinstance(data, str):
+            raise TypeError(f"data argument must be str ({type(data)!r})")
+        return self._send(data.encode("utf-8"), OP_TEXT, compress)
+
+    def send_bytes(
+        self, data: bytes | bytearray | memoryview, compress: int | bool | None = None
+    ) -> _Done | _Drain:
+        """Send a BINARY message. Queued before returning; await it for back-pressure."""
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
+        return self._send(bytes(data), OP_BINARY, compress)
+
+    def send_json(
+        self,
+        data: Any,
+        compress: int | bool | None = None,
+        *,
+        dumps: Callable[[Any], str] = json.dumps,
+    ) -> _Done | _Drain:
+        """Send ``dumps(data)`` as a TEXT message."""
+        return self.send_str(dumps(data), compress=compress)
+
+    def send_frame(
+        self, message: bytes, opcode: int, compress: int | bool | None = None
+    ) -> _Done | _Drain:
+        """Send one message with an explicit opcode (TEXT, BINARY, PING or PONG)."""
+        if opcode in (WSMsgType.PING, WSMsgType.PONG):
+            writer = self._frame_writer
+            if writer is None:
+                raise RuntimeError("Call .prepare() first")
+            frame = writer.ping(message) if opcode == WSMsgType.PING else writer.pong(message)
+            return self._send_control(frame)
+        if opcode not in (WSMsgType.TEXT, WSMsgType.BINARY):
+            raise ValueError(f"Cannot send a frame with opcode {opcode!r}")
+        return self._send(bytes(message), int(opcode), compress)
+
+    def _send_control(self, frame: bytes) -> _Done | _Drain:
+        transport = self._transport
+        if self._closed or transport is None or transport.is_closing():
+            raise ConnectionResetError("Cannot send on a closed WebSocket")
+        transport.write(frame)
+        return _Drain(self) if self._need_drain() else _DONE
+
+    def ping(self, message: bytes | str = b"") -> _Done | _Drain:
+        if self._frame_writer is None:
+            raise RuntimeError("Call .prepare() first")
+        return self._send_control(self._frame_writer.ping(message))  # type: ignore[arg-type]
+
+    def pong(self, message: bytes | str = b"") -> _Done | _Drain:
+        if self._frame_writer is None:
+            raise RuntimeError("Call .prepare() first")
+        return self._send_control(self._frame_writer.pong(message))  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------ receiving
+
+    async def receive(self, timeout: float | None = None) -> WSMessage:
+        """The next message; CLOSE/CLOSING/CLOSED/ERROR tell how the connection ended.
+
+        Only one task may receive at a time (others may send). ``timeout`` (or the
+        constructor's ``receive_timeout``) raises ``asyncio.TimeoutError`` when exceeded.
+        """
+        if self._frame_reader is None:
+            raise RuntimeError("Call .prepare() first")
+        if self._waiter is not None:
+            raise RuntimeError("Concurrent call to receive() is not allowed")
+        queue = self._queue
+        while True:
+            if queue:
+                msg = queue.popleft()
+                if msg.type is _TEXT or msg.type is _BINARY:
+                    self._queued_bytes -= len(msg.data)
+                    if self._reading_paused and self._queued_bytes < _READ_HIGH_WATER // 2:
+                        self._resume_reading()
+                return msg
+            if self._closed:
+                self._conn_lost += 1
+                if self._conn_lost >= THRESHOLD_CONNLOST_ACCESS:
+                    raise RuntimeError("WebSocket connection is closed.")
+                return WS_CLOSED_MESSAGE
+            if self._closing:
+                return WS_CLOSING_MESSAGE
+            waiter = self._waiter = self._loop.create_future()  # type: ignore[union-attr]
+            try:
+                deadline = timeout or self._receive_timeout
+                if deadline:
+                    async with asyncio.timeout(deadline):
+                        await waiter
+                else:
+                    await waiter
+            finally:
+                self._waiter = None
+
+    async def receive_str(self, *, timeout: float | None = None) -> str:
+        msg = await self.receive(timeout)
+        if msg.type is not _TEXT:
+            raise TypeError(f"Received message {msg.type}:{msg.data!r} is not WSMsgType.TEXT")
+        return msg.data  # type: ignore[no-any-return]
+
+    async def receive_bytes(self, *, timeout: float | None = None) -> bytes:
+        msg = await self.receive(timeout)
+        if msg.type is not _BINARY:
+            raise TypeError(f"Received message {msg.type}:{msg.data!r} is not bytes")
+        return msg.data  # type: ignore[no-any-return]
+
+    async def receive_json(
+        self, *, loads: Callable[[str], Any] = json.loads, timeout: float | None = None
+    ) -> Any:
+        return loads(await self.receive_str(timeout=timeout))
+
+    def __aiter__(self) -> WebSocketResponse:
+        return self
+
+    async def __anext__(self) -> WSMessage:
+        msg = await self.receive()
+        if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
+            raise StopAsyncIteration
+        return msg
+
+    # ------------------------------------------------------------------ closing
+
+    async def close(
+        self, *, code: int = WSCloseCode.OK, message: bytes | str = b"", drain: bool = True
+    ) -> bool:
+        """Start (or finish) the close handshake; False if it was already closed.
+
+        Sends a close frame, wakes a task blocked in ``receive()`` (it gets CLOSED), waits
+        up to ``timeout`` seconds for the peer's close frame, then closes the connection.
+        """
+        if self._frame_writer is None:
+            raise RuntimeError("Call .prepare() first")
+        if self._closed:
+            return False
+        self._closed = True
+        self._cancel_heartbeat()
+        try:
+            self._write(self._frame_writer.close(code, message))
+        except ValueError:
+            self._close_transport()
+            raise
+        self._wake()
+        peer_close = self._peer_close
+        assert peer_close is not None
+        if self._closing or peer_close.done():
+            # The peer spoke first (autoclose off): our frame completes the handshake.
+            self._close_transport()
+            return True
+        self._close_code = code
+        try:
+            if drain and self._need_drain():
+                await self._drain()
+            async with asyncio.timeout(self._timeout):
+                msg = await asyncio.shield(peer_close)
+        except TimeoutError:
+            self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+            msg = None
+        except asyncio.CancelledError:
+            self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+            self._close_transport()
+            raise
+        if msg is not None:
+            self._close_code = msg.data
+        self._close_transport()
+        return True
