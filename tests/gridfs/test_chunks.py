@@ -1,0 +1,166 @@
+"""ChunkReader / ChunkWriter against the real database (FerretDB or MONGODB_URI).
+
+Files written by ChunkWriter must read back byte-for-byte through PyMongo's own GridFS (and
+vice versa), ranges must be exact at every chunk boundary, and corruption must be reported,
+never papered over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from gridfs.asynchronous import AsyncGridFSBucket
+from gridfs.errors import CorruptGridFile
+from pymongo import AsyncMongoClient
+
+from aioweb.gridfs.chunks import ChunkReader, ChunkWriter
+
+CHUNK = 1000
+
+Body = Callable[[Any], Awaitable[None]]
+
+
+@pytest.fixture
+def run(mongodb_uri: str, database_name: str) -> Callable[[Body], None]:
+    def runner(body: Body) -> None:
+        async def main() -> None:
+            client: AsyncMongoClient[Any] = AsyncMongoClient(mongodb_uri)
+            try:
+                await asyncio.wait_for(body(client[database_name]), 60)
+            finally:
+                await client.close()
+
+        asyncio.run(main())
+
+    return runner
+
+
+async def read_all(reader: ChunkReader) -> bytes:
+    parts = []
+    try:
+        while (piece := await reader.next()) is not None:
+            parts.append(bytes(piece))
+    finally:
+        await reader.close()
+    return b"".join(parts)
+
+
+def test_writer_output_reads_back_with_pymongo(run: Callable[[Body], None]) -> None:
+    data = os.urandom(CHUNK * 7 + 123)
+
+    async def body(db: Any) -> None:
+        writer = ChunkWriter(db.fs.files, db.fs.chunks, "w.bin", chunk_size=CHUNK,
+                             metadata={"contentType": "x/y"}, batch_bytes=2500)  # fmt: skip
+        for start in range(0, len(data), 777):
+            await writer.write(data[start : start + 777])
+        file_id = await writer.close()
+        bucket = AsyncGridFSBucket(db)
+        stream = await bucket.open_download_stream(file_id)
+        assert await stream.read() == data
+        assert stream.metadata == {"contentType": "x/y"}
+        assert stream.chunk_size == CHUNK
+        # the spec's indexes exist, so PyMongo and Motor will not try to create others
+        names = [ix["key"] async for ix in await db.fs.chunks.list_indexes()]
+        assert {"files_id": 1, "n": 1} in [dict(k) for k in names]
+
+    run(body)
+
+
+def test_empty_file(run: Callable[[Body], None]) -> None:
+    async def body(db: Any) -> None:
+        file_id = await ChunkWriter(db.fs.files, db.fs.chunks, "empty").close()
+        doc = await db.fs.files.find_one({"_id": file_id})
+        assert doc["length"] == 0
+        assert await db.fs.chunks.count_documents({"files_id": file_id}) == 0
+        reader = ChunkReader(db.fs.chunks, file_id, length=0, chunk_size=doc["chunkSize"])
+        assert await read_all(reader) == b""
+
+    run(body)
+
+
+def test_every_range_across_chunk_boundaries(run: Callable[[Body], None]) -> None:
+    data = os.urandom(CHUNK * 4 + 1)
+    ranges = [(0, len(data)), (0, 1), (CHUNK - 1, CHUNK + 1), (CHUNK, 2 * CHUNK),
+              (CHUNK + 5, 3 * CHUNK - 5), (len(data) - 1, len(data)), (2 * CHUNK, 2 * CHUNK),
+              (7, 3 * CHUNK)]  # fmt: skip
+
+    async def body(db: Any) -> None:
+        bucket = AsyncGridFSBucket(db, chunk_size_bytes=CHUNK)
+        file_id = await bucket.upload_from_stream("r.bin", data)
+        for start, stop in ranges:
+            reader = ChunkReader(db.fs.chunks, file_id, length=len(data), chunk_size=CHUNK,
+                                 start=start, stop=stop, batch_bytes=CHUNK * 2)  # fmt: skip
+            assert await read_all(reader) == data[start:stop], (start, stop)
+
+    run(body)
+
+
+def test_missing_chunk_is_reported(run: Callable[[Body], None]) -> None:
+    data = os.urandom(CHUNK * 5)
+
+    async def body(db: Any) -> None:
+        bucket = AsyncGridFSBucket(db, chunk_size_bytes=CHUNK)
+        file_id = await bucket.upload_from_stream("m.bin", data)
+        await db.fs.chunks.delete_one({"files_id": file_id, "n": 2})
+        reader = ChunkReader(db.fs.chunks, file_id, length=len(data), chunk_size=CHUNK)
+        with pytest.raises(CorruptGridFile, match="missing chunk #2"):
+            await read_all(reader)
+        # a range that does not touch chunk 2 is still served
+        reader = ChunkReader(db.fs.chunks, file_id, length=len(data), chunk_size=CHUNK,
+                             start=3 * CHUNK, stop=5 * CHUNK)  # fmt: skip
+        assert await read_all(reader) == data[3 * CHUNK :]
+        # the last chunk missing is caught too (the cursor just ends early)
+        await db.fs.chunks.delete_one({"files_id": file_id, "n": 4})
+        reader = ChunkReader(db.fs.chunks, file_id, length=len(data), chunk_size=CHUNK,
+                             start=3 * CHUNK)  # fmt: skip
+        with pytest.raises(CorruptGridFile, match="missing chunk #4"):
+            await read_all(reader)
+
+    run(body)
+
+
+def test_wrong_size_chunk_is_reported(run: Callable[[Body], None]) -> None:
+    data = os.urandom(CHUNK * 3)
+
+    async def body(db: Any) -> None:
+        bucket = AsyncGridFSBucket(db, chunk_size_bytes=CHUNK)
+        file_id = await bucket.upload_from_stream("s.bin", data)
+        await db.fs.chunks.update_one({"files_id": file_id, "n": 1}, {"$set": {"data": b"xy"}})
+        reader = ChunkReader(db.fs.chunks, file_id, length=len(data), chunk_size=CHUNK)
+        with pytest.raises(CorruptGridFile, match=r"chunk #1 .* has 2 bytes, expected 1000"):
+            await read_all(reader)
+
+    run(body)
+
+
+def test_abort_removes_inserted_chunks(run: Callable[[Body], None]) -> None:
+    async def body(db: Any) -> None:
+        writer = ChunkWriter(db.fs.files, db.fs.chunks, "a.bin", chunk_size=CHUNK,
+                             batch_bytes=CHUNK)  # fmt: skip
+        await writer.write(os.urandom(CHUNK * 5 + 10))  # inserts 5 chunks at once
+        assert await db.fs.chunks.count_documents({"files_id": writer.file_id}) == 5
+        await writer.abort()
+        assert await db.fs.chunks.count_documents({"files_id": writer.file_id}) == 0
+        assert await db.fs.files.count_documents({}) == 0
+
+    run(body)
+
+
+def test_writer_memory_is_one_batch_not_the_file(run: Callable[[Body], None]) -> None:
+    """Chunks are inserted as each batch fills: the database sees them before close()."""
+
+    async def body(db: Any) -> None:
+        writer = ChunkWriter(db.fs.files, db.fs.chunks, "big.bin", chunk_size=CHUNK,
+                             batch_bytes=4 * CHUNK)  # fmt: skip
+        for _ in range(20):
+            await writer.write(b"z" * CHUNK)
+            assert len(writer._buffer) < CHUNK
+            assert writer._pending_bytes < 4 * CHUNK
+        assert await db.fs.chunks.count_documents({"files_id": writer.file_id}) == 20
+        await writer.close()
+
+    run(body)
