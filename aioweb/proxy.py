@@ -30,7 +30,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
@@ -43,15 +43,13 @@ if TYPE_CHECKING:
 __all__ = (
     "ForwardedError",
     "Forwarding",
-    "Hop",
     "TrustedProxies",
-    "forwarded_hops",
     "parse_forwarded",
     "parse_node",
     "proxy_middleware",
-    "resolve_forwarding",
+    "resolve_forwarded",
+    "resolve_x_forwarded",
     "setup",
-    "x_forwarded_hops",
 )
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -200,72 +198,6 @@ def _split_list(values: Iterable[str]) -> list[str]:
     return [item for value in values for part in value.split(",") if (item := part.strip(" \t"))]
 
 
-# --- hops ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Hop:
-    """What one proxy reported about the connection it received.
-
-    ``for_`` is who connected to that proxy (canonical IP, ``unknown``, ``_obfuscated`` or
-    ``None`` when not reported); ``proto`` and ``host`` are the scheme and ``Host`` that proxy
-    saw, when reported.
-    """
-
-    for_: str | None
-    proto: str | None = None
-    host: str | None = None
-
-
-def forwarded_hops(values: Iterable[str]) -> list[Hop]:
-    """The hops of all ``Forwarded`` header lines, oldest first, validated."""
-    hops: list[Hop] = []
-    for value in values:
-        for element in parse_forwarded(value):
-            node = element.get("for")
-            proto = element.get("proto")
-            host = element.get("host")
-            if "by" in element:
-                parse_node(element["by"])  # validate, value unused
-            hops.append(
-                Hop(
-                    parse_node(node) if node is not None else None,
-                    _valid_proto(proto, "Forwarded") if proto is not None else None,
-                    _valid_host(host, "Forwarded") if host is not None else None,
-                )
-            )
-    return hops
-
-
-def x_forwarded_hops(
-    xff: Iterable[str], proto: Iterable[str] = (), host: Iterable[str] = ()
-) -> list[Hop]:
-    """The hops described by ``X-Forwarded-For`` / ``-Proto`` / ``-Host``, oldest first.
-
-    Proxies append to ``X-Forwarded-For`` but usually *overwrite* ``-Proto`` and ``-Host``. When
-    ``-Proto`` (or ``-Host``) has exactly one value per ``X-Forwarded-For`` entry, value *i* is
-    taken to describe hop *i*; otherwise only its last value is used, for the newest hop that the
-    chain walk selects (see :func:`resolve_forwarding`).
-    """
-    fors = [_parse_xff_entry(entry) for entry in _split_list(xff)]
-    protos = [_valid_proto(p, "X-Forwarded-Proto") for p in _split_list(proto)]
-    hosts = [_valid_host(h, "X-Forwarded-Host") for h in _split_list(host)]
-    if not fors:
-        if not protos and not hosts:
-            return []
-        return [Hop(None, protos[-1] if protos else None, hosts[-1] if hosts else None)]
-    count = len(fors)
-    # Values not given per hop were written by the newest proxy; every hop carries them so that
-    # whichever hop the chain walk selects reports the proxy's word.
-    per_hop_protos = protos if len(protos) == count else [_last(protos)] * count
-    per_hop_hosts = hosts if len(hosts) == count else [_last(hosts)] * count
-    return [Hop(f, p, h) for f, p, h in zip(fors, per_hop_protos, per_hop_hosts, strict=True)]
-
-
-def _last(values: list[str]) -> str | None:
-    return values[-1] if values else None
-
-
 # --- the trusted set -----------------------------------------------------------------------
 
 
@@ -373,21 +305,73 @@ class Forwarding:
 _NOTHING = Forwarding()
 
 
-def resolve_forwarding(hops: list[Hop], trusted: TrustedProxies) -> Forwarding:
-    """Pick the client's hop from a chain already known to come from a trusted peer.
+def _forwarding(remote: str | None, proto: str | None, host: str | None, header: str) -> Forwarding:
+    return Forwarding(
+        remote,
+        _valid_proto(proto, header) if proto is not None else None,
+        _valid_host(host, header) if host is not None else None,
+    )
 
-    Walk from the newest hop (the one our peer wrote) towards the oldest; stop at the first hop
-    whose ``for`` is not a trusted proxy, or is not reported: that hop describes the client.
-    When every hop is trusted, the oldest one is used.
+
+def resolve_forwarded(values: Sequence[str], trusted: TrustedProxies) -> Forwarding:
+    """The client's view from ``Forwarded`` header lines sent by a trusted peer.
+
+    Elements are read from the newest (rightmost, last line) to the oldest. Each element was
+    written by a proxy we trust so far and says who connected to it (``for``) and what scheme and
+    ``Host`` it saw. While ``for`` names a trusted proxy, the walk goes on to the older element;
+    the first element whose ``for`` is untrusted, obfuscated, ``unknown`` or absent describes the
+    client, and its ``proto`` and ``host`` are the client's. If every element names a trusted
+    proxy, the oldest one is used.
+
+    Only what the walk reaches is parsed and validated: older lines, which the client may have
+    written, cannot cause an error.
     """
-    if not hops:
+    oldest: tuple[str | None, dict[str, str]] | None = None
+    for line in reversed(values):
+        for element in reversed(parse_forwarded(line)):
+            node = element.get("for")
+            name = parse_node(node) if node is not None else None
+            if name is None or name not in trusted:
+                return _forwarding(name, element.get("proto"), element.get("host"), "Forwarded")
+            oldest = (name, element)
+    if oldest is None:
         return _NOTHING
-    chosen = hops[0]
-    for hop in reversed(hops):
-        if hop.for_ is None or hop.for_ not in trusted:
-            chosen = hop
+    name, element = oldest
+    return _forwarding(name, element.get("proto"), element.get("host"), "Forwarded")
+
+
+def resolve_x_forwarded(
+    xff: Sequence[str],
+    proto: Sequence[str] = (),
+    host: Sequence[str] = (),
+    *,
+    trusted: TrustedProxies,
+) -> Forwarding:
+    """The client's view from ``X-Forwarded-For`` / ``-Proto`` / ``-Host`` sent by a trusted peer.
+
+    ``X-Forwarded-For`` is walked from the right like ``Forwarded``; entries left of the first
+    untrusted address were written by the client and are neither used nor validated. Proxies
+    append to ``X-Forwarded-For`` but usually *overwrite* ``-Proto`` and ``-Host``: when one of
+    those has exactly one value per ``X-Forwarded-For`` entry, the value at the client's position
+    is used; otherwise its last value (the one our peer wrote).
+    """
+    fors = _split_list(xff)
+    protos = _split_list(proto)
+    hosts = _split_list(host)
+    remote: str | None = None
+    index = len(fors) - 1
+    while index >= 0:
+        remote = _parse_xff_entry(fors[index])
+        if remote not in trusted or index == 0:
             break
-    return Forwarding(chosen.for_, chosen.proto, chosen.host)
+        index -= 1
+    chosen_proto = protos[index] if fors and len(protos) == len(fors) else _last(protos)
+    chosen_host = hosts[index] if fors and len(hosts) == len(fors) else _last(hosts)
+    return _forwarding(remote, chosen_proto, chosen_host, "X-Forwarded")
+
+
+def _last(values: list[str]) -> str | None:
+    return values[-1] if values else None
 
 
 def peer_is_unix(transport: Any) -> bool:
@@ -430,23 +414,23 @@ def proxy_middleware(
         remote = request.remote
         return remote is not None and remote in proxies
 
-    def hops_of(request_headers: Mapping[str, str]) -> list[Hop]:
-        getall = request_headers.getall  # type: ignore[attr-defined]
+    def resolve(request_headers: Any) -> Forwarding:
+        getall = request_headers.getall
         if use_forwarded:
             values = getall("Forwarded", ())
-            return forwarded_hops(values) if values else []
+            return resolve_forwarded(values, proxies) if values else _NOTHING
         xff = getall("X-Forwarded-For", ())
         proto = getall("X-Forwarded-Proto", ())
         host = getall("X-Forwarded-Host", ())
         if not (xff or proto or host):
-            return []
-        return x_forwarded_hops(xff, proto, host)
+            return _NOTHING
+        return resolve_x_forwarded(xff, proto, host, trusted=proxies)
 
     async def forwarded_middleware(request: Request, handler: Handler) -> StreamResponse:
         if not peer_trusted(request):
             return await handler(request)
         try:
-            found = resolve_forwarding(hops_of(request.headers), proxies)
+            found = resolve(request.headers)
         except ForwardedError as exc:
             from .exceptions import HTTPBadRequest
 

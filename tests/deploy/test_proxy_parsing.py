@@ -11,13 +11,11 @@ from hypothesis import strategies as st
 from aioweb.proxy import (
     ForwardedError,
     Forwarding,
-    Hop,
     TrustedProxies,
-    forwarded_hops,
     parse_forwarded,
     parse_node,
-    resolve_forwarding,
-    x_forwarded_hops,
+    resolve_forwarded,
+    resolve_x_forwarded,
 )
 
 # --- RFC 7239 syntax ------------------------------------------------------------------------
@@ -118,66 +116,109 @@ def test_parse_node_rejects(node: str) -> None:
         parse_node(node)
 
 
-def test_forwarded_hops_validates_proto_host_and_by() -> None:
-    hops = forwarded_hops(['for="[::1]:80";proto=HTTPS;host="Example.com:8443";by=_proxy'])
-    assert hops == [Hop("::1", "https", "Example.com:8443")]
-    for bad in ["for=1.2.3.4;proto=ht/tp", 'for=1.2.3.4;host="a b"', "for=1.2.3.4;by=nope"]:
+TRUSTED = TrustedProxies("10.0.0.0/8, 127.0.0.1")
+
+
+def fwd(*lines: str, trusted: TrustedProxies = TRUSTED) -> Forwarding:
+    return resolve_forwarded(list(lines), trusted)
+
+
+def xfwd(
+    xff: str | None, proto: str | None = None, host: str | None = None, **kw: TrustedProxies
+) -> Forwarding:
+    def as_list(value: str | None) -> list[str]:
+        return [] if value is None else [value]
+
+    return resolve_x_forwarded(
+        as_list(xff), as_list(proto), as_list(host), trusted=kw.get("trusted", TRUSTED)
+    )
+
+
+def test_forwarded_validates_proto_and_host_of_the_chosen_element() -> None:
+    assert fwd('for="[::1]:80";proto=HTTPS;host="Example.com:8443";by=_proxy') == Forwarding(
+        "::1", "https", "Example.com:8443"
+    )
+    for bad in ["for=1.2.3.4;proto=ht/tp", 'for=1.2.3.4;host="a b"', 'for=1.2.3.4;host="a/b"']:
         with pytest.raises(ForwardedError):
-            forwarded_hops([bad])
+            fwd(bad)
 
 
-def test_forwarded_hops_joins_header_lines_without_letting_quotes_span_them() -> None:
-    assert forwarded_hops(["for=1.1.1.1", "for=2.2.2.2"]) == [Hop("1.1.1.1"), Hop("2.2.2.2")]
+def test_forwarded_header_lines_are_separate_lists() -> None:
+    assert fwd("for=1.1.1.1", "for=10.0.0.2") == Forwarding("1.1.1.1")
+    # A quote left open in one line does not run into the next one.
     with pytest.raises(ForwardedError):
-        forwarded_hops(['for="1.1.1.1', 'x", for=2.2.2.2'])
+        fwd('for="10.0.0.1', "for=10.0.0.2")
+
+
+def test_forwarded_parts_older_than_the_client_are_never_parsed() -> None:
+    # The client wrote the first line (junk); the trusted proxy appended the second one.
+    assert fwd('for="junk;;;', "for=203.0.113.9, for=10.0.0.7") == Forwarding("203.0.113.9")
+    assert fwd("for=nonsense, for=203.0.113.9;proto=https") == Forwarding("203.0.113.9", "https")
+    # ...but junk in the part the walk must read is an error (a misconfigured proxy).
+    with pytest.raises(ForwardedError):
+        fwd("for=203.0.113.9, for=nonsense")
 
 
 # --- X-Forwarded-* --------------------------------------------------------------------------
 
 
 def test_x_forwarded_for_list_and_lines() -> None:
-    assert x_forwarded_hops(["203.0.113.7, 10.0.0.2", "10.0.0.3"]) == [
-        Hop("203.0.113.7"),
-        Hop("10.0.0.2"),
-        Hop("10.0.0.3"),
-    ]
+    found = resolve_x_forwarded(["203.0.113.7, 10.0.0.2", "10.0.0.3"], trusted=TRUSTED)
+    assert found == Forwarding("203.0.113.7")
 
 
-def test_x_forwarded_for_accepts_ports_ipv6_and_unknown() -> None:
-    hops = x_forwarded_hops(["2001:DB8::7, [2001:db8::8]:5000, 1.2.3.4:80, unknown"])
-    assert [h.for_ for h in hops] == ["2001:db8::7", "2001:db8::8", "1.2.3.4", "unknown"]
+@pytest.mark.parametrize(
+    ("entry", "name"),
+    [
+        ("2001:DB8::7", "2001:db8::7"),
+        ("[2001:db8::8]:5000", "2001:db8::8"),
+        ("1.2.3.4:80", "1.2.3.4"),
+        ("unknown", "unknown"),
+        (" 1.2.3.4 ", "1.2.3.4"),
+    ],
+)
+def test_x_forwarded_for_accepts_ports_ipv6_and_unknown(entry: str, name: str) -> None:
+    assert xfwd(entry).remote == name
 
 
 @pytest.mark.parametrize(
     "bad", ["example.com", "1.2.3.4.5", "<script>", "1.2.3.4 5.6.7.8", "_obf", "[::1"]
 )
-def test_x_forwarded_for_rejects_non_addresses(bad: str) -> None:
+def test_x_forwarded_for_rejects_non_addresses_the_walk_reaches(bad: str) -> None:
     with pytest.raises(ForwardedError):
-        x_forwarded_hops([bad])
+        xfwd(bad)
+    with pytest.raises(ForwardedError):
+        xfwd(f"8.8.8.8, {bad}, 10.0.0.1")
+    # Left of the client, the same junk is the client's own business.
+    assert xfwd(f"{bad}, 8.8.8.8, 10.0.0.1").remote == "8.8.8.8"
 
 
-def test_x_forwarded_proto_host_single_value_applies_to_every_hop() -> None:
-    hops = x_forwarded_hops(["1.1.1.1, 2.2.2.2"], ["HTTPS"], ["example.com"])
-    assert hops == [Hop("1.1.1.1", "https", "example.com"), Hop("2.2.2.2", "https", "example.com")]
+def test_x_forwarded_proto_host_single_value_is_the_proxy_word() -> None:
+    assert xfwd("1.1.1.1, 10.0.0.2", "HTTPS", "example.com") == Forwarding(
+        "1.1.1.1", "https", "example.com"
+    )
 
 
 def test_x_forwarded_proto_one_value_per_hop_is_aligned() -> None:
-    hops = x_forwarded_hops(["1.1.1.1, 2.2.2.2"], ["https, http"], ["a.example, b.example"])
-    assert hops == [Hop("1.1.1.1", "https", "a.example"), Hop("2.2.2.2", "http", "b.example")]
+    found = xfwd("1.1.1.1, 10.0.0.2", "https, http", "a.example, b.example")
+    assert found == Forwarding("1.1.1.1", "https", "a.example")
+    found = xfwd("1.1.1.1, 2.2.2.2", "https, http", "a.example, b.example")
+    assert found == Forwarding("2.2.2.2", "http", "b.example")
 
 
 def test_x_forwarded_proto_without_for() -> None:
-    assert x_forwarded_hops([], ["https"]) == [Hop(None, "https", None)]
-    assert x_forwarded_hops([]) == []
+    assert xfwd(None, "https") == Forwarding(None, "https", None)
+    assert not xfwd(None)
+    assert not xfwd("")
 
 
 @pytest.mark.parametrize(
     ("proto", "host"),
-    [(["ht tp"], []), (["1http"], []), ([], ["exa mple.com"]), ([], ["a/b"]), ([], ["x:port"])],
+    [("ht tp", None), ("1http", None), (None, "exa mple.com"), (None, "a/b"), (None, "x:port")],
 )
-def test_x_forwarded_rejects_bad_proto_and_host(proto: list[str], host: list[str]) -> None:
+def test_x_forwarded_rejects_bad_proto_and_host(proto: str | None, host: str | None) -> None:
     with pytest.raises(ForwardedError):
-        x_forwarded_hops(["1.2.3.4"], proto, host)
+        xfwd("1.2.3.4", proto, host)
 
 
 # --- the trusted set ------------------------------------------------------------------------
@@ -219,47 +260,49 @@ def test_trusted_proxies_rejects_bad_entries(bad: str) -> None:
 
 # --- choosing the client's hop ----------------------------------------------------------------
 
-TRUSTED = TrustedProxies("10.0.0.0/8, 127.0.0.1")
-
 
 def test_single_proxy() -> None:
-    hops = x_forwarded_hops(["203.0.113.7"], ["https"], ["example.com"])
-    assert resolve_forwarding(hops, TRUSTED) == Forwarding("203.0.113.7", "https", "example.com")
+    assert xfwd("203.0.113.7", "https", "example.com") == Forwarding(
+        "203.0.113.7", "https", "example.com"
+    )
 
 
 def test_client_supplied_entries_left_of_the_client_are_ignored() -> None:
     # The client sent "X-Forwarded-For: 10.0.0.9, 1.1.1.1" hoping to be taken for 10.0.0.9 (a
     # trusted address) or 1.1.1.1; nginx appended the real address.
-    hops = x_forwarded_hops(["10.0.0.9, 1.1.1.1, 203.0.113.7"])
-    assert resolve_forwarding(hops, TRUSTED).remote == "203.0.113.7"
+    assert xfwd("10.0.0.9, 1.1.1.1, 203.0.113.7").remote == "203.0.113.7"
 
 
 def test_multiple_trusted_hops_are_skipped() -> None:
-    hops = forwarded_hops(
-        ['for=198.51.100.1;proto=https;host=shop.example, for=10.0.0.5;proto=http, for="10.0.0.6"']
+    found = fwd(
+        'for=198.51.100.1;proto=https;host=shop.example, for=10.0.0.5;proto=http, for="10.0.0.6"'
     )
-    assert resolve_forwarding(hops, TRUSTED) == Forwarding("198.51.100.1", "https", "shop.example")
+    assert found == Forwarding("198.51.100.1", "https", "shop.example")
 
 
 def test_all_hops_trusted_uses_the_oldest() -> None:
-    hops = x_forwarded_hops(["10.0.0.1, 10.0.0.2"])
-    assert resolve_forwarding(hops, TRUSTED).remote == "10.0.0.1"
+    assert xfwd("10.0.0.1, 10.0.0.2").remote == "10.0.0.1"
+    assert fwd("for=10.0.0.1;proto=https, for=10.0.0.2") == Forwarding("10.0.0.1", "https")
 
 
 def test_obfuscated_and_unknown_clients_are_reported_as_given() -> None:
-    hops = forwarded_hops(['for=_hidden, for="10.0.0.3"'])
-    assert resolve_forwarding(hops, TRUSTED).remote == "_hidden"
-    hops = forwarded_hops(["for=unknown;proto=https"])
-    assert resolve_forwarding(hops, TRUSTED) == Forwarding("unknown", "https", None)
+    assert fwd('for=_hidden, for="10.0.0.3"').remote == "_hidden"
+    assert fwd("for=unknown;proto=https") == Forwarding("unknown", "https", None)
 
 
-def test_hop_without_for_stops_the_walk_and_keeps_the_peer_address() -> None:
-    hops = forwarded_hops(["for=1.1.1.1;proto=http, proto=https;host=example.com"])
-    assert resolve_forwarding(hops, TRUSTED) == Forwarding(None, "https", "example.com")
+def test_element_without_for_stops_the_walk_and_keeps_the_peer_address() -> None:
+    found = fwd("for=1.1.1.1;proto=http, proto=https;host=example.com")
+    assert found == Forwarding(None, "https", "example.com")
+
+
+def test_everything_trusted_walks_to_the_oldest_claim() -> None:
+    everyone = TrustedProxies("*")
+    assert xfwd("1.2.3.4, 5.6.7.8", trusted=everyone).remote == "1.2.3.4"
 
 
 def test_empty_chain_changes_nothing() -> None:
-    assert not resolve_forwarding([], TRUSTED)
+    assert not fwd()
+    assert not fwd("")
 
 
 # --- properties -------------------------------------------------------------------------------
@@ -290,12 +333,18 @@ def rfc7239_node(draw: st.DrawFn) -> tuple[str, str]:
 @given(st.lists(rfc7239_node(), min_size=1, max_size=6))
 def test_property_forwarded_round_trip(nodes: list[tuple[str, str]]) -> None:
     header = ", ".join(f'for="{written}"' for written, _ in nodes)
-    assert [hop.for_ for hop in forwarded_hops([header])] == [name for _, name in nodes]
+    assert [parse_node(e["for"]) for e in parse_forwarded(header)] == [name for _, name in nodes]
+    # Nothing is trusted: the newest element is the client.
+    assert fwd(header, trusted=TrustedProxies([])).remote == nodes[-1][1]
 
 
 @given(st.text(max_size=60))
 def test_property_parser_never_fails_other_than_forwarded_error(text: str) -> None:
-    for parse in (lambda: forwarded_hops([text]), lambda: x_forwarded_hops([text], [text])):
+    everyone = TrustedProxies("*")
+    for parse in (
+        lambda: fwd(text, trusted=everyone),
+        lambda: xfwd(text, text, text, trusted=everyone),
+    ):
         try:
             parse()
         except ForwardedError:
@@ -308,8 +357,7 @@ def test_property_client_is_rightmost_untrusted(chain: list[str], client: str) -
     trusted = TrustedProxies("10.0.0.0/8")
     proxies = [f"10.0.0.{i}" for i in range(1, 4)]
     expected = client if client not in trusted else None
-    hops = x_forwarded_hops([", ".join([*chain, client, *proxies])])
-    found = resolve_forwarding(hops, trusted).remote
+    found = xfwd(", ".join([*chain, client, *proxies]), trusted=trusted).remote
     if expected is not None:
         assert found == expected
     else:  # the client itself is in the trusted range: keep walking into its claims
