@@ -1,0 +1,284 @@
+"""GridFS serving benchmark: aioweb's GridFSHandler against Motor's AIOHTTPGridFS on aiohttp.
+
+    .venv/bin/python bench/bench_gridfs.py [--rounds 3] [--seconds 5]
+
+Both servers serve the same files from the same database (FerretDB started here with its
+SQLite backend, or ``MONGODB_URI``), each through its own driver: aioweb with PyMongo's async
+API, aiohttp with Motor (the handler aioweb's replaces). Workloads, all with ``wrk``:
+
+* ``small``: a 4 KiB file, 16 connections; requests per second.
+* ``big``: a 64 MiB file, 2 connections; MB/s of body delivered.
+* ``range``: ``Range: bytes=16777216-17825791`` (1 MiB from the middle) of the 64 MiB file,
+  4 connections; requests per second. Motor's handler ignores Range and sends all 64 MiB each
+  time, which is the point of the comparison: that is what its users get today.
+
+Method: each server runs on uvloop, pinned to CPU 0 (``taskset``); wrk is pinned to CPU 1;
+the database is not pinned (it is the shared cost both servers pay). The machine is shared
+and noisy, so the server process's CPU time per request (user+sys from /proc) is reported too.
+Rounds alternate the servers and the ratio is taken per round (median shown). Load goes to
+127.0.0.1 only and every run is bounded in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+DB_NAME = "aioweb_bench_gridfs"
+SMALL_SIZE = 4 * 1024
+BIG_SIZE = 64 * 1024 * 1024
+RANGE = (16 * 1024 * 1024, 17 * 1024 * 1024)  # half-open
+FRAMEWORKS = ("aioweb", "aiohttp+motor")
+
+
+# --------------------------------------------------------------------------- server side
+
+
+def serve(framework: str, port: int, uri: str) -> None:
+    """Serve the bucket at /fs/{filename} with ``framework`` until killed."""
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:  # pragma: no cover
+        pass
+    if framework == "aioweb":
+        from pymongo import AsyncMongoClient
+
+        from aioweb import web
+        from aioweb.gridfs import GridFSHandler
+
+        handler: Any = GridFSHandler(AsyncMongoClient(uri)[DB_NAME])
+    else:
+        from aiohttp import web  # type: ignore[no-redef]
+        from motor.aiohttp import AIOHTTPGridFS
+        from motor.motor_asyncio import AsyncIOMotorClient
+
+        handler = AIOHTTPGridFS(AsyncIOMotorClient(uri)[DB_NAME])
+    app = web.Application()
+    resource = app.router.add_resource("/fs/{filename}")
+    resource.add_route("GET", handler)
+    resource.add_route("HEAD", handler)
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+
+
+# --------------------------------------------------------------------------- orchestration
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pin(cpu: int) -> list[str]:
+    return ["taskset", "-c", str(cpu)] if shutil.which("taskset") and os.cpu_count() != 1 else []
+
+
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+@contextlib.contextmanager
+def _server(framework: str, uri: str) -> Iterator[tuple[int, int]]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [*_pin(0), sys.executable, __file__, "--serve", framework, "--port", str(port),
+         "--uri", uri],
+        cwd=ROOT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"{framework} server exited with {proc.returncode}")
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{framework} server did not start")
+            time.sleep(0.1)
+        yield port, proc.pid
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+
+
+_UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
+
+
+def _wrk(port: int, path: str, conns: int, seconds: float, headers: list[str]) -> dict[str, float]:
+    cmd = [*_pin(1), "wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--timeout", "10s"]
+    for header in headers:
+        cmd += ["-H", header]
+    cmd.append(f"http://127.0.0.1:{port}{path}")
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60).stdout
+    rps = re.search(r"Requests/sec:\s*([0-9.]+)", out)
+    transfer = re.search(r"Transfer/sec:\s*([0-9.]+)([KMGT]?B)", out)
+    total = re.search(r"([0-9]+) requests in", out)
+    bad = re.search(r"Non-2xx or 3xx responses:\s*([0-9]+)", out)
+    if not (rps and transfer and total):
+        raise RuntimeError(f"could not parse wrk output:\n{out}")
+    if bad:
+        raise RuntimeError(f"wrk saw {bad.group(1)} error responses:\n{out}")
+    return {
+        "rps": float(rps.group(1)),
+        "bytes_per_s": float(transfer.group(1)) * _UNITS[transfer.group(2)],
+        "requests": float(total.group(1)),
+    }
+
+
+WORKLOADS: dict[str, tuple[str, int, list[str]]] = {
+    "small": ("/fs/small.bin", 16, []),
+    "big": ("/fs/big.bin", 2, []),
+    "range": ("/fs/big.bin", 4, [f"Range: bytes={RANGE[0]}-{RANGE[1] - 1}"]),
+}
+
+
+def _check(port: int) -> None:
+    """Each server must answer every workload correctly before it is timed."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("GET", "/fs/small.bin")
+        resp = conn.getresponse()
+        assert resp.status == 200 and len(resp.read()) == SMALL_SIZE
+        conn.request("GET", "/fs/big.bin", headers={"Range": f"bytes={RANGE[0]}-{RANGE[1] - 1}"})
+        resp = conn.getresponse()
+        body = resp.read()
+        assert resp.status in (200, 206), resp.status
+        assert len(body) in (RANGE[1] - RANGE[0], BIG_SIZE)
+    finally:
+        conn.close()
+
+
+def _seed(uri: str) -> None:
+    from gridfs import GridFSBucket
+    from pymongo import MongoClient
+
+    client: MongoClient[Any] = MongoClient(uri)
+    try:
+        client.drop_database(DB_NAME)
+        bucket = GridFSBucket(client[DB_NAME])
+        bucket.upload_from_stream("small.bin", os.urandom(SMALL_SIZE))
+        with bucket.open_upload_stream("big.bin") as grid_in:
+            block = os.urandom(1024 * 1024)
+            for _ in range(BIG_SIZE // len(block)):
+                grid_in.write(block)
+    finally:
+        client.close()
+
+
+def _drop(uri: str) -> None:
+    from pymongo import MongoClient
+
+    client: MongoClient[Any] = MongoClient(uri)
+    try:
+        client.drop_database(DB_NAME)
+    finally:
+        client.close()
+
+
+@contextlib.contextmanager
+def _database() -> Iterator[str]:
+    import services
+
+    with services.mongodb() as uri:
+        yield uri
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--serve", choices=FRAMEWORKS)
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--uri")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--workloads", nargs="*", default=list(WORKLOADS))
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.port, args.uri)
+        return
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed: scripts/install-system-deps.sh")
+
+    with _database() as uri:
+        print(f"database: {uri} ({'MONGODB_URI' if os.environ.get('MONGODB_URI') else 'FerretDB'})")
+        _seed(uri)
+        results: dict[tuple[str, str], list[dict[str, float]]] = {}
+        try:
+            for rnd in range(args.rounds):
+                order = FRAMEWORKS if rnd % 2 == 0 else FRAMEWORKS[::-1]
+                for framework in order:
+                    with _server(framework, uri) as (port, pid):
+                        _check(port)
+                        for name in args.workloads:
+                            path, conns, headers = WORKLOADS[name]
+                            before = _cpu_seconds(pid)
+                            r = _wrk(port, path, conns, args.seconds, headers)
+                            r["cpu_per_req_ms"] = (
+                                (_cpu_seconds(pid) - before) / max(r["requests"], 1) * 1000
+                            )
+                            results.setdefault((framework, name), []).append(r)
+                            print(
+                                f"round {rnd + 1} {framework:14} {name:6} "
+                                f"{r['rps']:9.1f} req/s {r['bytes_per_s'] / 1e6:9.1f} MB/s "
+                                f"cpu {r['cpu_per_req_ms']:.3f} ms/req",
+                                flush=True,
+                            )
+        finally:
+            _drop(uri)
+    _report(results, args.workloads, args.rounds)
+
+
+def _report(
+    results: dict[tuple[str, str], list[dict[str, float]]], workloads: list[str], rounds: int
+) -> None:
+    print()
+    print("| workload | aioweb | aiohttp+Motor | ratio (median of rounds) | server CPU/req ratio |")
+    print("| --- | --- | --- | --- | --- |")
+    for name in workloads:
+        ours = results[("aioweb", name)]
+        theirs = results[("aiohttp+motor", name)]
+        key = "bytes_per_s" if name == "big" else "rps"
+        unit = "MB/s" if name == "big" else "req/s"
+        scale = 1e6 if name == "big" else 1.0
+        ratios = [a[key] / b[key] for a, b in zip(ours, theirs, strict=True) if b[key]]
+        cpu = [b["cpu_per_req_ms"] / a["cpu_per_req_ms"]
+               for a, b in zip(ours, theirs, strict=True) if a["cpu_per_req_ms"]]  # fmt: skip
+        print(
+            f"| {name} | {statistics.median(r[key] for r in ours) / scale:.1f} {unit} "
+            f"| {statistics.median(r[key] for r in theirs) / scale:.1f} {unit} "
+            f"| {statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f}) "
+            f"| {statistics.median(cpu):.2f}x less CPU |"
+            if ratios and cpu
+            else f"| {name} | n/a | n/a | n/a | n/a |"
+        )
+    print(f"\n{rounds} rounds; ratio > 1 means aioweb is faster. 'range' for Motor is the whole "
+          "64 MiB file (it ignores Range).")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
