@@ -45,7 +45,9 @@ def webm_video(seconds: int = 6, fps: int = 25, width: int = 320, height: int = 
     return out.getvalue()
 
 
-def png_image(width: int = 64, height: int = 48, rgb: tuple[int, int, int] = (0, 128, 255)) -> bytes:
+def png_image(
+    width: int = 64, height: int = 48, rgb: tuple[int, int, int] = (0, 128, 255)
+) -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
         body = kind + data
         return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
