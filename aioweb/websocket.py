@@ -394,7 +394,7 @@ class WebSocketResponse(StreamResponse):
             self._close_code = exc.code
             self._write(self._frame_writer.close(exc.code, str(exc)[:120]))  # type: ignore[union-attr]
         self._cancel_heartbeat()
-        self._close_transport()
+        self._linger_close()
         self._queue.append(msg)
         self._wake()
 
@@ -463,6 +463,23 @@ class WebSocketResponse(StreamResponse):
     def _close_transport(self) -> None:
         if self._transport is not None:
             self._transport.close()
+
+    def _linger_close(self) -> None:
+        """Close after failing the connection without losing our close frame.
+
+        Closing a socket whose receive buffer still holds unread bytes (the rest of the
+        offending frame) makes the kernel send RST, which can destroy the close frame
+        before the peer reads it. So: send FIN after the frame, keep reading (and
+        discarding) until the peer closes too, and close for good after a short grace.
+        """
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return
+        if transport.can_write_eof():
+            transport.write_eof()
+            self._loop.call_later(2.0, transport.close)  # type: ignore[union-attr]
+        else:
+            transport.close()
 
     def _pause_reading(self) -> None:
         if self._transport is not None and not self._transport.is_closing():

@@ -38,37 +38,40 @@ form{display:flex;gap:.5rem;margin-top:.6rem} #text{flex:1}
 <p><a href="/">← all demos</a></p>
 <script>
 const log = document.getElementById('log');
-const status = document.getElementById('status');
-const name = document.getElementById('name');
-name.value = 'guest' + Math.floor(Math.random() * 1000);
+const statusEl = document.getElementById('status');
+const nameInput = document.getElementById('name');
+nameInput.value = 'guest' + Math.floor(Math.random() * 1000);
 const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
 const ws = new WebSocket(scheme + location.host + '/chat/ws');
-function line(html, cls) {
+function line(who, text, cls) {
+  // Built from text nodes, never innerHTML: a message cannot inject markup.
   const p = document.createElement('p');
   if (cls) p.className = cls;
-  p.innerHTML = html;
+  if (who) {
+    const b = document.createElement('b');
+    b.textContent = who;
+    p.append(b, ': ');
+  }
+  p.append(text);
   log.appendChild(p);
   log.scrollTop = log.scrollHeight;
 }
-function esc(s) {
-  return s.replace(/[&<>"']/g, c => ({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}[c]));
-}
-ws.onopen = () => { status.textContent = 'connected'; document.body.dataset.state = 'open'; };
+ws.onopen = () => { statusEl.textContent = 'connected'; document.body.dataset.state = 'open'; };
 ws.onclose = (e) => {
-  status.textContent = 'disconnected (' + e.code + ')';
+  statusEl.textContent = 'disconnected (' + e.code + ')';
   document.body.dataset.state = 'closed';
 };
 ws.onmessage = (e) => {
   const m = JSON.parse(e.data);
-  if (m.type === 'message') line('<b>' + esc(m.name) + '</b>: ' + esc(m.text));
-  else line(esc(m.text), 'sys');
-  if (m.online !== undefined) status.textContent = 'connected · ' + m.online + ' online';
+  if (m.type === 'message') line(m.name, m.text);
+  else line(null, m.text, 'sys');
+  if (m.online !== undefined) statusEl.textContent = 'connected · ' + m.online + ' online';
 };
 document.getElementById('form').onsubmit = (e) => {
   e.preventDefault();
   const text = document.getElementById('text');
   if (!text.value || ws.readyState !== WebSocket.OPEN) return;
-  ws.send(JSON.stringify({name: name.value || 'guest', text: text.value}));
+  ws.send(JSON.stringify({name: nameInput.value || 'guest', text: text.value}));
   text.value = '';
 };
 </script>
