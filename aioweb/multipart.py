@@ -35,7 +35,6 @@ import os
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import IO, Any, Protocol
 from urllib.parse import parse_qsl, quote, urlencode
 
@@ -54,7 +53,6 @@ from .http.multipart import (
 
 __all__ = [
     "BodyPartReader",
-    "FileField",
     "MultipartError",
     "MultipartReader",
     "MultipartWriter",
@@ -74,21 +72,6 @@ class PayloadTooLarge(ValueError):
         super().__init__(f"form body exceeds {max_size} bytes")
         self.max_size = max_size
         self.actual = actual
-
-
-@dataclass
-class FileField:
-    """An uploaded file from ``request.post()``: the part's metadata and a file on disk.
-
-    ``file`` is positioned at the start; it is a ``tempfile.TemporaryFile`` that disappears
-    when closed or garbage-collected.
-    """
-
-    name: str
-    filename: str
-    file: IO[bytes]
-    content_type: str
-    headers: CIMultiDictProxy[str]
 
 
 def _content_disposition(headers: Mapping[str, str]) -> tuple[str, dict[str, str]]:
@@ -353,21 +336,49 @@ MultipartReader.multipart_reader_cls = MultipartReader
 
 
 async def read_form(
-    reader: MultipartReader,
+    source: Any,
     *,
-    max_size: int,
+    max_size: int | None = None,
     max_fields: int = 1000,
     spool_dir: str | None = None,
-) -> MultiDictProxy[str | bytes | FileField]:
+) -> MultiDictProxy[Any]:
     """Read a whole ``multipart/form-data`` body into a MultiDictProxy, as ``post()`` does.
+
+    ``source`` is a request (its headers, body stream and ``client_max_size`` are used, and
+    errors become ``HTTPBadRequest`` / ``HTTPRequestEntityTooLarge``) or a ``MultipartReader``
+    (errors stay ``MultipartError`` / ``PayloadTooLarge``).
 
     Text fields (no filename) are decoded with their charset (or ``_charset_`` sent by the
     browser, else UTF-8) into ``str``; a field with a non-text Content-Type and no filename
-    stays ``bytes``. Fields with a filename are streamed to a temporary file. ``max_size``
-    bounds the sum of all decoded field bodies, files included (``PayloadTooLarge`` → 413);
+    stays ``bytes``. Fields with a filename are streamed to a temporary file and given as
+    ``FileField``. ``max_size`` bounds the sum of all decoded field bodies, files included;
     ``max_fields`` bounds the number of parts, since each costs memory even when empty.
     """
-    out: MultiDict[str | bytes | FileField] = MultiDict()
+    if isinstance(source, MultipartReader):
+        if max_size is None:
+            raise TypeError("max_size is required when reading from a MultipartReader")
+        return await _read_form(source, max_size, max_fields, spool_dir)
+    from .exceptions import HTTPBadRequest
+
+    limit = source.client_max_size if max_size is None else max_size
+    declared = source.content_length
+    if limit and declared is not None and declared > limit:
+        raise source._too_large(declared)
+    try:
+        reader = MultipartReader(source.headers, source.content)
+        return await _read_form(reader, limit or 2**62, max_fields, spool_dir)
+    except PayloadTooLarge as exc:
+        raise source._too_large(exc.actual or limit + 1) from None
+    except MultipartError as exc:
+        raise HTTPBadRequest(text=f"Malformed multipart body: {exc}") from None
+
+
+async def _read_form(
+    reader: MultipartReader, max_size: int, max_fields: int, spool_dir: str | None
+) -> MultiDictProxy[Any]:
+    from .request import FileField
+
+    out: MultiDict[Any] = MultiDict()
     total = 0
     count = 0
     charset = "utf-8"
@@ -391,7 +402,7 @@ async def read_form(
         async for name, part in field_parts(reader, None):
             count += 1
             if count > max_fields:
-                raise PayloadTooLarge(max_size)
+                raise MultipartError(f"more than {max_fields} form fields")
             ctype = part.headers.get("Content-Type")
             if part.filename is not None:
                 tmp = tempfile.TemporaryFile(dir=spool_dir)  # noqa: SIM115 - returned to the caller
