@@ -35,6 +35,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
+from .exceptions import HTTPBadRequest
+from .middlewares import middleware
+
 if TYPE_CHECKING:
     from .app import Application
     from .request import Request
@@ -426,14 +429,13 @@ def proxy_middleware(
             return _NOTHING
         return resolve_x_forwarded(xff, proto, host, trusted=proxies)
 
+    @middleware
     async def forwarded_middleware(request: Request, handler: Handler) -> StreamResponse:
         if not peer_trusted(request):
             return await handler(request)
         try:
             found = resolve(request.headers)
         except ForwardedError as exc:
-            from .exceptions import HTTPBadRequest
-
             raise HTTPBadRequest(text=f"400 Bad Request: {exc}\n") from None
         if not found:
             return await handler(request)
@@ -446,7 +448,6 @@ def proxy_middleware(
             changes["host"] = found.host
         return await handler(request.clone(**changes))
 
-    forwarded_middleware.__middleware_version__ = 1  # type: ignore[attr-defined]
     forwarded_middleware.trusted = proxies  # type: ignore[attr-defined]
     return forwarded_middleware
 
