@@ -32,6 +32,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Final, Literal
 
 from bson import ObjectId
+from pymongo.errors import PyMongoError
 
 import gridfs.errors
 
@@ -368,11 +369,11 @@ class GridFSHandler:
                         await _send(response, readers[index], first if index == 0 else None)
                         index += 1
             await response.write_eof()
-        except gridfs.errors.CorruptGridFile:
+        except PyMongoError:  # CorruptGridFile, or the database going away mid-file
             if response.prepared:
                 # Too late for a status code: end the connection so the client sees a short
                 # body rather than waiting for bytes that will not come.
-                log.exception("corrupt GridFS file %r while sending it", file_id)
+                log.exception("GridFS file %r failed while being sent", file_id)
                 _abort_connection(request)
                 return response
             raise
