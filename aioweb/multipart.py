@@ -93,14 +93,20 @@ class BodyPartReader:
         self._reader = reader
         self._pending = b""  # body bytes pulled from the parser, not yet handed out
         self._at_eof = False
-        self._disposition = _content_disposition(headers)
+        self._disposition: tuple[str, dict[str, str]] | None = None
+
+    @property
+    def _params(self) -> dict[str, str]:
+        if self._disposition is None:
+            self._disposition = _content_disposition(self.headers)
+        return self._disposition[1]
 
     # --- metadata ---------------------------------------------------------------------------
 
     @property
     def name(self) -> str | None:
         """The ``name`` of the Content-Disposition (the form field's name)."""
-        return self._disposition[1].get("name")
+        return self._params.get("name")
 
     @property
     def filename(self) -> str | None:
@@ -108,7 +114,7 @@ class BodyPartReader:
 
         It comes from the client: never join it to a directory without validating it.
         """
-        return self._disposition[1].get("filename")
+        return self._params.get("filename")
 
     def get_charset(self, default: str) -> str:
         _, params = parse_options_header(self.headers.get("Content-Type", ""))

@@ -86,7 +86,8 @@ class PartHeaders(NamedTuple):
 
 Event = PartHeaders | bytes | _Sentinel
 
-_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_HEADER_BLOCK = re.compile(_TOKEN + rb":[^\r\n\x00]*(?:\r\n" + _TOKEN + rb":[^\r\n\x00]*)*")
 _BOUNDARY_CHARS = re.compile(r"[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]")
 
 # parser states
@@ -231,18 +232,19 @@ class MultipartParser:
             if len(buf) - pos >= self._max_header_size + 4:
                 raise MultipartError("multipart part headers too large")
             return self._need("part headers")
-        lines = buf[pos:end].split(b"\r\n")
+        block = buf[pos:end]
         self._pos = end + 4
+        # One regex pass validates every line (token name, no CR/LF/NUL in values).
+        if _HEADER_BLOCK.fullmatch(block) is None:
+            raise MultipartError(f"invalid multipart part headers: {block[:200]!r}")
+        lines = block.split(b"\r\n")
         if len(lines) > self._max_headers:
             raise MultipartError("too many multipart part headers")
+        text = _decode_header_text(block)
         headers: list[tuple[str, str]] = []
-        for line in lines:
-            name, sep, value = line.partition(b":")
-            if not sep or not _TOKEN.fullmatch(name):
-                raise MultipartError(f"invalid multipart part header line: {line[:100]!r}")
-            if b"\n" in value or b"\r" in value or b"\x00" in value:
-                raise MultipartError("invalid character in multipart part header")
-            headers.append((name.decode("ascii"), _decode_header_text(value.strip(b" \t"))))
+        for line in text.split("\r\n"):
+            name, _, value = line.partition(":")
+            headers.append((name, value.strip(" \t")))
         self._state = _BODY
         return PartHeaders(headers)
 
@@ -275,6 +277,7 @@ _PARAM = re.compile(
     r"""\s*;\s*([!#$%&'*+\-.^_`|~0-9A-Za-z]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;\s"]*)\s*""",
     re.DOTALL,
 )
+_QUOTED_PAIR = re.compile(r"\\(.)", re.DOTALL)
 _EXT_VALUE = re.compile(r"([\w\-]*)'[^']*'(.*)", re.DOTALL)
 
 
@@ -299,7 +302,9 @@ def parse_options_header(value: str) -> tuple[str, dict[str, str]]:
         name = m.group(1).lower()
         val = m.group(2)
         if val.startswith('"'):
-            val = re.sub(r"\\(.)", r"\1", val[1:-1])
+            val = val[1:-1]
+            if "\\" in val:
+                val = _QUOTED_PAIR.sub(r"\1", val)
         if name.endswith("*"):
             ext = _EXT_VALUE.fullmatch(val)
             if ext is not None:

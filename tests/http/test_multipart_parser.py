@@ -119,26 +119,26 @@ def test_utf8_and_latin1_header_values() -> None:
     assert parse("b", [body])[0][0] == [("X", "ñ")]
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        b"",  # empty
-        b"no boundary at all",
-        b"--b\r\nA: 1\r\n\r\ndata",  # truncated body
-        b"--b\r\nA: 1\r\n\r\ndata\r\n--b",  # no close delimiter
-        b"--b\r\nA: 1\r\n",  # truncated headers
-        b"--bX\r\n\r\n\r\n--b--",  # longer boundary
-        b"--b\r\n\r\nx\r\n--bX\r\n--b--",  # a body line may not start with the delimiter
-        b"--b\r\nbad header\r\n\r\nx\r\n--b--",
-        b"--b\r\n: empty name\r\n\r\nx\r\n--b--",
-        b"--b\r\nA: 1\r\n folded\r\n\r\nx\r\n--b--",
-        b"--b\r\nA B: 1\r\n\r\nx\r\n--b--",
-        b"--b\r\nA: 1\nB: 2\r\n\r\nx\r\n--b--",  # bare LF in headers
-        b"--b\r\nA: 1\x00\r\n\r\nx\r\n--b--",
-        b"--b junk\r\n\r\nx\r\n--b--",
-        b"--b" + b" " * 300,
-    ],
-)
+MALFORMED = [
+    b"",  # empty
+    b"no boundary at all",
+    b"--b\r\nA: 1\r\n\r\ndata",  # truncated body
+    b"--b\r\nA: 1\r\n\r\ndata\r\n--b",  # no close delimiter
+    b"--b\r\nA: 1\r\n",  # truncated headers
+    b"--bX\r\n\r\n\r\n--b--",  # longer boundary
+    b"--b\r\n\r\nx\r\n--bX\r\n--b--",  # a body line may not start with the delimiter
+    b"--b\r\nbad header\r\n\r\nx\r\n--b--",
+    b"--b\r\n: empty name\r\n\r\nx\r\n--b--",
+    b"--b\r\nA: 1\r\n folded\r\n\r\nx\r\n--b--",
+    b"--b\r\nA B: 1\r\n\r\nx\r\n--b--",
+    b"--b\r\nA: 1\nB: 2\r\n\r\nx\r\n--b--",  # bare LF in headers
+    b"--b\r\nA: 1\x00\r\n\r\nx\r\n--b--",
+    b"--b junk\r\n\r\nx\r\n--b--",
+    b"--b" + b" " * 300,
+]
+
+
+@pytest.mark.parametrize("body", MALFORMED)
 def test_malformed_raises_never_hangs(body: bytes) -> None:
     with pytest.raises(MultipartError):
         parse("b", [body])
