@@ -456,11 +456,17 @@ def resolve_content_type(gridout: Any, filename: str) -> str:
     A stored value with control characters is ignored: it came from whoever uploaded the file
     and must not be able to split the response head.
     """
-    metadata = gridout.metadata
+    document = _file_document(gridout)
+    if document is not None:
+        metadata = document.get("metadata")
+        legacy = document.get("contentType")
+    else:
+        metadata = gridout.metadata
+        legacy = gridout.content_type
     candidates = []
     if isinstance(metadata, Mapping):
         candidates.append(metadata.get("contentType"))
-    candidates.append(gridout.content_type)
+    candidates.append(legacy)
     for value in candidates:
         if isinstance(value, str) and value and not _CONTROL.search(value):
             return value
@@ -470,6 +476,16 @@ def resolve_content_type(gridout: Any, filename: str) -> str:
             if guessed:
                 return guessed
     return "application/octet-stream"
+
+
+def _file_document(gridout: Any) -> Mapping[str, Any] | None:
+    """The files document behind a GridOut, read without the deprecated ``content_type``
+    property (PyMongo keeps it in ``_file``; Motor wraps a PyMongo GridOut in ``delegate``)."""
+    for obj in (gridout, getattr(gridout, "delegate", None)):
+        document = getattr(obj, "_file", None) if obj is not None else None
+        if isinstance(document, Mapping):
+            return document
+    return None
 
 
 def gridout_etag(file_id: Any, length: int, upload_date: datetime.datetime) -> ETag:
