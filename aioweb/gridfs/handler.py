@@ -31,10 +31,9 @@ import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Final, Literal
 
+import gridfs.errors
 from bson import ObjectId
 from pymongo.errors import PyMongoError
-
-import gridfs.errors
 
 from .. import web
 from ..http.conditional import (
