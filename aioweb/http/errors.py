@@ -1,0 +1,55 @@
+"""Errors raised by the wire layer when a peer breaks the HTTP/1.1 grammar or a limit.
+
+Each carries the status code the server should answer with before closing the connection
+(RFC 9112 §2.2: a server that receives an unparseable message responds 400 and closes).
+"""
+
+from __future__ import annotations
+
+
+class HttpProtocolError(Exception):
+    """A request the server refuses to process; the connection is closed after the reply."""
+
+    status: int = 400
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if status is not None:
+            self.status = status
+
+
+class BadRequest(HttpProtocolError):
+    """Malformed request line, header or framing (400)."""
+
+    status = 400
+
+
+class RequestURITooLong(HttpProtocolError):
+    """The request target exceeds ``max_line_size`` (414, RFC 9110 §15.5.15)."""
+
+    status = 414
+
+
+class HeadersTooLarge(HttpProtocolError):
+    """A header field, the header count or the whole head exceeds its limit (431, RFC 6585)."""
+
+    status = 431
+
+
+class PayloadTooLarge(HttpProtocolError):
+    """The body exceeds the configured maximum (413)."""
+
+    status = 413
+
+
+class VersionNotSupported(HttpProtocolError):
+    """A major version other than 1 on an HTTP/1 connection (505)."""
+
+    status = 505
+
+
+class NotImplementedByServer(HttpProtocolError):
+    """A transfer coding we do not implement (501, RFC 9112 §6.1)."""
+
+    status = 501

@@ -1,0 +1,237 @@
+"""HTTP/1.1 request parsing on top of llhttp (via ``httptools``), with size limits.
+
+llhttp enforces the grammar strictly (invalid tokens, conflicting ``Content-Length`` and
+``Transfer-Encoding``, bad chunk framing); this module adds what it leaves to its caller:
+limits on the request line, on each header field, on the number of fields and on the whole
+head, the ``Host`` rule of RFC 9112 §3.2, and the version check.  It performs no I/O: bytes
+go in through :meth:`RequestParser.feed`, and the parser calls back into a *sink*.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import httptools
+
+from .errors import (
+    BadRequest,
+    HeadersTooLarge,
+    HttpProtocolError,
+    RequestURITooLong,
+    VersionNotSupported,
+)
+
+__all__ = ["ParserLimits", "RequestHead", "RequestParser", "RequestSink"]
+
+
+@dataclass(slots=True, frozen=True)
+class ParserLimits:
+    """Size limits for a request head.  Defaults follow aiohttp's names and values.
+
+    ``max_line_size`` bounds the request target (414 past it), ``max_field_size`` each header
+    line (431), ``max_headers`` the number of header fields (431) and ``max_head_size`` all
+    header bytes of one request together (431): without the last one, 32768 fields of 8 KiB
+    would be accepted.
+    """
+
+    max_line_size: int = 8190
+    max_field_size: int = 8190
+    max_headers: int = 32768
+    max_head_size: int = 256 * 1024
+
+
+class RequestHead:
+    """The parsed head of one request: what the server needs before any body byte arrives."""
+
+    __slots__ = (
+        "chunked",
+        "content_length",
+        "expect",
+        "headers",
+        "keep_alive",
+        "method",
+        "upgrade",
+        "url",
+        "version",
+    )
+
+    def __init__(
+        self,
+        method: str,
+        url: bytes,
+        version: str,
+        headers: list[tuple[bytes, bytes]],
+        keep_alive: bool,
+        upgrade: bool,
+        content_length: int | None,
+        chunked: bool,
+        expect: bytes | None,
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.version = version
+        self.headers = headers
+        self.keep_alive = keep_alive
+        self.upgrade = upgrade
+        self.content_length = content_length
+        self.chunked = chunked
+        self.expect = expect
+
+    @property
+    def has_body(self) -> bool:
+        return self.chunked or bool(self.content_length)
+
+    def __repr__(self) -> str:
+        return f"<RequestHead {self.method} {self.url!r} HTTP/{self.version}>"
+
+
+class RequestSink(Protocol):
+    """What the parser calls while it consumes bytes."""
+
+    def on_message_begin(self) -> None: ...
+
+    def on_head(self, head: RequestHead) -> None: ...
+
+    def on_body(self, chunk: bytes) -> None: ...
+
+    def on_message_complete(self) -> None: ...
+
+
+class RequestParser:
+    """Turns a byte stream into request heads, body chunks and message ends.
+
+    ``feed`` returns ``None`` normally, or, once a request asked to switch protocols
+    (``Upgrade`` with ``Connection: upgrade``, or ``CONNECT``), the bytes that followed its
+    head: they belong to the new protocol, and this parser must not be fed again.
+    Errors are raised as :class:`HttpProtocolError` subclasses carrying the status to send.
+    """
+
+    __slots__ = (
+        "_chunked",
+        "_content_length",
+        "_error",
+        "_expect",
+        "_head_bytes",
+        "_headers",
+        "_host_count",
+        "_in_head",
+        "_limits",
+        "_parser",
+        "_sink",
+        "_url",
+        "_url_len",
+    )
+
+    def __init__(self, sink: RequestSink, limits: ParserLimits | None = None) -> None:
+        self._sink = sink
+        self._limits = limits or ParserLimits()
+        self._parser = httptools.HttpRequestParser(self)
+        self._error: HttpProtocolError | None = None
+        self._in_head = False
+        self._head_bytes = 0
+        self._reset_head()
+
+    def _reset_head(self) -> None:
+        self._url: list[bytes] = []
+        self._url_len = 0
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._content_length: int | None = None
+        self._chunked = False
+        self._expect: bytes | None = None
+        self._host_count = 0
+
+    # -- input ---------------------------------------------------------------------------
+
+    def feed(self, data: bytes) -> bytes | None:
+        if self._in_head:
+            self._head_bytes += len(data)
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade as upgrade:
+            return data[upgrade.args[0] :]
+        except httptools.HttpParserCallbackError:
+            raise self._error or BadRequest("Invalid request") from None
+        except httptools.HttpParserInvalidURLError as exc:
+            raise BadRequest(f"Invalid request target: {exc}") from None
+        except httptools.HttpParserInvalidMethodError:
+            raise BadRequest("Invalid method") from None
+        except httptools.HttpParserError as exc:
+            raise BadRequest(f"Malformed request: {exc}") from None
+        if self._in_head and self._head_bytes > self._limits.max_head_size:
+            raise HeadersTooLarge("Request header section too large")
+        return None
+
+    def _fail(self, error: HttpProtocolError) -> None:
+        self._error = error
+        raise error
+
+    # -- llhttp callbacks ----------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        self._in_head = True
+        self._head_bytes = 0
+        self._reset_head()
+        self._sink.on_message_begin()
+
+    def on_url(self, url: bytes) -> None:
+        self._url_len += len(url)
+        if self._url_len > self._limits.max_line_size:
+            self._fail(RequestURITooLong("Request target too long"))
+        self._url.append(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        limits = self._limits
+        if len(name) + len(value) > limits.max_field_size:
+            self._fail(HeadersTooLarge("Header field too large"))
+        headers = self._headers
+        if len(headers) >= limits.max_headers:
+            self._fail(HeadersTooLarge("Too many header fields"))
+        headers.append((name, value))
+        # Only a handful of names matter to framing; compare lengths first to stay cheap.
+        n = len(name)
+        if n == 4 and name.lower() == b"host":
+            self._host_count += 1
+        elif n == 14 and name.lower() == b"content-length":
+            self._content_length = int(value)  # llhttp has validated the digits
+        elif n == 17 and name.lower() == b"transfer-encoding":
+            self._chunked = self._chunked or value.lower().rstrip().endswith(b"chunked")
+        elif n == 6 and name.lower() == b"expect":
+            self._expect = value
+
+    def on_headers_complete(self) -> None:
+        parser = self._parser
+        version = parser.get_http_version()
+        if version[0] != "1":
+            self._fail(VersionNotSupported(f"HTTP/{version} is not supported"))
+        # RFC 9112 §3.2: a 1.1 request without Host, or with several, gets a 400.
+        if self._host_count != 1 and (version == "1.1" or self._host_count > 1):
+            self._fail(
+                BadRequest("Missing Host header" if not self._host_count else "Many Host headers")
+            )
+        self._in_head = False
+        url = self._url[0] if len(self._url) == 1 else b"".join(self._url)
+        head = RequestHead(
+            parser.get_method().decode("ascii"),
+            url,
+            version,
+            self._headers,
+            parser.should_keep_alive(),
+            parser.should_upgrade(),
+            self._content_length,
+            self._chunked,
+            self._expect,
+        )
+        try:
+            self._sink.on_head(head)
+        except HttpProtocolError as exc:
+            self._fail(exc)
+
+    def on_body(self, body: bytes) -> None:
+        try:
+            self._sink.on_body(body)
+        except HttpProtocolError as exc:
+            self._fail(exc)
+
+    def on_message_complete(self) -> None:
+        self._sink.on_message_complete()

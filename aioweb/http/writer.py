@@ -1,0 +1,82 @@
+"""Response framing: status lines, header blocks, chunked transfer coding, the Date header.
+
+Everything here returns bytes; sending them is the server's job.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from email.utils import formatdate
+from http import HTTPStatus
+
+__all__ = [
+    "LAST_CHUNK",
+    "encode_chunk",
+    "http_date_now",
+    "reason_phrase",
+    "serialize_head",
+    "status_line",
+]
+
+LAST_CHUNK = b"0\r\n\r\n"
+
+_REASONS: dict[int, str] = {s.value: s.phrase for s in HTTPStatus}
+_REASONS.setdefault(418, "I'm a teapot")
+_STATUS_LINES: dict[tuple[str, int], bytes] = {}
+
+
+def reason_phrase(status: int) -> str:
+    return _REASONS.get(status, "")
+
+
+def status_line(version: str, status: int, reason: str | None = None) -> bytes:
+    """``HTTP/1.1 200 OK\\r\\n``, pre-encoded and cached for the standard reason phrases."""
+    if reason is None:
+        key = (version, status)
+        line = _STATUS_LINES.get(key)
+        if line is None:
+            line = f"HTTP/{version} {status} {_REASONS.get(status, '')}\r\n".encode("latin-1")
+            _STATUS_LINES[key] = line
+        return line
+    if "\r" in reason or "\n" in reason:
+        raise ValueError("Reason phrase must not contain CR or LF")
+    return f"HTTP/{version} {status} {reason}\r\n".encode("utf-8", "surrogateescape")
+
+
+def serialize_head(line: bytes, headers: Iterable[tuple[str, str]]) -> bytes:
+    """Status line plus header block, ending with the empty line.
+
+    Header names and values may not carry CR or LF: that would let data from a request
+    (a redirect target, a cookie) inject headers or a whole second response.
+    """
+    lines = [f"{name}: {value}\r\n" for name, value in headers]
+    block = "".join(lines)
+    if block.count("\n") != len(lines) or block.count("\r") != len(lines):
+        raise ValueError("Newline or carriage return character in a header name or value")
+    return line + block.encode("utf-8", "surrogateescape") + b"\r\n"
+
+
+def encode_chunk(data: bytes) -> bytes:
+    return b"%x\r\n%b\r\n" % (len(data), data)
+
+
+class _DateCache:
+    """The ``Date`` value (RFC 9110 §6.6.1) is recomputed at most once per second."""
+
+    __slots__ = ("_second", "_value")
+
+    def __init__(self) -> None:
+        self._second = -1
+        self._value = ""
+
+    def __call__(self) -> str:
+        now = time.time()
+        second = int(now)
+        if second != self._second:
+            self._second = second
+            self._value = formatdate(now, usegmt=True)
+        return self._value
+
+
+http_date_now = _DateCache()

@@ -1,0 +1,692 @@
+"""Responses: ``StreamResponse`` (headers, then a body written piece by piece) and
+``Response`` (a body known up front), plus ``json_response``.
+
+A response is a one-shot state machine: ``prepare`` fixes the status line and headers (kept
+back until the first body bytes so that both leave in one write), ``write`` sends body
+pieces, ``write_eof`` ends the message.  It cannot be sent twice.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from email.utils import formatdate
+from http.cookies import Morsel, SimpleCookie
+from typing import TYPE_CHECKING, Any
+
+from multidict import CIMultiDict, istr
+
+from .helpers import HttpVersion10, parse_http_date, parse_mimetype_params
+from .http.writer import LAST_CHUNK, encode_chunk, http_date_now, serialize_head, status_line
+
+if TYPE_CHECKING:
+    from .request import BaseRequest
+
+try:  # optional
+    import brotli  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - depends on the environment
+    brotli = None
+
+__all__ = ["ContentCoding", "Response", "StreamResponse", "json_response"]
+
+CONTENT_TYPE = istr("Content-Type")
+CONTENT_LENGTH = istr("Content-Length")
+TRANSFER_ENCODING = istr("Transfer-Encoding")
+CONTENT_ENCODING = istr("Content-Encoding")
+SERVER_SOFTWARE_HEADER = "Server"
+
+_EMPTY_BODY_STATUSES = frozenset({204, 304})
+
+
+class ContentCoding:
+    """Content codings ``enable_compression`` can apply (RFC 9110 §8.4.1)."""
+
+    deflate = "deflate"
+    gzip = "gzip"
+    br = "br"
+    identity = "identity"
+
+
+class _Compressor:
+    """Streaming compressor for one response."""
+
+    def __init__(self, coding: str, level: int | None = None) -> None:
+        self.coding = coding
+        if coding == ContentCoding.br:
+            self._brotli = brotli.Compressor()
+            self._zlib = None
+        else:
+            wbits = 16 + zlib.MAX_WBITS if coding == ContentCoding.gzip else zlib.MAX_WBITS
+            self._zlib = zlib.compressobj(level if level is not None else 6, wbits=wbits)
+            self._brotli = None
+
+    def compress(self, data: bytes) -> bytes:
+        if self._zlib is not None:
+            return self._zlib.compress(data)
+        return self._brotli.process(data)
+
+    def flush(self) -> bytes:
+        if self._zlib is not None:
+            return self._zlib.flush()
+        return self._brotli.finish()
+
+
+def _accepted_codings(header: str) -> dict[str, float]:
+    codings: dict[str, float] = {}
+    for item in header.split(","):
+        name, _, params = item.partition(";")
+        name = name.strip().lower()
+        if not name:
+            continue
+        q = 1.0
+        params = params.strip()
+        if params.startswith("q="):
+            try:
+                q = float(params[2:])
+            except ValueError:
+                q = 0.0
+        codings[name] = q
+    return codings
+
+
+class StreamResponse(MutableMapping[str, Any]):
+    """A response whose body is written in pieces after ``await prepare(request)``."""
+
+    _body: bytes | None = None
+
+    def __init__(
+        self,
+        *,
+        status: int = 200,
+        reason: str | None = None,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+    ) -> None:
+        self._headers: CIMultiDict[str] = CIMultiDict(headers) if headers else CIMultiDict()
+        self._status = int(status)
+        self._reason = reason
+        self._cookies: SimpleCookie | None = None
+        self._req: BaseRequest | None = None
+        self._writer: Any = None
+        self._head: bytes | None = None  # status line + headers, not yet sent
+        self._eof_sent = False
+        self._keep_alive: bool | None = None
+        self._chunked = False
+        self._no_body = False
+        self._compression = False
+        self._compression_force: str | None = None
+        self._compressor: _Compressor | None = None
+        self._body_length = 0
+        self._state: dict[str, Any] | None = None
+        self._length_check = -1
+
+    # -- status ------------------------------------------------------------------------
+
+    @property
+    def prepared(self) -> bool:
+        return self._eof_sent or self._writer is not None
+
+    @property
+    def task(self) -> Any:
+        return self._req.task if self._req is not None else None
+
+    @property
+    def status(self) -> int:
+        return self._status
+
+    @property
+    def reason(self) -> str:
+        if self._reason is None:
+            from .http.writer import reason_phrase
+
+            return reason_phrase(self._status)
+        return self._reason
+
+    def set_status(self, status: int, reason: str | None = None) -> None:
+        if self.prepared:
+            raise RuntimeError(
+                "Cannot change the response status code after the headers have been sent"
+            )
+        self._status = int(status)
+        self._reason = reason
+
+    @property
+    def keep_alive(self) -> bool | None:
+        return self._keep_alive
+
+    def force_close(self) -> None:
+        self._keep_alive = False
+
+    @property
+    def body_length(self) -> int:
+        return self._body_length
+
+    @property
+    def chunked(self) -> bool:
+        return self._chunked
+
+    @property
+    def compression(self) -> bool:
+        return self._compression
+
+    def enable_chunked_encoding(self, chunk_size: int | None = None) -> None:
+        self._chunked = True
+        if CONTENT_LENGTH in self._headers:
+            raise RuntimeError("You can't enable chunked encoding when a content length is set")
+
+    def enable_compression(self, force: str | None = None, strategy: int | None = None) -> None:
+        """Compress the body with the best coding the client accepts (or ``force``)."""
+        self._compression = True
+        self._compression_force = force
+
+    # -- headers -----------------------------------------------------------------------
+
+    @property
+    def headers(self) -> CIMultiDict[str]:
+        return self._headers
+
+    @property
+    def cookies(self) -> SimpleCookie:
+        if self._cookies is None:
+            self._cookies = SimpleCookie()
+        return self._cookies
+
+    def set_cookie(
+        self,
+        name: str,
+        value: str,
+        *,
+        expires: str | None = None,
+        domain: str | None = None,
+        max_age: int | str | None = None,
+        path: str = "/",
+        secure: bool | None = None,
+        httponly: bool | None = None,
+        version: str | None = None,
+        samesite: str | None = None,
+    ) -> None:
+        """Add a ``Set-Cookie`` header (RFC 6265)."""
+        cookies = self.cookies
+        old = cookies.get(name)
+        if old is not None and old.coded_value == "":
+            cookies.pop(name, None)  # a deleted cookie set again: forget the deletion
+        cookies[name] = value
+        morsel: Morsel[str] = cookies[name]
+        if expires is not None:
+            morsel["expires"] = expires
+        elif morsel.get("expires") == "Thu, 01 Jan 1970 00:00:00 GMT":
+            del morsel["expires"]
+        if domain is not None:
+            morsel["domain"] = domain
+        if max_age is not None:
+            morsel["max-age"] = str(max_age)
+        elif "max-age" in morsel:
+            del morsel["max-age"]
+        morsel["path"] = path
+        if secure is not None:
+            morsel["secure"] = secure
+        if httponly is not None:
+            morsel["httponly"] = httponly
+        if version is not None:
+            morsel["version"] = version
+        if samesite is not None:
+            morsel["samesite"] = samesite
+
+    def del_cookie(
+        self,
+        name: str,
+        *,
+        domain: str | None = None,
+        path: str = "/",
+        secure: bool | None = None,
+        httponly: bool | None = None,
+        samesite: str | None = None,
+    ) -> None:
+        """Tell the client to drop a cookie: empty value, expired, ``Max-Age=0``."""
+        self.cookies.pop(name, None)
+        self.set_cookie(
+            name,
+            "",
+            max_age=0,
+            expires="Thu, 01 Jan 1970 00:00:00 GMT",
+            domain=domain,
+            path=path,
+            secure=secure,
+            httponly=httponly,
+            samesite=samesite,
+        )
+
+    @property
+    def content_length(self) -> int | None:
+        value = self._headers.get(CONTENT_LENGTH)
+        return int(value) if value is not None else None
+
+    @content_length.setter
+    def content_length(self, value: int | None) -> None:
+        if value is not None:
+            value = int(value)
+            if self._chunked:
+                raise RuntimeError("You can't set content length when chunked encoding is enabled")
+            self._headers[CONTENT_LENGTH] = str(value)
+        else:
+            self._headers.pop(CONTENT_LENGTH, None)
+
+    @property
+    def content_type(self) -> str:
+        raw = self._headers.get(CONTENT_TYPE)
+        if raw is None:
+            return "application/octet-stream"
+        return parse_mimetype_params(raw)[0]
+
+    @content_type.setter
+    def content_type(self, value: str) -> None:
+        charset = self.charset if CONTENT_TYPE in self._headers else None
+        self._set_content_type(str(value), charset)
+
+    @property
+    def charset(self) -> str | None:
+        raw = self._headers.get(CONTENT_TYPE)
+        if raw is None:
+            return None
+        return parse_mimetype_params(raw)[1].get("charset")
+
+    @charset.setter
+    def charset(self, value: str | None) -> None:
+        ctype = self.content_type
+        if ctype == "application/octet-stream" and value is not None:
+            raise RuntimeError(
+                "Setting charset for application/octet-stream doesn't make sense, "
+                "setup content_type first"
+            )
+        self._set_content_type(ctype, value.lower() if value else None)
+
+    def _set_content_type(self, ctype: str, charset: str | None) -> None:
+        self._headers[CONTENT_TYPE] = f"{ctype}; charset={charset}" if charset else ctype
+
+    @property
+    def last_modified(self) -> datetime.datetime | None:
+        return parse_http_date(self._headers.get("Last-Modified"))
+
+    @last_modified.setter
+    def last_modified(self, value: float | int | datetime.datetime | str | None) -> None:
+        if value is None:
+            self._headers.pop("Last-Modified", None)
+        elif isinstance(value, (int, float)):
+            self._headers["Last-Modified"] = formatdate(value, usegmt=True)
+        elif isinstance(value, datetime.datetime):
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=datetime.UTC)
+            self._headers["Last-Modified"] = formatdate(value.timestamp(), usegmt=True)
+        elif isinstance(value, str):
+            self._headers["Last-Modified"] = value
+        else:
+            raise TypeError(f"Unsupported type for last_modified: {type(value).__name__}")
+
+    @property
+    def etag(self) -> Any:
+        from .request import ETag
+
+        raw = self._headers.get("ETag")
+        if raw is None:
+            return None
+        is_weak = raw.startswith("W/")
+        value = raw[2:] if is_weak else raw
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            return ETag(value=value[1:-1], is_weak=is_weak)
+        return None
+
+    @etag.setter
+    def etag(self, value: Any) -> None:
+        if value is None:
+            self._headers.pop("ETag", None)
+            return
+        from .request import ETag
+
+        if isinstance(value, ETag):
+            tag, weak = value.value, value.is_weak
+        elif isinstance(value, str):
+            tag, weak = value, False
+        else:
+            raise ValueError(f"Unsupported etag type: {type(value)}")
+        if tag == "*":
+            self._headers["ETag"] = "*"
+            return
+        if '"' in tag or any(ord(c) < 0x21 or ord(c) == 0x7F for c in tag):
+            raise ValueError(f"ETag value {tag!r} is not a valid entity tag")
+        self._headers["ETag"] = f'W/"{tag}"' if weak else f'"{tag}"'
+
+    # -- sending -----------------------------------------------------------------------
+
+    async def prepare(self, request: BaseRequest) -> Any:
+        """Fix the status line and headers for ``request``; returns the connection writer."""
+        if self._eof_sent:
+            return None
+        if self._writer is not None:
+            return self._writer
+        return await self._start(request)
+
+    async def _start(self, request: BaseRequest) -> Any:
+        self._req = request
+        writer = self._writer = request._protocol
+        hook = request._prepare_hook
+        if hook is not None:
+            await hook(self)
+        self._head = self._build_head(request)
+        return writer
+
+    def _build_head(self, request: BaseRequest) -> bytes:
+        headers = self._headers
+        version = request.version
+        status = self._status
+        keep_alive = self._keep_alive
+        if keep_alive is None:
+            keep_alive = request.keep_alive
+        self._no_body = request._method == "HEAD" or status in _EMPTY_BODY_STATUSES or status < 200
+        if self._cookies:
+            for morsel in self._cookies.values():
+                headers.add("Set-Cookie", morsel.OutputString())
+        if self._compression:
+            self._start_compression(request)
+        if self._chunked:
+            if version < (1, 1):
+                raise RuntimeError(
+                    f"Chunked encoding is not supported by HTTP/{version[0]}.{version[1]}"
+                )
+            headers[TRANSFER_ENCODING] = "chunked"
+            headers.pop(CONTENT_LENGTH, None)
+        elif CONTENT_LENGTH in headers:
+            if status < 200 or status == 204:
+                del headers[CONTENT_LENGTH]
+            else:
+                self._length_check = int(headers[CONTENT_LENGTH])
+        elif not self._no_body:
+            if version >= (1, 1):
+                self._chunked = True
+                headers[TRANSFER_ENCODING] = "chunked"
+            else:
+                keep_alive = False  # the body ends when the connection does
+        if status not in _EMPTY_BODY_STATUSES and status >= 200 and CONTENT_TYPE not in headers:
+            headers[CONTENT_TYPE] = "application/octet-stream"
+        if "Date" not in headers:
+            headers["Date"] = http_date_now()
+        if SERVER_SOFTWARE_HEADER not in headers:
+            headers[SERVER_SOFTWARE_HEADER] = request._protocol._server.server_header
+        if "Connection" not in headers:
+            if keep_alive:
+                if version == HttpVersion10:
+                    headers["Connection"] = "keep-alive"
+            elif version >= (1, 1):
+                headers["Connection"] = "close"
+        elif headers["Connection"].lower() == "close":
+            keep_alive = False
+        self._keep_alive = keep_alive
+        version_str = "1.1" if version >= (1, 1) else "1.0"
+        return serialize_head(status_line(version_str, status, self._reason), headers.items())
+
+    def _start_compression(self, request: BaseRequest) -> None:
+        coding = self._compression_force
+        if coding is None:
+            accepted = _accepted_codings(request.headers.get("Accept-Encoding", ""))
+            self._headers.add("Vary", "Accept-Encoding")
+            for candidate in (ContentCoding.br, ContentCoding.gzip, ContentCoding.deflate):
+                if candidate == ContentCoding.br and brotli is None:
+                    continue
+                if accepted.get(candidate, accepted.get("*", 0.0)) > 0:
+                    coding = candidate
+                    break
+        if coding is None or coding == ContentCoding.identity:
+            return
+        if CONTENT_ENCODING in self._headers:
+            return  # already encoded by the application
+        self._compressor = _Compressor(coding)
+        self._headers[CONTENT_ENCODING] = coding
+        if not self._chunked and request.version >= (1, 1):
+            self._headers.pop(CONTENT_LENGTH, None)
+            self._chunked = True
+
+    def _frame(self, data: bytes, last: bool) -> bytes:
+        """Body bytes as they go on the wire, with the pending head in front."""
+        compressor = self._compressor
+        if compressor is not None:
+            data = compressor.compress(data)
+            if last:
+                data += compressor.flush()
+        if self._no_body:
+            data = b""
+        elif self._chunked:
+            framed = encode_chunk(data) if data else b""
+            data = framed + LAST_CHUNK if last else framed
+        head = self._head
+        if head is not None:
+            self._head = None
+            return head + data
+        return data
+
+    async def write(self, data: bytes | bytearray | memoryview) -> None:
+        if self._eof_sent:
+            raise RuntimeError("Cannot call write() after write_eof()")
+        writer = self._writer
+        if writer is None:
+            raise RuntimeError("Cannot call write() before prepare()")
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
+        if not data:
+            return
+        data = bytes(data)
+        self._body_length += len(data)
+        out = self._frame(data, False)
+        if out:
+            writer.write(out)
+        if writer._write_paused:
+            await writer.drain()
+
+    async def drain(self) -> None:
+        if self._writer is None:
+            raise RuntimeError("Response has not been started")
+        await self._writer.drain()
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        if self._eof_sent:
+            return
+        writer = self._writer
+        if writer is None:
+            raise RuntimeError("Response has not been started")
+        if data:
+            self._body_length += len(data)
+        out = self._frame(bytes(data), True)
+        self._eof_sent = True
+        if out:
+            writer.write(out)
+        if writer._write_paused:
+            await writer.drain()
+        self._writer = None
+        self._eof_sent = True
+
+    # -- dict-like storage -------------------------------------------------------------
+
+    def _storage(self) -> dict[str, Any]:
+        if self._state is None:
+            self._state = {}
+        return self._state
+
+    def __getitem__(self, key: str) -> Any:
+        return self._storage()[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._storage()[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._storage()[key]
+
+    def __len__(self) -> int:
+        return len(self._state) if self._state else 0
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._state or ())
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __repr__(self) -> str:
+        state = "eof" if self._eof_sent else ("prepared" if self.prepared else "not prepared")
+        return f"<{self.__class__.__name__} {self.reason} {state}>"
+
+
+class Response(StreamResponse):
+    """A response whose whole body is given up front (``body=`` bytes or ``text=``)."""
+
+    def __init__(
+        self,
+        *,
+        body: Any = None,
+        status: int = 200,
+        reason: str | None = None,
+        text: str | None = None,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        content_type: str | None = None,
+        charset: str | None = None,
+        zlib_executor_size: int | None = None,
+        zlib_executor: Any = None,
+    ) -> None:
+        if body is not None and text is not None:
+            raise ValueError("body and text are not allowed together")
+        super().__init__(status=status, reason=reason, headers=headers)
+        hdrs = self._headers
+        if text is not None:
+            if CONTENT_TYPE in hdrs:
+                if content_type or charset:
+                    raise ValueError(
+                        "passing both Content-Type header and content_type or charset params is forbidden"
+                    )
+            else:
+                if not isinstance(text, str):
+                    raise TypeError(f"text argument must be str ({type(text)!r})")
+                if content_type is not None and "charset" in content_type:
+                    raise ValueError("charset must not be in content_type argument")
+                charset = charset or "utf-8"
+                hdrs[CONTENT_TYPE] = f"{content_type or 'text/plain'}; charset={charset}"
+            self._charset_for_text = charset or self.charset or "utf-8"
+            self._body = text.encode(self._charset_for_text)
+        else:
+            if CONTENT_TYPE in hdrs:
+                if content_type is not None or charset is not None:
+                    raise ValueError(
+                        "passing both Content-Type header and content_type or charset params is forbidden"
+                    )
+            elif content_type is not None:
+                if charset is not None:
+                    content_type += f"; charset={charset}"
+                hdrs[CONTENT_TYPE] = content_type
+            self.body = body
+
+    @property
+    def body(self) -> bytes | None:
+        return self._body
+
+    @body.setter
+    def body(self, body: Any) -> None:
+        if body is None:
+            self._body = None
+        elif isinstance(body, bytes):
+            self._body = body
+        elif isinstance(body, (bytearray, memoryview)):
+            self._body = bytes(body)
+        elif isinstance(body, str):
+            self._body = body.encode(self.charset or "utf-8")
+            if CONTENT_TYPE not in self._headers:
+                self._headers[CONTENT_TYPE] = "text/plain; charset=utf-8"
+        else:
+            raise TypeError(f"body argument must be bytes ({type(body)!r})")
+
+    @property
+    def text(self) -> str | None:
+        if self._body is None:
+            return None
+        return self._body.decode(self.charset or "utf-8")
+
+    @text.setter
+    def text(self, text: str) -> None:
+        if not isinstance(text, str):
+            raise TypeError(f"text argument must be str ({type(text)!r})")
+        if CONTENT_TYPE not in self._headers or self.content_type == "application/octet-stream":
+            self._headers[CONTENT_TYPE] = "text/plain; charset=utf-8"
+        self._body = text.encode(self.charset or "utf-8")
+
+    @property
+    def content_length(self) -> int | None:
+        if self._chunked:
+            return None
+        if CONTENT_LENGTH in self._headers:
+            return int(self._headers[CONTENT_LENGTH])
+        if self._compressor is not None:
+            return None
+        return len(self._body) if self._body is not None else 0
+
+    @content_length.setter
+    def content_length(self, value: int | None) -> None:
+        raise RuntimeError("Content length is set automatically")
+
+    def _build_head(self, request: BaseRequest) -> bytes:
+        body = self._body
+        headers = self._headers
+        if self._compression and body:
+            self._start_compression_whole(request)
+            body = self._body
+        if not self._chunked and CONTENT_LENGTH not in headers:
+            headers[CONTENT_LENGTH] = str(len(body)) if body is not None else "0"
+        return super()._build_head(request)
+
+    def _start_compression_whole(self, request: BaseRequest) -> None:
+        """A body known in full is compressed at once, so it keeps a Content-Length."""
+        self._start_compression(request)
+        compressor = self._compressor
+        if compressor is None:
+            return
+        self._compressor = None
+        self._body = compressor.compress(self._body or b"") + compressor.flush()
+        self._compression = False
+        if self._chunked and CONTENT_LENGTH not in self._headers:
+            self._chunked = False
+            self._headers.pop(TRANSFER_ENCODING, None)
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        if self._eof_sent:
+            return
+        body = self._body
+        if body and not data:
+            await super().write_eof(body)
+        else:
+            await super().write_eof((body or b"") + data)
+
+
+def json_response(
+    data: Any = None,
+    *,
+    text: str | None = None,
+    body: bytes | None = None,
+    status: int = 200,
+    reason: str | None = None,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+    content_type: str = "application/json",
+    dumps: Callable[[Any], str] = json.dumps,
+) -> Response:
+    """A ``Response`` with ``data`` serialised by ``dumps`` (``json.dumps`` by default)."""
+    if data is not None:
+        if text or body:
+            raise ValueError("only one of data, text, or body should be specified")
+        text = dumps(data)
+    return Response(
+        text=text,
+        body=body,
+        status=status,
+        reason=reason,
+        headers=headers,
+        content_type=content_type,
+    )

@@ -1,0 +1,177 @@
+"""``run_app``: serve an application until interrupted, then shut down gracefully."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import sys
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from .app import Application
+from .app_runner import AppRunner
+from .server.accesslog import AccessLogger, access_logger
+from .server.runners import BaseSite, GracefulExit, SockSite, TCPSite, UnixSite
+
+__all__ = ["new_event_loop", "run_app"]
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """uvloop's loop when it is installed (set ``AIOWEB_NO_UVLOOP=1`` to opt out)."""
+    if not os.environ.get("AIOWEB_NO_UVLOOP"):
+        try:
+            import uvloop
+        except ImportError:
+            pass
+        else:
+            return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
+
+
+async def _run_app(
+    app: Application | Awaitable[Application],
+    *,
+    host: str | Iterable[str] | None = None,
+    port: int | None = None,
+    path: str | Iterable[str] | None = None,
+    sock: socket.socket | Iterable[socket.socket] | None = None,
+    shutdown_timeout: float = 60.0,
+    keepalive_timeout: float = 75.0,
+    ssl_context: Any = None,
+    print: Callable[..., None] | None = print,
+    backlog: int = 128,
+    access_log_class: type[AccessLogger] = AccessLogger,
+    access_log_format: str = AccessLogger.LOG_FORMAT,
+    access_log: logging.Logger | None = access_logger,
+    handle_signals: bool = True,
+    reuse_address: bool | None = None,
+    reuse_port: bool | None = None,
+    handler_cancellation: bool = False,
+    **server_kwargs: Any,
+) -> None:
+    if asyncio.iscoroutine(app) or isinstance(app, Awaitable):
+        app = await app  # type: ignore[misc]
+    assert isinstance(app, Application)
+    if (
+        access_log is not None
+        and access_log.level == logging.NOTSET
+        and access_log.name == access_logger.name
+        and not access_log.hasHandlers()
+    ):
+        logging.basicConfig(level=logging.DEBUG if app.debug else logging.INFO)
+        access_log.setLevel(logging.DEBUG)
+    runner = AppRunner(
+        app,
+        handle_signals=handle_signals,
+        access_log_class=access_log_class,
+        access_log_format=access_log_format,
+        access_log=access_log,
+        keepalive_timeout=keepalive_timeout,
+        shutdown_timeout=shutdown_timeout,
+        handler_cancellation=handler_cancellation,
+        **server_kwargs,
+    )
+    await runner.setup()
+    try:
+        sites: list[BaseSite] = []
+        if host is not None:
+            hosts = [host] if isinstance(host, str) else list(host)
+            for h in hosts:
+                sites.append(
+                    TCPSite(
+                        runner,
+                        h,
+                        port,
+                        ssl_context=ssl_context,
+                        backlog=backlog,
+                        reuse_address=reuse_address,
+                        reuse_port=reuse_port,
+                    )
+                )
+        elif (path is None and sock is None) or port is not None:
+            sites.append(
+                TCPSite(
+                    runner,
+                    port=port,
+                    ssl_context=ssl_context,
+                    backlog=backlog,
+                    reuse_address=reuse_address,
+                    reuse_port=reuse_port,
+                )
+            )
+        if path is not None:
+            for p in [path] if isinstance(path, (str, os.PathLike)) else list(path):
+                sites.append(UnixSite(runner, p, ssl_context=ssl_context, backlog=backlog))
+        if sock is not None:
+            for s in [sock] if isinstance(sock, socket.socket) else list(sock):
+                sites.append(SockSite(runner, s, ssl_context=ssl_context, backlog=backlog))
+        for site in sites:
+            await site.start()
+        if print:
+            names = sorted(str(s.name) for s in runner.sites)
+            print(
+                "======== Running on {} ========\n(Press CTRL+C to quit)".format(", ".join(names))
+            )
+        while True:
+            await asyncio.sleep(3600)
+    finally:
+        await runner.cleanup()
+
+
+def _cancel_tasks(tasks: set[asyncio.Task[Any]], loop: asyncio.AbstractEventLoop) -> None:
+    if not tasks:
+        return
+    for task in tasks:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+    for task in tasks:
+        if task.cancelled():
+            continue
+        if task.exception() is not None:
+            loop.call_exception_handler(
+                {
+                    "message": "unhandled exception during run_app() shutdown",
+                    "exception": task.exception(),
+                    "task": task,
+                }
+            )
+
+
+def run_app(
+    app: Application | Awaitable[Application],
+    *,
+    loop: asyncio.AbstractEventLoop | None = None,
+    workers: int = 1,
+    **kwargs: Any,
+) -> None:
+    """Run ``app`` (or a coroutine returning one) until SIGINT/SIGTERM, then shut down.
+
+    Accepts aiohttp's options: ``host``, ``port``, ``path``, ``sock``, ``shutdown_timeout``,
+    ``keepalive_timeout``, ``ssl_context``, ``print``, ``backlog``, ``access_log_class``,
+    ``access_log_format``, ``access_log``, ``handle_signals``, ``reuse_address``,
+    ``reuse_port``, ``handler_cancellation``, plus any server limit (see ``web.Server``).
+    """
+    if workers != 1:
+        from .server.supervisor import run_workers
+
+        run_workers(app, workers=workers, **kwargs)
+        return
+    if loop is None:
+        loop = new_event_loop()
+    main_task = loop.create_task(_run_app(app, **kwargs))
+    try:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(main_task)
+    except (GracefulExit, KeyboardInterrupt):
+        pass
+    finally:
+        try:
+            _cancel_tasks({main_task}, loop)
+            _cancel_tasks(asyncio.all_tasks(loop), loop)
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()
+            sys.stdout.flush()

@@ -1,0 +1,514 @@
+"""One ``asyncio.Protocol`` per HTTP/1.1 connection.
+
+The connection parses requests as bytes arrive, answers them strictly in order (pipelining),
+applies timeouts and back-pressure, and hands each request to a plain
+``handler(request) -> response`` given by the server.  It never imports the framework.
+
+Speed rests on two choices:
+
+* **Eager handling.**  A request is handled right where its bytes were parsed, inside
+  ``data_received``: the handler coroutine is stepped directly and, if it completes without
+  waiting (the common case), no Task, Future or loop iteration is spent on it.  While it
+  runs, ``asyncio.current_task()`` is the connection's long-lived *carrier* task, so
+  ``asyncio.timeout()`` and friends behave; if the handler does wait, the half-run coroutine
+  is handed to that carrier task, which drives it to the end.  Each request runs in a fresh
+  copy of the context, as it would in a task of its own.
+* **One write per read.**  Responses produced while handling one ``data_received`` call are
+  joined and written once, so a pipelined batch of requests gets a single ``write``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import logging
+import types
+from asyncio.tasks import _enter_task, _leave_task  # type: ignore[attr-defined]
+from collections import deque
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+from ..http.errors import HttpProtocolError
+from ..http.parser import RequestHead, RequestParser
+from ..http.writer import http_date_now, reason_phrase
+from .streams import EMPTY_PAYLOAD, StreamReader
+
+if TYPE_CHECKING:
+    from .server import HttpServer
+
+__all__ = ["HttpProtocol"]
+
+server_logger = logging.getLogger("aioweb.server")
+
+_FLUSH_THRESHOLD = 64 * 1024
+
+# Timer states: which deadline the connection is under.
+_NO_DEADLINE, _IDLE, _HEAD, _BODY = range(4)
+
+
+@types.coroutine
+def _drive(coro: Any, ctx: contextvars.Context, yielded: Any) -> Generator[Any, Any, None]:
+    """Continue a coroutine that suspended (yielding ``yielded``) outside of any task.
+
+    Run inside the carrier task, this hands each awaited future to the task exactly as the
+    coroutine itself would have, and steps the coroutine in the request's own context.
+    """
+    while True:
+        try:
+            sent = yield yielded
+        except BaseException as exc:  # cancellation, delivered by the task
+            try:
+                yielded = ctx.run(coro.throw, exc)
+            except StopIteration:
+                return
+        else:
+            try:
+                yielded = ctx.run(coro.send, sent)
+            except StopIteration:
+                return
+
+
+async def _run_fresh(coro: Any, ctx: contextvars.Context) -> None:
+    try:
+        yielded = ctx.run(coro.send, None)
+    except StopIteration:
+        return
+    await _drive(coro, ctx, yielded)
+
+
+class HttpProtocol(asyncio.Protocol):
+    """The server side of one HTTP/1.1 connection."""
+
+    def __init__(self, server: HttpServer) -> None:
+        self._server = server
+        self._loop = server.loop
+        self._settings = server.settings
+        self.transport: asyncio.Transport | None = None
+        self._parser: RequestParser | None = RequestParser(self, server.settings.limits)
+        self._queue: deque[tuple[RequestHead | HttpProtocolError, StreamReader]] = deque()
+        self._receiving: StreamReader | None = None
+        self._busy = False
+        self._closing = False  # close once the in-flight response is done
+        self._closed = False
+        self._out: list[bytes] | None = None  # batched writes during data_received
+        self._out_size = 0
+        self._wrote_for_request = False
+        self._write_paused = False
+        self._drain_waiter: asyncio.Future[None] | None = None
+        self._read_pauses: set[str] = set()
+        self._carrier: asyncio.Task[None] | None = None
+        self._carrier_waiter: asyncio.Future[Any] | None = None
+        self._carrier_busy = False
+        self._deadline_state = _NO_DEADLINE
+        self._deadline = 0.0
+        # Upgrade (e.g. WebSocket): bytes after the upgrade request, and who takes them.
+        self._upgraded = False
+        self._upgrade_buffer = bytearray()
+        self._upgrade_sink: Any = None
+        self.request_count = 0
+        self.current_request: Any = None
+
+    # -- connection lifecycle ----------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        self._server.connection_made(self)
+        self._carrier = self._loop.create_task(self._carry())
+        # A connection that never sends a byte is closed quietly after the header timeout.
+        self._set_deadline(_IDLE, self._settings.header_timeout)
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._closing = True
+        self._server.connection_lost(self)
+        lost = ConnectionResetError("Connection lost")
+        if self._receiving is not None:
+            self._receiving.set_exception(lost)
+            self._receiving = None
+        for _head, payload in self._queue:
+            payload.set_exception(lost)
+        self._queue.clear()
+        if self._upgrade_sink is not None:
+            self._upgrade_sink.connection_lost(exc)
+        waiter = self._drain_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(lost)
+        self._drain_waiter = None
+        if self._carrier_busy:
+            if self._settings.handler_cancellation and self._carrier is not None:
+                self._carrier.cancel()
+        else:
+            self._wake_carrier(None)
+        self.transport = None
+
+    def close(self) -> None:
+        """Close the connection now (buffered output is still flushed by the transport)."""
+        self._closing = True
+        self._flush()
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
+    def abort(self) -> None:
+        self._closing = True
+        if self.transport is not None:
+            self.transport.abort()
+
+    def shutdown_soon(self) -> None:
+        """Graceful shutdown: finish the request in flight, then close; close idle ones now."""
+        self._closing = True
+        if self._upgraded:
+            sink = self._upgrade_sink
+            if sink is not None and hasattr(sink, "shutdown"):
+                self._loop.create_task(sink.shutdown())
+            elif sink is None and not self._busy:
+                self.close()
+            return
+        if not self._busy and not self._queue:
+            self.close()
+
+    @property
+    def busy(self) -> bool:
+        return self._busy or bool(self._queue)
+
+    # -- reading -----------------------------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        if self._upgraded:
+            if self._upgrade_sink is not None:
+                self._upgrade_sink.feed_data(data)
+            else:
+                self._upgrade_buffer += data
+                if len(self._upgrade_buffer) > self._settings.read_bufsize * 4:
+                    self.pause_reading("upgrade")
+            return
+        parser = self._parser
+        if parser is None:  # after a protocol error: the rest is ignored
+            return
+        self._out = []
+        try:
+            try:
+                tail = parser.feed(data)
+            except HttpProtocolError as exc:
+                self._parser = None
+                self._queue.append((exc, EMPTY_PAYLOAD))
+                self.pause_reading("error")
+            else:
+                if tail is not None:
+                    self._parser = None
+                    self._upgraded = True
+                    self._upgrade_buffer += tail
+            if not self._busy:
+                self._dispatch()
+        finally:
+            self._flush()
+            self._out = None
+
+    # RequestSink ------------------------------------------------------------------------
+
+    def on_head(self, head: RequestHead) -> None:
+        if head.chunked or head.content_length:
+            payload: StreamReader = StreamReader(self, self._settings.read_bufsize, loop=self._loop)
+            self._receiving = payload
+            self._set_deadline(_BODY, self._settings.body_timeout)
+        else:
+            payload = EMPTY_PAYLOAD
+            self._set_deadline(_NO_DEADLINE, 0)
+        self._queue.append((head, payload))
+        if len(self._queue) > self._settings.max_pipelined:
+            self.pause_reading("pipeline")
+
+    def on_body(self, chunk: bytes) -> None:
+        payload = self._receiving
+        if payload is not None:
+            payload.feed_data(chunk)
+            self._deadline = self._loop.time() + self._settings.body_timeout
+
+    def on_message_complete(self) -> None:
+        payload = self._receiving
+        if payload is not None:
+            self._receiving = None
+            payload.feed_eof()
+        # The next request's head must arrive within the header timeout once it starts;
+        # until its first byte, the connection is idle (set when the response is done).
+        self._set_deadline(_NO_DEADLINE, 0)
+
+    # FlowControl ------------------------------------------------------------------------
+
+    def pause_reading(self, reason: str = "body") -> None:
+        if not self._read_pauses and self.transport is not None:
+            try:
+                self.transport.pause_reading()
+            except RuntimeError:
+                pass
+        self._read_pauses.add(reason)
+
+    def resume_reading(self, reason: str = "body") -> None:
+        self._read_pauses.discard(reason)
+        if not self._read_pauses and self.transport is not None and not self._closed:
+            try:
+                self.transport.resume_reading()
+            except RuntimeError:
+                pass
+
+    # -- dispatching ---------------------------------------------------------------------
+
+    def _dispatch(self) -> None:
+        """Handle queued requests eagerly until one has to wait."""
+        queue = self._queue
+        loop = self._loop
+        carrier = self._carrier
+        while queue and not self._busy:
+            head, payload = queue.popleft()
+            if len(queue) < self._settings.max_pipelined and "pipeline" in self._read_pauses:
+                self.resume_reading("pipeline")
+            self._busy = True
+            coro = self._handle(head, payload)
+            ctx = contextvars.copy_context()
+            entered = False
+            if carrier is not None:
+                try:
+                    _enter_task(loop, carrier)
+                    entered = True
+                except RuntimeError:  # called from inside a task: leave it current
+                    pass
+            try:
+                yielded = ctx.run(coro.send, None)
+            except StopIteration:
+                continue
+            finally:
+                if entered:
+                    _leave_task(loop, carrier)
+            # The handler waits for something: the carrier task takes it from here.
+            self._carrier_busy = True
+            self._wake_carrier((coro, ctx, yielded))
+            return
+
+    def _wake_carrier(self, job: Any) -> None:
+        waiter = self._carrier_waiter
+        if waiter is not None and not waiter.done():
+            self._carrier_waiter = None
+            waiter.set_result(job)
+
+    async def _carry(self) -> None:
+        """The connection's carrier task: finishes requests that had to wait."""
+        loop = self._loop
+        while not self._closed:
+            waiter = self._carrier_waiter = loop.create_future()
+            job = await waiter
+            if job is None:
+                return
+            coro, ctx, yielded = job
+            try:
+                await _drive(coro, ctx, yielded)
+                # Requests that queued up meanwhile are handled here, in order.
+                while self._queue and not self._busy:
+                    head, payload = self._queue.popleft()
+                    if "pipeline" in self._read_pauses:
+                        self.resume_reading("pipeline")
+                    self._busy = True
+                    await _run_fresh(self._handle(head, payload), contextvars.copy_context())
+            finally:
+                self._carrier_busy = False
+
+    async def _handle(self, head: RequestHead | HttpProtocolError, payload: StreamReader) -> None:
+        server = self._server
+        self._wrote_for_request = False
+        keep_alive = False
+        try:
+            if isinstance(head, HttpProtocolError):
+                self._write_protocol_error(head)
+                return
+            self.request_count += 1
+            start = self._loop.time() if server.access_logger is not None else 0.0
+            request = server.request_factory(head, payload, self)
+            self.current_request = request
+            response: Any = None
+            try:
+                response = await server.handler(request)
+                await response.prepare(request)
+                await response.write_eof()
+            except (asyncio.CancelledError, ConnectionError):
+                raise
+            except Exception as exc:
+                if self._wrote_for_request:
+                    server.log_exception("Error handling request after the response started", exc)
+                    return
+                response = server.error_response(request, exc)
+                await response.prepare(request)
+                await response.write_eof()
+            keep_alive = response.keep_alive and payload.is_eof() and not self._upgraded
+            if server.access_logger is not None:
+                server.access_logger.log(request, response, self._loop.time() - start)
+        except (asyncio.CancelledError, ConnectionError):
+            keep_alive = False
+        except Exception as exc:  # a bug in error handling itself: fail closed
+            server.log_exception("Unhandled error in the connection", exc)
+            if not self._wrote_for_request:
+                self._write_simple(500, "Internal Server Error")
+            keep_alive = False
+        finally:
+            self.current_request = None
+            self._busy = False
+            if self._upgraded and self._upgrade_sink is not None:
+                pass  # the upgraded protocol owns the connection now
+            elif not keep_alive or (self._closing and not self._queue):
+                self.close()
+            elif not self._queue:
+                self._set_deadline(_IDLE, self._settings.keepalive_timeout)
+
+    # -- writing -----------------------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        """Send bytes of the current response (batched while inside ``data_received``)."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            raise ConnectionResetError("Cannot write to closing transport")
+        self._wrote_for_request = True
+        out = self._out
+        if out is not None:
+            out.append(data)
+            self._out_size += len(data)
+            if self._out_size > _FLUSH_THRESHOLD:
+                self._flush()
+        else:
+            transport.write(data)
+
+    def _flush(self) -> None:
+        out = self._out
+        if out:
+            data = out[0] if len(out) == 1 else b"".join(out)
+            out.clear()
+            self._out_size = 0
+            if self.transport is not None and not self.transport.is_closing():
+                self.transport.write(data)
+
+    async def drain(self) -> None:
+        """Wait while the transport's write buffer is above its high-water mark."""
+        if self._closed:
+            raise ConnectionResetError("Connection lost")
+        if not self._write_paused:
+            return
+        self._flush()
+        waiter = self._drain_waiter
+        if waiter is None or waiter.done():
+            waiter = self._drain_waiter = self._loop.create_future()
+        await waiter
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        waiter = self._drain_waiter
+        if waiter is not None:
+            self._drain_waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    @property
+    def writing_paused(self) -> bool:
+        return self._write_paused
+
+    def _write_simple(self, status: int, message: str) -> None:
+        body = f"{status} {reason_phrase(status)}\n\n{message}\n".encode()
+        head = (
+            f"HTTP/1.1 {status} {reason_phrase(status)}\r\n"
+            f"Content-Type: text/plain; charset=utf-8\r\n"
+            f"Content-Length: {len(body)}\r\n"
+            f"Date: {http_date_now()}\r\n"
+            f"Server: {self._server.server_header}\r\n"
+            "Connection: close\r\n\r\n"
+        ).encode("latin-1")
+        try:
+            self.write(head + body)
+        except ConnectionError:
+            pass
+
+    def _write_protocol_error(self, exc: HttpProtocolError) -> None:
+        server_logger.debug("Bad request from %s: %s", self.peername, exc.message)
+        self._write_simple(exc.status, exc.message)
+
+    def expect_continue(self, request: Any) -> None:
+        """Answer ``Expect: 100-continue`` when the handler first waits for the body.
+
+        A handler that rejects the request without reading it sends its final response
+        only; the client then never sends the body (RFC 9110 §10.1.1), and the connection
+        is closed after that response since the body's fate is unknown.
+        """
+        payload = request._payload
+        if payload is EMPTY_PAYLOAD or payload.is_eof() or payload.total_bytes:
+            return
+
+        def send_continue() -> None:
+            transport = self.transport
+            if transport is not None and not transport.is_closing() and not self._wrote_for_request:
+                self._flush()
+                transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+        payload.on_first_wait = send_continue
+
+    # -- upgrades ------------------------------------------------------------------------
+
+    def attach_upgrade_sink(self, sink: Any) -> None:
+        """Give the connection to an upgraded protocol (``101 Switching Protocols`` sent).
+
+        ``sink`` receives ``feed_data(bytes)`` and ``connection_lost(exc)``, and may have
+        ``async shutdown()``, called on graceful server shutdown.  Bytes that arrived after the
+        upgrade request are fed to it at once.
+        """
+        self._upgraded = True
+        self._upgrade_sink = sink
+        self._set_deadline(_NO_DEADLINE, 0)
+        if self._upgrade_buffer:
+            data = bytes(self._upgrade_buffer)
+            self._upgrade_buffer.clear()
+            sink.feed_data(data)
+        self.resume_reading("upgrade")
+
+    @property
+    def upgraded(self) -> bool:
+        return self._upgraded
+
+    # -- timeouts ------------------------------------------------------------------------
+    # Deadlines are plain numbers checked by the server's once-a-second sweep
+    # (``HttpServer._sweep``): setting one costs two assignments, not a timer per request.
+
+    def _set_deadline(self, state: int, timeout: float) -> None:
+        if state == _NO_DEADLINE or not timeout:
+            self._deadline_state = _NO_DEADLINE
+            return
+        self._deadline_state = state
+        self._deadline = self._loop.time() + timeout
+
+    def check_deadline(self, now: float) -> None:
+        """Called by the server's sweep: act on an expired timeout."""
+        state = self._deadline_state
+        if state == _NO_DEADLINE or self._closed or now < self._deadline:
+            return
+        self._deadline_state = _NO_DEADLINE
+        if state == _IDLE:
+            if not self._busy and not self._queue:
+                self.close()
+        elif state == _HEAD:
+            if not self._busy and not self._queue:
+                self._parser = None
+                self._write_simple(408, "Timed out waiting for the request headers")
+                self.close()
+        elif state == _BODY:
+            payload = self._receiving
+            if payload is not None:
+                payload.set_exception(TimeoutError("Timed out reading the request body"))
+            self._closing = True
+            if not self._busy:
+                self.close()
+
+    def on_message_begin(self) -> None:
+        self._set_deadline(_HEAD, self._settings.header_timeout)
+
+    @property
+    def peername(self) -> Any:
+        if self.transport is None:
+            return None
+        return self.transport.get_extra_info("peername")

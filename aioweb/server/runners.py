@@ -1,0 +1,288 @@
+"""Runners and sites: start a server on TCP, Unix or an existing socket, and stop it.
+
+A *runner* owns the server (the protocol factory) and its lifecycle; each *site* is one
+listening socket bound to that runner.  Cleanup stops the sites (no new connections), lets
+in-flight requests finish within ``shutdown_timeout``, then closes everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+from abc import ABC, abstractmethod
+from typing import Any
+
+from yarl import URL
+
+__all__ = [
+    "BaseRunner",
+    "BaseSite",
+    "GracefulExit",
+    "ServerRunner",
+    "SockSite",
+    "TCPSite",
+    "UnixSite",
+]
+
+
+class GracefulExit(SystemExit):
+    code = 1
+
+
+def _raise_graceful_exit() -> None:
+    raise GracefulExit()
+
+
+class BaseSite(ABC):
+    __slots__ = ("_backlog", "_runner", "_server", "_ssl_context")
+
+    def __init__(
+        self,
+        runner: BaseRunner,
+        *,
+        shutdown_timeout: float = 60.0,
+        ssl_context: Any = None,
+        backlog: int = 128,
+    ) -> None:
+        if runner.server is None:
+            raise RuntimeError("Call runner.setup() before making a site")
+        self._runner = runner
+        self._ssl_context = ssl_context
+        self._backlog = backlog
+        self._server: asyncio.AbstractServer | None = None
+
+    @property
+    @abstractmethod
+    def name(self) -> str: ...
+
+    @abstractmethod
+    async def start(self) -> None:
+        self._runner._reg_site(self)
+
+    async def stop(self) -> None:
+        self._runner._check_site(self)
+        if self._server is not None:
+            self._server.close()
+        self._runner._unreg_site(self)
+
+
+class TCPSite(BaseSite):
+    __slots__ = ("_host", "_port", "_reuse_address", "_reuse_port")
+
+    def __init__(
+        self,
+        runner: BaseRunner,
+        host: str | None = None,
+        port: int | None = None,
+        *,
+        shutdown_timeout: float = 60.0,
+        ssl_context: Any = None,
+        backlog: int = 128,
+        reuse_address: bool | None = None,
+        reuse_port: bool | None = None,
+    ) -> None:
+        super().__init__(
+            runner, shutdown_timeout=shutdown_timeout, ssl_context=ssl_context, backlog=backlog
+        )
+        self._host = host
+        if port is None:
+            port = 8443 if self._ssl_context else 8080
+        self._port = port
+        self._reuse_address = reuse_address
+        self._reuse_port = reuse_port
+
+    @property
+    def name(self) -> str:
+        scheme = "https" if self._ssl_context else "http"
+        host = "0.0.0.0" if not self._host else self._host
+        return str(URL.build(scheme=scheme, host=host, port=self._port))
+
+    async def start(self) -> None:
+        await super().start()
+        loop = asyncio.get_running_loop()
+        server = self._runner.server
+        assert server is not None
+        self._server = await loop.create_server(
+            server,
+            self._host,
+            self._port,
+            ssl=self._ssl_context,
+            backlog=self._backlog,
+            reuse_address=self._reuse_address,
+            reuse_port=self._reuse_port,
+        )
+
+
+class UnixSite(BaseSite):
+    __slots__ = ("_path",)
+
+    def __init__(
+        self,
+        runner: BaseRunner,
+        path: Any,
+        *,
+        shutdown_timeout: float = 60.0,
+        ssl_context: Any = None,
+        backlog: int = 128,
+    ) -> None:
+        super().__init__(
+            runner, shutdown_timeout=shutdown_timeout, ssl_context=ssl_context, backlog=backlog
+        )
+        self._path = path
+
+    @property
+    def name(self) -> str:
+        scheme = "https" if self._ssl_context else "http"
+        return f"{scheme}://unix:{self._path}:"
+
+    async def start(self) -> None:
+        await super().start()
+        loop = asyncio.get_running_loop()
+        server = self._runner.server
+        assert server is not None
+        self._server = await loop.create_unix_server(
+            server, self._path, ssl=self._ssl_context, backlog=self._backlog
+        )
+
+
+class SockSite(BaseSite):
+    __slots__ = ("_name", "_sock")
+
+    def __init__(
+        self,
+        runner: BaseRunner,
+        sock: socket.socket,
+        *,
+        shutdown_timeout: float = 60.0,
+        ssl_context: Any = None,
+        backlog: int = 128,
+    ) -> None:
+        super().__init__(
+            runner, shutdown_timeout=shutdown_timeout, ssl_context=ssl_context, backlog=backlog
+        )
+        self._sock = sock
+        scheme = "https" if self._ssl_context else "http"
+        if hasattr(socket, "AF_UNIX") and sock.family == socket.AF_UNIX:
+            self._name = f"{scheme}://unix:{sock.getsockname()}:"
+        else:
+            host, port = sock.getsockname()[:2]
+            self._name = str(URL.build(scheme=scheme, host=host, port=port))
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    async def start(self) -> None:
+        await super().start()
+        loop = asyncio.get_running_loop()
+        server = self._runner.server
+        assert server is not None
+        self._server = await loop.create_server(
+            server, sock=self._sock, ssl=self._ssl_context, backlog=self._backlog
+        )
+
+
+class BaseRunner(ABC):
+    """Set up a server, bind sites to it, and clean everything up in the right order."""
+
+    __slots__ = ("_handle_signals", "_kwargs", "_server", "_shutdown_timeout", "_sites")
+
+    def __init__(
+        self, *, handle_signals: bool = False, shutdown_timeout: float = 60.0, **kwargs: Any
+    ) -> None:
+        self._handle_signals = handle_signals
+        self._kwargs = kwargs
+        self._server: Any = None
+        self._sites: list[BaseSite] = []
+        self._shutdown_timeout = shutdown_timeout
+
+    @property
+    def server(self) -> Any:
+        return self._server
+
+    @property
+    def addresses(self) -> list[Any]:
+        addresses: list[Any] = []
+        for site in self._sites:
+            server = site._server
+            if server is not None:
+                for sock in server.sockets or ():
+                    addresses.append(sock.getsockname())
+        return addresses
+
+    @property
+    def sites(self) -> set[BaseSite]:
+        return set(self._sites)
+
+    async def setup(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._handle_signals:
+            try:
+                loop.add_signal_handler(signal.SIGINT, _raise_graceful_exit)
+                loop.add_signal_handler(signal.SIGTERM, _raise_graceful_exit)
+            except NotImplementedError:  # pragma: no cover - not on this platform
+                pass
+        self._server = await self._make_server()
+
+    @abstractmethod
+    async def shutdown(self) -> None:
+        """Application-level shutdown (``on_shutdown``), between stop-accepting and close."""
+
+    async def cleanup(self) -> None:
+        for site in list(self._sites):
+            await site.stop()
+        if self._server is not None:
+            # Let requests that arrived just before the sites closed start being handled.
+            await asyncio.sleep(0)
+            self._server.pre_shutdown()
+            await self.shutdown()
+            await self._server.shutdown(self._shutdown_timeout)
+        await self._cleanup_server()
+        self._server = None
+        if self._handle_signals:
+            loop = asyncio.get_running_loop()
+            try:
+                loop.remove_signal_handler(signal.SIGINT)
+                loop.remove_signal_handler(signal.SIGTERM)
+            except NotImplementedError:  # pragma: no cover
+                pass
+
+    @abstractmethod
+    async def _make_server(self) -> Any: ...
+
+    @abstractmethod
+    async def _cleanup_server(self) -> None: ...
+
+    def _reg_site(self, site: BaseSite) -> None:
+        if site in self._sites:
+            raise RuntimeError(f"Site {site} is already registered in runner {self}")
+        self._sites.append(site)
+
+    def _check_site(self, site: BaseSite) -> None:
+        if site not in self._sites:
+            raise RuntimeError(f"Site {site} is not registered in runner {self}")
+
+    def _unreg_site(self, site: BaseSite) -> None:
+        if site not in self._sites:
+            raise RuntimeError(f"Site {site} is not registered in runner {self}")
+        self._sites.remove(site)
+
+
+class ServerRunner(BaseRunner):
+    """A runner for a low-level ``web.Server``."""
+
+    __slots__ = ("_web_server",)
+
+    def __init__(self, web_server: Any, *, handle_signals: bool = False, **kwargs: Any) -> None:
+        super().__init__(handle_signals=handle_signals, **kwargs)
+        self._web_server = web_server
+
+    async def shutdown(self) -> None:
+        pass
+
+    async def _make_server(self) -> Any:
+        return self._web_server
+
+    async def _cleanup_server(self) -> None:
+        pass
