@@ -98,6 +98,9 @@ class HttpProtocol(asyncio.Protocol):
         self._read_pauses: set[str] = set()
         self._carrier: asyncio.Task[None] | None = None
         self._carrier_waiter: asyncio.Future[Any] | None = None
+        # Jobs handed over while the carrier was not (yet) waiting: on uvloop the first
+        # request can arrive before the freshly created carrier task has run at all.
+        self._carrier_pending: list[Any] = []
         self._carrier_busy = False
         self._deadline_state = _NO_DEADLINE
         self._deadline = 0.0
@@ -290,13 +293,18 @@ class HttpProtocol(asyncio.Protocol):
         if waiter is not None and not waiter.done():
             self._carrier_waiter = None
             waiter.set_result(job)
+        else:
+            self._carrier_pending.append(job)
 
     async def _carry(self) -> None:
         """The connection's carrier task: finishes requests that had to wait."""
         loop = self._loop
         while not self._closed:
-            waiter = self._carrier_waiter = loop.create_future()
-            job = await waiter
+            if self._carrier_pending:
+                job = self._carrier_pending.pop(0)
+            else:
+                waiter = self._carrier_waiter = loop.create_future()
+                job = await waiter
             if job is None:
                 return
             coro, ctx, yielded = job
