@@ -5,17 +5,19 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
-from . import web
-from .web import *  # noqa: F403
-from .web import __all__ as _web_all
+from . import namespace as _namespace
+from .namespace import *  # noqa: F403
 
 __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:
-    return web.__getattr__(name)
+    if name == "web":  # imported on demand, so that ``python -m aioweb.web`` runs cleanly
+        return importlib.import_module(".web", __name__)
+    return _namespace.__getattr__(name)
 
 
-__all__ = ["__version__", "web", *_web_all]
+__all__ = ["__version__", "web", *_namespace.__all__, *_namespace.STAR_LAZY]  # noqa: F405

@@ -1,0 +1,113 @@
+"""Command line: ``python -m aioweb module:factory`` and ``python -m aioweb.web``.
+
+``module:factory`` names an ``Application``, or a callable returning one (or a coroutine that
+does).  The aiohttp-compatible form (``python -m aioweb.web -H host -P port module:func``)
+calls ``func(argv)`` with the arguments left over, as aiohttp does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .app import Application
+from .run import run_app
+
+__all__ = ["load_app", "main", "web_main"]
+
+
+def _import_target(entry: str) -> Any:
+    module_name, sep, attr = entry.partition(":")
+    if not sep or not module_name or not attr:
+        raise SystemExit(f"error: {entry!r} is not in the form 'module:factory'")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise SystemExit(f"error: cannot import module {module_name!r}: {exc}") from None
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise SystemExit(f"error: module {module_name!r} has no attribute {attr!r}") from None
+
+
+def load_app(entry: str, argv: Sequence[str] = ()) -> Any:
+    """The application named by ``entry`` (an app, or a factory called with ``argv`` if it
+    accepts an argument, else without)."""
+    target = _import_target(entry)
+    if isinstance(target, Application):
+        return target
+    if not callable(target):
+        raise SystemExit(f"error: {entry!r} is neither an Application nor callable")
+    try:
+        params = inspect.signature(target).parameters
+    except (TypeError, ValueError):
+        params = {}  # type: ignore[assignment]
+    return target(list(argv)) if params else target()
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-U", "--path", help="Unix socket path to listen on")
+    parser.add_argument("--debug", action="store_true", help="debug mode (tracebacks in 500 pages)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (SO_REUSEPORT)")
+    parser.add_argument(
+        "--reload", action="store_true", help="restart on source changes (development)"
+    )
+    parser.add_argument("--no-access-log", action="store_true", help="turn the access log off")
+
+
+def _serve(args: argparse.Namespace, app: Any) -> None:
+    if args.debug:
+        logging.basicConfig(level=logging.DEBUG)
+        if isinstance(app, Application):
+            app._debug = True
+    kwargs: dict[str, Any] = {"host": args.host, "port": args.port, "path": args.path}
+    if args.no_access_log:
+        kwargs["access_log"] = None
+    if args.workers != 1:
+        kwargs["workers"] = args.workers
+    run_app(app, **kwargs)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m aioweb module:factory [--host H] [--port P] [...]``."""
+    parser = argparse.ArgumentParser(prog="python -m aioweb", description=__doc__.splitlines()[0])
+    parser.add_argument("entry", help="module:factory (an Application or a callable returning one)")
+    parser.add_argument(
+        "-H", "--host", default="127.0.0.1", help="host to bind (default 127.0.0.1)"
+    )
+    parser.add_argument("-P", "--port", type=int, default=8080, help="TCP port (default 8080)")
+    _common(parser)
+    args, extra = parser.parse_known_args(argv)
+    if args.reload:
+        from .server.reload import run_with_reloader
+
+        run_with_reloader(
+            args.entry, [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--reload"]
+        )
+        return
+    _serve(args, load_app(args.entry, extra))
+
+
+def web_main(argv: Sequence[str] | None = None) -> None:
+    """aiohttp's ``python -m aiohttp.web -H host -P port module:func [func args]``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m aioweb.web", description="aioweb.web application runner"
+    )
+    parser.add_argument("entry_func", help="callable returning the application, as module:function")
+    parser.add_argument(
+        "-H", "--hostname", dest="host", default="localhost", help="TCP/IP hostname to serve on"
+    )
+    parser.add_argument("-P", "--port", type=int, default=8080, help="TCP/IP port to serve on")
+    _common(parser)
+    args, extra = parser.parse_known_args(argv)
+    target = _import_target(args.entry_func)
+    app = target if isinstance(target, Application) else target(list(extra))
+    _serve(args, app)
