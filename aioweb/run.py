@@ -49,6 +49,7 @@ async def _run_app(
     reuse_address: bool | None = None,
     reuse_port: bool | None = None,
     handler_cancellation: bool = False,
+    _ready: Callable[[], None] | None = None,
     **server_kwargs: Any,
 ) -> None:
     if asyncio.iscoroutine(app) or isinstance(app, Awaitable):
@@ -109,6 +110,8 @@ async def _run_app(
                 sites.append(SockSite(runner, s, ssl_context=ssl_context, backlog=backlog))
         for site in sites:
             await site.start()
+        if _ready is not None:  # run_app(workers=N): tell the supervisor this worker serves
+            _ready()
         if print:
             names = sorted(str(s.name) for s in runner.sites)
             print(
@@ -139,6 +142,33 @@ def _cancel_tasks(tasks: set[asyncio.Task[Any]], loop: asyncio.AbstractEventLoop
             )
 
 
+def _run_workers(
+    app: Application | Awaitable[Application], workers: int, kwargs: dict[str, Any]
+) -> None:
+    """``run_app(workers=N)``: the supervisor forks N processes, each running ``run_app``."""
+    from .server.supervisor import run_workers
+
+    def serve(listen: dict[str, Any], ready: Callable[[], None]) -> None:
+        run_app(app, **{**kwargs, **listen, "print": None, "_ready": ready})
+
+    try:
+        run_workers(
+            serve,
+            workers=workers,
+            host=kwargs.get("host"),
+            port=kwargs.get("port"),
+            path=kwargs.get("path"),
+            sock=kwargs.get("sock"),
+            backlog=kwargs.get("backlog", 128),
+            shutdown_timeout=kwargs.get("shutdown_timeout", 60.0),
+            secure=kwargs.get("ssl_context") is not None,
+            print=kwargs.get("print", print),
+        )
+    finally:
+        if asyncio.iscoroutine(app):
+            app.close()  # each worker awaited its own copy; the parent's was never started
+
+
 def run_app(
     app: Application | Awaitable[Application],
     *,
@@ -152,11 +182,13 @@ def run_app(
     ``keepalive_timeout``, ``ssl_context``, ``print``, ``backlog``, ``access_log_class``,
     ``access_log_format``, ``access_log``, ``handle_signals``, ``reuse_address``,
     ``reuse_port``, ``handler_cancellation``, plus any server limit (see ``web.Server``).
+    ``workers=N`` (N > 1) serves from N processes on the same port under a supervisor that
+    restarts crashed workers and stops them gracefully on SIGTERM (docs/deployment.md).
     """
     if workers != 1:
-        from .server.supervisor import run_workers
-
-        run_workers(app, workers=workers, **kwargs)
+        if loop is not None:
+            raise ValueError("run_app(workers=N) takes no loop: each worker process makes its own")
+        _run_workers(app, workers, kwargs)
         return
     if loop is None:
         loop = new_event_loop()

@@ -45,8 +45,9 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = (
     "BOOT_FAILURE_EXIT",
@@ -54,6 +55,7 @@ __all__ = (
     "WorkerContext",
     "bind_reuseport",
     "reserve_port",
+    "run_workers",
 )
 
 log = logging.getLogger("aioweb.supervisor")
@@ -482,5 +484,128 @@ def bind_reuseport(host: str, port: int, backlog: int = 1024) -> socket.socket:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
             raise OSError(exc.errno, f"address {host}:{port} is in use: {exc.strerror}") from None
+        raise
+    return sock
+
+
+# --- run_app(workers=N) ---------------------------------------------------------------------
+
+#: ``serve(listen, ready)`` runs in each worker: ``listen`` holds the ``host``/``port``/
+#: ``reuse_port`` or ``sock`` arguments to serve on, ``ready`` is called once sites listen.
+ServeFunction = Callable[[dict[str, Any], Callable[[], None]], None]
+
+
+def run_workers(
+    serve: ServeFunction,
+    *,
+    workers: int,
+    host: str | Iterable[str] | None = None,
+    port: int | None = None,
+    path: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None = None,
+    sock: socket.socket | Iterable[socket.socket] | None = None,
+    backlog: int = 128,
+    shutdown_timeout: float = 60.0,
+    secure: bool = False,
+    print: Callable[..., None] | None = print,
+    **supervisor_options: Any,
+) -> None:
+    """Serve on ``workers`` processes under a :class:`Supervisor`; return after a clean stop.
+
+    TCP addresses get one ``SO_REUSEPORT`` socket per worker, on a port the supervisor reserves
+    first (so ``port=0`` means one port for all). Unix socket paths and passed-in sockets are
+    created or held once by the supervisor and shared by every worker. Raises ``SystemExit``
+    with :data:`BOOT_FAILURE_EXIT` when the workers cannot start.
+    """
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    hosts: list[str | None] = []
+    if host is not None:
+        hosts = [host] if isinstance(host, str) else list(host)
+    elif (path is None and sock is None) or port is not None:
+        hosts = [None]
+    if hosts and port is None:
+        port = 8443 if secure else 8080
+    reserved: list[socket.socket] = []
+    shared: list[socket.socket] = []
+    unix_paths: list[str] = []
+    try:
+        for h in hosts:
+            reserved.append(reserve_port(h or "0.0.0.0", port or 0))
+            if not port:
+                port = reserved[0].getsockname()[1]
+        if path is not None:
+            for p in [path] if isinstance(path, str | os.PathLike) else list(path):
+                shared.append(_bind_unix(os.fspath(p), backlog))
+                unix_paths.append(os.fspath(p))
+        if sock is not None:
+            shared.extend([sock] if isinstance(sock, socket.socket) else list(sock))
+
+        # What each worker serves on, replacing the caller's host/port/path/sock.
+        listen: dict[str, Any] = {"host": None, "port": None, "path": None, "sock": None}
+        if hosts:
+            listen.update(host=[h for h in hosts if h is not None] or None, port=port)
+            listen["reuse_port"] = True
+        if shared:
+            listen["sock"] = shared
+
+        def target(context: WorkerContext) -> None:
+            for reservation in reserved:
+                reservation.close()  # the worker binds its own; the supervisor keeps the port
+            serve(dict(listen), context.notify_ready)
+
+        if not logging.getLogger().handlers:
+            logging.basicConfig(level=logging.INFO)
+        if print is not None:
+            scheme = "https" if secure else "http"
+            names = [f"{scheme}://{h or '0.0.0.0'}:{port}" for h in hosts]
+            names += [f"{scheme}://unix:{p}:" for p in unix_paths]
+            names += [f"{scheme}://{_sock_name(s)}" for s in shared if _sock_name(s) not in names]
+            print(
+                f"======== Running on {', '.join(names)} with {workers} workers "
+                f"(supervisor pid {os.getpid()}) ========\n(Press CTRL+C to quit)"
+            )
+        supervisor = Supervisor(
+            target,
+            workers,
+            graceful_timeout=shutdown_timeout + 5.0,
+            **supervisor_options,
+        )
+        status = supervisor.run()
+    finally:
+        for s in reserved:
+            s.close()
+        for s, p in zip(shared, unix_paths, strict=False):
+            s.close()
+            try:
+                os.unlink(p)
+            except OSError:
+                pass
+    if status:
+        raise SystemExit(status)
+
+
+def _sock_name(sock: socket.socket) -> str:
+    name = sock.getsockname()
+    if isinstance(name, tuple):
+        return f"{name[0]}:{name[1]}"
+    return f"unix:{name}:"
+
+
+def _bind_unix(path: str, backlog: int) -> socket.socket:
+    """A listening Unix socket at ``path``, replacing a stale socket file (not other files)."""
+    import stat
+
+    try:
+        if stat.S_ISSOCK(os.stat(path).st_mode):
+            os.unlink(path)
+    except FileNotFoundError:
+        pass
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.bind(path)
+        sock.listen(backlog)
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
         raise
     return sock
