@@ -47,4 +47,6 @@ class View(AbstractView):
         from .exceptions import HTTPMethodNotAllowed
 
         allowed = {m for m in _METHODS if hasattr(self, m.lower())}
+        if "GET" in allowed:
+            allowed.add("HEAD")  # answered by get(), as for routes
         raise HTTPMethodNotAllowed(self.request.method, allowed)

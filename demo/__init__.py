@@ -1,0 +1,1 @@
+"""The aioweb demo application (``scripts/demo.sh``)."""
