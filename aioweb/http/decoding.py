@@ -4,6 +4,7 @@ Public API::
 
     BodyDecoder(content_encoding, max_size)   raises UnsupportedEncoding for unknown codings
         .decompress(data) -> bytes            raises DecodedBodyTooLarge / DecodingError
+        .iter_decompress(data, step) -> Iterator[bytes]   the same, lazily, step bytes at a time
         .flush() -> bytes                     at end of body; raises DecodingError if truncated
         .decoded_size                         bytes produced so far
     supported_encodings() -> tuple[str, ...]  ('gzip', 'x-gzip', 'deflate', 'br' if installed)
@@ -12,9 +13,10 @@ Why a limit on the *decoded* size: a few kilobytes of gzip can expand to gigabyt
 "compression bomb"). The limit on the raw body (``client_max_size``) says nothing about what
 the body becomes, so every decompression step here asks the codec for at most
 ``max_size - decoded_size + 1`` bytes and raises ``DecodedBodyTooLarge`` (a 413) the moment a
-byte past the limit appears. Memory use is therefore bounded by ``max_size`` regardless of the
-input. Each ``decompress`` call also produces at most ``max_size + 1`` bytes, so a single huge
-chunk cannot allocate more either.
+byte past the limit appears (brotli may overshoot by part of one output block). Memory use is
+therefore bounded by ``max_size`` regardless of the input. ``iter_decompress(data, step)``
+goes further for streaming: it yields pieces of about ``step`` bytes and decodes the next one
+only when asked, so a consumer applying back-pressure bounds memory to one piece.
 
 ``Content-Encoding`` may list several codings, applied in order (RFC 9110 §8.4); decoding
 undoes them in reverse. ``identity`` is a no-op. An unknown coding raises
@@ -26,6 +28,7 @@ accepted too, because some clients send those (the same leniency browsers apply 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 from typing import Protocol
 
 __all__ = [
@@ -180,15 +183,24 @@ class BodyDecoder:
 
     def decompress(self, data: bytes) -> bytes:
         """Decode the next piece of the body; may return b"" while a codec buffers."""
+        return b"".join(self.iter_decompress(data, self._max + 1))
+
+    def iter_decompress(self, data: bytes, step: int = 65536) -> Iterator[bytes]:
+        """Decode ``data`` lazily, in pieces of at most ``step`` bytes.
+
+        The generator holds the undecoded rest, so a consumer that stops pulling (because
+        its buffer is full) stops the decompression too: memory stays at about ``step``
+        however far the input expands.
+        """
         if not self._stages:
-            self._count(len(data))
-            return data
+            if data:
+                self._count(len(data))
+                yield data
+            return
         if not data:
-            return b""
+            return
         self._fed = True
-        out = self._run(0, data)
-        self._count(len(out))
-        return out
+        yield from self._iter(0, data, step)
 
     def flush(self) -> bytes:
         """Drain what the codecs still hold and check every stream ended properly.
@@ -198,8 +210,7 @@ class BodyDecoder:
         """
         if not self._fed:
             return b""
-        out = self._run(0, b"")
-        self._count(len(out))
+        out = b"".join(self._iter(0, b"", self._max + 1))
         for stage in self._stages:
             stage.finish()
         return out
@@ -209,24 +220,19 @@ class BodyDecoder:
         if self.decoded_size > self._max:
             raise DecodedBodyTooLarge(self._max)
 
-    def _run(self, index: int, data: bytes) -> bytes:
-        """Push ``data`` through stage ``index`` and the ones after it, bounded by the limit."""
+    def _iter(self, index: int, data: bytes, step: int) -> Iterator[bytes]:
+        """Push ``data`` through stage ``index`` and the ones after it, ``step`` bytes at a
+        time and never more than one byte past the limit."""
         stage = self._stages[index]
         last = index == len(self._stages) - 1
-        pieces: list[bytes] = []
-        produced = 0
         while True:
-            limit = self._max - self.decoded_size - produced + 1
-            if limit <= 0:
-                raise DecodedBodyTooLarge(self._max)
+            limit = min(step, self._max - self.decoded_size + 1)
             out, data = stage.step(data, limit)
-            if out and not last:
-                out = self._run(index + 1, out)
             if out:
-                pieces.append(out)
-                produced += len(out)
-                if self.decoded_size + produced > self._max:
-                    raise DecodedBodyTooLarge(self._max)
+                if last:
+                    self._count(len(out))
+                    yield out
+                else:
+                    yield from self._iter(index + 1, out, step)
             if not data and not stage.pending():
                 break
-        return b"".join(pieces)
