@@ -116,6 +116,11 @@ class BaseRequest(MutableMapping[str, Any]):
     ) -> None:
         self._head = head
         self._method = head.method
+        if payload is not EMPTY_PAYLOAD and head.headers:
+            # Content-Encoding: gzip/deflate/br bodies are decoded as the handler reads them
+            from .decoded_body import decoding_payload
+
+            payload = decoding_payload(head, payload)
         self._payload = payload
         self._protocol = protocol
         self._client_max_size = client_max_size
