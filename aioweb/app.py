@@ -195,6 +195,11 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         if self._pre_frozen:
             return
         self._pre_frozen = True
+        if self._debug:
+            # Debug mode brings the request inspector (localhost only); loaded only then.
+            from .debug import ensure_inspector
+
+            ensure_inspector(self)
         self._middlewares.freeze()
         self._router.freeze()
         self._on_response_prepare.freeze()

@@ -537,7 +537,18 @@ class RequestInspector:
         return self._page(f"Request #{r.id}", "".join(parts))
 
 
-INSPECTOR_KEY = "aioweb.debug.inspector"
+def find_inspector(app: Any) -> RequestInspector | None:
+    """The inspector installed on ``app``, if any."""
+    for m in app.middlewares:
+        owner = getattr(m, "__self__", None)
+        if isinstance(owner, RequestInspector):
+            return owner
+    return None
+
+
+def ensure_inspector(app: Any) -> RequestInspector:
+    """Install the default inspector unless one is there (debug-mode apps call this)."""
+    return find_inspector(app) or setup(app)
 
 
 def setup(

@@ -27,11 +27,12 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 import jinja2
+
 from aioweb.app import AppKey, Application
 from aioweb.exceptions import HTTPInternalServerError
 from aioweb.middlewares import middleware
 from aioweb.response import Response, StreamResponse
-from aioweb.views import View
+from aioweb.views import AbstractView
 
 __all__ = (
     "APP_CONTEXT_PROCESSORS_KEY",
@@ -251,7 +252,7 @@ def template(
                 return result
             # A plain handler is called with (request); a View method with (self) and a bound
             # method of a handler class with (request) too: find the request either way.
-            request = args[0].request if isinstance(args[0], View) else args[-1]
+            request = args[0].request if isinstance(args[0], AbstractView) else args[-1]
             if result is None:
                 result = {}
             return await render_template_async(
@@ -274,9 +275,7 @@ def template(
 @middleware
 async def context_processors_middleware(request: Any, handler: Callable[..., Any]) -> Any:
     """Run the app's context processors and stash their merged result on the request."""
-    context = request.setdefault(REQUEST_CONTEXT_KEY, {}) if hasattr(request, "setdefault") else {}
-    if REQUEST_CONTEXT_KEY not in request:
-        request[REQUEST_CONTEXT_KEY] = context
+    context = request.setdefault(REQUEST_CONTEXT_KEY, {})
     for processor in request.config_dict.get(APP_CONTEXT_PROCESSORS_KEY, ()):
         context.update(await processor(request))
     return await handler(request)

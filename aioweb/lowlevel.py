@@ -101,10 +101,14 @@ class Server(HttpServer):
         debug = self.debug or getattr(getattr(request, "app", None), "debug", False)
         if debug:
             render = getattr(self, "render_debug_page", None)
-            if render is not None:
+            if render is None:
+                # Imported only in debug mode: production never loads the page renderer.
+                from .debug import error_response as render
+            try:
                 return render(request, exc)  # type: ignore[no-any-return]
-            text = "".join(traceback.format_exception(exc))
-            return Response(status=500, text=f"500 Internal Server Error\n\n{text}")
+            except Exception:
+                text = "".join(traceback.format_exception(exc))
+                return Response(status=500, text=f"500 Internal Server Error\n\n{text}")
         return Response(
             status=500, text="500 Internal Server Error\n\nServer got itself in trouble"
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
+import re
 import socket
 import warnings
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
@@ -91,8 +92,21 @@ def parse_cookie_header(value: str) -> dict[str, str]:
         val = val.strip()
         if len(val) >= 2 and val[0] == val[-1] == '"':
             val = val[1:-1]
+            if "\\" in val:
+                val = _COOKIE_ESCAPE.sub(_unescape_cookie_char, val)
         cookies.setdefault(name, val)
     return cookies
+
+
+# Inside a quoted cookie value, ``Set-Cookie`` as written by ``http.cookies`` (and so by
+# ``response.set_cookie``) escapes ``"`` and ``\`` with a backslash and other special characters
+# as 3-digit octal (``,`` -> ``\054``): undo both so a value reads back as it was set.
+_COOKIE_ESCAPE = re.compile(r"\\(?:([0-3][0-7][0-7])|(.))")
+
+
+def _unescape_cookie_char(match: re.Match[str]) -> str:
+    octal, char = match.groups()
+    return chr(int(octal, 8)) if octal else char
 
 
 class BaseRequest(MutableMapping[str, Any]):

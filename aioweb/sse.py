@@ -158,8 +158,13 @@ class EventSourceResponse(StreamResponse):
         if self._ping_task is not None:
             return await super().prepare(request)
         self._req = request
-        # Compression would buffer events inside the compressor: never for a live stream.
         writer = await super().prepare(request)
+        # The core holds the head back until the first body bytes; an event stream must
+        # announce itself at once, or EventSource waits (and proxies may time out) until the
+        # first event.
+        head = self._frame(b"", False)
+        if head:
+            writer.write(head)
         self._closed = asyncio.Event()
         self._ping_task = asyncio.get_running_loop().create_task(self._ping())
         return writer
@@ -168,6 +173,9 @@ class EventSourceResponse(StreamResponse):
         """True while the stream is open: prepared, not stopped, and the peer still there."""
         if self._ping_task is None or self._ping_task.done():
             return False
+        return self._transport_open()
+
+    def _transport_open(self) -> bool:
         transport = getattr(self._req, "transport", None)
         return transport is not None and not transport.is_closing()
 
@@ -212,14 +220,13 @@ class EventSourceResponse(StreamResponse):
         """Keep the stream alive, and notice a departed client while the handler waits."""
         assert self._closed is not None
         ping = format_event(comment="ping", sep=self._sep).encode("utf-8")
-        transport = getattr(self._req, "transport", None)
         # Poll the transport often so a disconnect is seen quickly, ping only every interval.
         step = min(self._ping_interval, 0.25)
         loop = asyncio.get_running_loop()
         next_ping = loop.time() + self._ping_interval
         while True:
             await asyncio.sleep(step)
-            if transport is None or transport.is_closing():
+            if not self._transport_open():
                 self._closed.set()
                 return
             if loop.time() >= next_ping:
