@@ -651,8 +651,9 @@ class MultipartWriter:
         async for chunk in self.iter_chunks():
             await writer.write(chunk)
 
-    def as_bytes(self) -> bytes:
-        """The whole body in memory (only for in-memory parts: bytes, text, nested writers)."""
+    def as_bytes(self, *, read_files: bool = False) -> bytes:
+        """The whole body in memory. File parts are read (synchronously) only when
+        ``read_files`` is true; otherwise they raise TypeError: stream them instead."""
         out = bytearray()
         b = self._boundary.encode()
         for part in self._parts:
@@ -661,9 +662,32 @@ class MultipartWriter:
             if isinstance(body, bytes):
                 out += body
             elif isinstance(body, MultipartWriter):
-                out += body.as_bytes()
+                out += body.as_bytes(read_files=read_files)
+            elif read_files:
+                out += body.read()
             else:
-                raise TypeError("as_bytes() cannot read file parts; use iter_chunks()")
+                raise TypeError("as_bytes() does not read file parts; use iter_chunks()")
             out += b"\r\n"
         out += b"--" + b + b"--\r\n"
         return bytes(out)
+
+    def _in_memory(self) -> bool:
+        return all(
+            isinstance(p._body, bytes)
+            or (isinstance(p._body, MultipartWriter) and p._body._in_memory())
+            for p in self._parts
+        )
+
+    def __aioweb_body__(self) -> tuple[str, bytes | AsyncIterator[bytes]]:
+        """For aioweb's client: the body in one piece, or streamed when it holds files."""
+        if self._in_memory():
+            return self.content_type, self.as_bytes()
+        return self.content_type, self.iter_chunks()
+
+    def __aioweb_response_body__(self) -> tuple[str, bytes]:
+        """For ``web.Response(body=writer)``: the whole body (file parts are read now).
+
+        To stream large files instead, prepare a ``StreamResponse`` with
+        ``Content-Type: writer.content_type`` and ``await writer.write(response)``.
+        """
+        return self.content_type, self.as_bytes(read_files=True)

@@ -602,6 +602,10 @@ class Response(StreamResponse):
             self._body = body.encode(self.charset or "utf-8")
             if CONTENT_TYPE not in self._headers:
                 self._headers[CONTENT_TYPE] = "text/plain; charset=utf-8"
+        elif hasattr(body, "__aioweb_response_body__"):  # e.g. a MultipartWriter
+            content_type, data = body.__aioweb_response_body__()
+            self._body = data
+            self._headers.setdefault(CONTENT_TYPE, content_type)
         else:
             raise TypeError(f"body argument must be bytes ({type(body)!r})")
 
