@@ -146,7 +146,7 @@ def test_chromium_chats_through_the_demo_page() -> None:
                         }
                         await peer.send(json.dumps({"name": "py", "text": "<b>hi</b> browser"}))
                         log = await tab.wait_for(
-                            "document.getElementById('log').innerText.includes('hi browser')"
+                            "document.getElementById('log').innerText.includes('<b>hi</b> browser')"
                             " && document.getElementById('log').innerText"
                         )
                         assert "py: <b>hi</b> browser" in log  # shown as text, not markup

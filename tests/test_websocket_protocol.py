@@ -113,7 +113,7 @@ class RawClient:
         head, _, rest = head.partition(b"\r\n\r\n")
         self.head = head.decode()
         assert self.head.startswith("HTTP/1.1 101"), self.head
-        assert f"sec-websocket-accept: {accept_key(key)}" in self.head.lower()
+        assert f"Sec-WebSocket-Accept: {accept_key(key)}" in self.head
         deflate = None
         if "permessage-deflate" in self.head.lower():
             deflate = PerMessageDeflate(DeflateParams(), is_server=False)
