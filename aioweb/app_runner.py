@@ -40,8 +40,11 @@ class AppRunner(BaseRunner):
         await self._app.shutdown()
 
     async def _make_server(self) -> Any:
-        self._app.freeze()
+        # As in aiohttp, startup hooks (cleanup contexts included) run before the app is
+        # frozen, so they may still fill its storage (and a sub-app's) without a warning.
+        self._app.pre_freeze()
         await self._app.startup()
+        self._app.freeze()
         return self._app.make_handler(**self._kwargs)
 
     async def _cleanup_server(self) -> None:

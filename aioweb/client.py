@@ -120,13 +120,17 @@ class _Connection(asyncio.Protocol):
         err = ClientConnectionError("Connection closed")
         if self._head_waiter is not None and not self._head_waiter.done():
             self._head_waiter.set_exception(err)
-        if self._response is not None and not self.message_done:
-            try:
-                self._parser.feed_eof()
-            except httptools.HttpParserError:
-                pass
-            if not self.message_done:
-                self._response.content.set_exception(err)
+        response = self._response
+        if response is not None and not self.message_done and response._content is not None:
+            # httptools has no ``feed_eof``: a body framed by neither Content-Length nor
+            # chunked coding ends with the connection (RFC 9112 §6.3 rule 8); any other
+            # body cut short is an error.
+            names = {name.lower() for name, _value in self._headers}
+            if b"content-length" not in names and b"transfer-encoding" not in names:
+                self.message_done = True
+                response.content.feed_eof()
+            else:
+                response.content.set_exception(err)
 
     def data_received(self, data: bytes) -> None:
         try:

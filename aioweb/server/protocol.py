@@ -335,6 +335,14 @@ class HttpProtocol(asyncio.Protocol):
             response: Any = None
             try:
                 response = await server.handler(request)
+                if getattr(response, "_eof_sent", False) and not self._wrote_for_request:
+                    # A finished response that sent nothing on this connection belongs to an
+                    # earlier request (e.g. a cached response object): sending "nothing"
+                    # would leave this client waiting forever, so fail the request instead.
+                    raise RuntimeError(
+                        "The handler returned a response already sent for another request; "
+                        "create a new response object for each request"
+                    )
                 await response.prepare(request)
                 await response.write_eof()
             except (asyncio.CancelledError, ConnectionError):
