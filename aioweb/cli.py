@@ -60,6 +60,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--reload", action="store_true", help="restart on source changes (development)"
     )
+    parser.add_argument(
+        "--reload-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="with --reload, also watch DIR (repeatable)",
+    )
     parser.add_argument("--no-access-log", action="store_true", help="turn the access log off")
 
 
@@ -76,6 +83,15 @@ def _serve(args: argparse.Namespace, app: Any) -> None:
     run_app(app, **kwargs)
 
 
+def _reload(entry: str, args: argparse.Namespace, argv: Sequence[str] | None, module: str) -> None:
+    """Serve ``python -m <module>`` with the same arguments minus ``--reload`` in a child
+    process that is restarted when the source changes (aioweb.server.reload)."""
+    from .server.reload import run_with_reloader
+
+    child_argv = [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--reload"]
+    run_with_reloader(entry, child_argv, reload_dirs=args.reload_dir, module=module)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """``python -m aioweb module:factory [--host H] [--port P] [...]``."""
     parser = argparse.ArgumentParser(prog="python -m aioweb", description=__doc__.splitlines()[0])
@@ -87,11 +103,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     _common(parser)
     args, extra = parser.parse_known_args(argv)
     if args.reload:
-        from .server.reload import run_with_reloader
-
-        run_with_reloader(
-            args.entry, [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--reload"]
-        )
+        _reload(args.entry, args, argv, "aioweb")
         return
     _serve(args, load_app(args.entry, extra))
 
@@ -108,6 +120,9 @@ def web_main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("-P", "--port", type=int, default=8080, help="TCP/IP port to serve on")
     _common(parser)
     args, extra = parser.parse_known_args(argv)
+    if args.reload:
+        _reload(args.entry_func, args, argv, "aioweb.web")
+        return
     target = _import_target(args.entry_func)
     app = target if isinstance(target, Application) else target(list(extra))
     _serve(args, app)

@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-__all__ = ("Reloader", "changed_files", "scan", "source_roots")
+__all__ = ("Reloader", "changed_files", "run_with_reloader", "scan", "source_roots")
 
 log = logging.getLogger("aioweb.reload")
 
@@ -47,7 +47,8 @@ def source_roots(module: str) -> list[Path]:
     """Where the source of ``module`` (``"pkg.sub.mod"``) lives, without importing it.
 
     For a module inside a package the whole top-level package is watched, since an edit to any
-    sibling module may matter; for a top-level module, its own file.
+    sibling module may matter; for a top-level module, the directory that holds it (its helper
+    modules usually sit beside it).
     """
     top = module.split(".", 1)[0]
     try:
@@ -59,9 +60,9 @@ def source_roots(module: str) -> list[Path]:
     if spec.submodule_search_locations:  # a package (namespace packages have no origin)
         dirs = dict.fromkeys(Path(p).resolve() for p in spec.submodule_search_locations)
         return [d for d in dirs if d.is_dir()]
-    if spec.origin in (None, "built-in", "frozen"):
+    if spec.origin in (None, "built-in", "frozen") or not os.path.isfile(spec.origin):
         return []
-    return [Path(spec.origin)]
+    return [Path(spec.origin).resolve().parent]
 
 
 def scan(
@@ -226,3 +227,24 @@ class Reloader:
             self.log.warning("reload: server did not stop in %.1fs: killing", self.graceful_timeout)
             child.kill()
             child.wait()
+
+
+def run_with_reloader(
+    entry: str,
+    argv: Sequence[str],
+    *,
+    reload_dirs: Iterable[str | os.PathLike[str]] = (),
+    module: str = "aioweb",
+    interval: float = 0.5,
+) -> None:
+    """``python -m aioweb --reload module:factory ...``: serve ``python -m <module> <argv>``
+    (``argv`` without ``--reload``) in a child process, restarting it when the source of
+    ``entry``'s package, or anything under ``reload_dirs``, changes."""
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # as the CLI does, so the entry's package is found
+    roots = [*source_roots(entry.partition(":")[0]), *(Path(d) for d in reload_dirs)]
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO)
+    status = Reloader([sys.executable, "-m", module, *argv], roots, interval=interval).run()
+    if status:
+        raise SystemExit(status)

@@ -4,6 +4,9 @@ GET /        -> this worker's pid
 GET /slow    -> the pid, after 1.5 s (for graceful-stop tests)
 GET /whoami  -> JSON of request.remote / scheme / host / secure / url as the handler sees them
 GET /crash   -> the worker process exits at once (os._exit), for restart tests
+
+AIOWEB_FAIL_STARTUP=1 makes on_startup raise (boot-failure tests); AIOWEB_TRUSTED and
+AIOWEB_PROXY_HEADERS configure the proxy middleware for the factories.
 """
 
 from __future__ import annotations
@@ -51,7 +54,13 @@ def make_app(trusted: str | None = None, headers: str = "x-forwarded") -> web.Ap
     middlewares = [proxy_middleware(trusted, headers=headers)] if trusted else []  # type: ignore[arg-type]
     app = web.Application(middlewares=middlewares)
     app.add_routes(routes)
+    if os.environ.get("AIOWEB_FAIL_STARTUP"):
+        app.on_startup.append(fail_startup)
     return app
+
+
+async def fail_startup(app: web.Application) -> None:
+    raise RuntimeError("the database is not there")
 
 
 app = make_app()
