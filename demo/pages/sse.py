@@ -26,7 +26,7 @@ PAGE = """<!doctype html><html lang=en><head><meta charset=utf-8>
 <script>
 const clock = new EventSource("clock");
 clock.addEventListener("tick", e => { document.getElementById("clock").textContent = e.data; });
-const job = new EventSource("progress");
+const job = new EventSource("progress" + location.search);
 job.addEventListener("progress", e => {
   document.getElementById("bar").value = e.data;
   document.getElementById("pct").textContent = e.data + "%";
