@@ -41,6 +41,9 @@ __all__ = ["HttpProtocol"]
 server_logger = logging.getLogger("aioweb.server")
 
 _FLUSH_THRESHOLD = 64 * 1024
+# Lingering close (see HttpProtocol._linger_close): how long / how much to keep discarding.
+_LINGER_SECONDS = 5.0
+_LINGER_BYTES = 16 * 1024 * 1024
 
 # Timer states: which deadline the connection is under.
 _NO_DEADLINE, _IDLE, _HEAD, _BODY = range(4)
@@ -101,6 +104,7 @@ class HttpProtocol(asyncio.Protocol):
         # Jobs handed over while the carrier was not (yet) waiting: on uvloop the first
         # request can arrive before the freshly created carrier task has run at all.
         self._carrier_pending: list[Any] = []
+        self._linger_left: int | None = None  # bytes still to discard while lingering
         self._carrier_busy = False
         self._deadline_state = _NO_DEADLINE
         self._deadline = 0.0
@@ -153,6 +157,36 @@ class HttpProtocol(asyncio.Protocol):
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
 
+    def _linger_close(self) -> None:
+        """Close after a response while the client may still be sending the request body.
+
+        Closing a socket that has unread input makes the kernel answer with RST, which can
+        destroy the response (a 413, or an ``expect_handler``'s 403) before the client reads
+        it: clients such as httpx send the whole body before reading. So: send FIN, keep
+        reading and discarding for up to ``_LINGER_SECONDS`` / ``_LINGER_BYTES``, then close
+        (RFC 9112 §9.6; nginx's ``lingering_close``).
+        """
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        self._closing = True
+        self._flush()
+        self._parser = None  # whatever arrives from now on is discarded
+        try:
+            if not transport.can_write_eof():
+                raise NotImplementedError
+            transport.write_eof()
+        except (OSError, RuntimeError, NotImplementedError):
+            self.close()
+            return
+        self._linger_left = _LINGER_BYTES
+        self._read_pauses.clear()
+        try:
+            transport.resume_reading()
+        except (OSError, RuntimeError):
+            pass
+        self._loop.call_later(_LINGER_SECONDS, self.close)
+
     def abort(self) -> None:
         self._closing = True
         if self.transport is not None:
@@ -187,7 +221,11 @@ class HttpProtocol(asyncio.Protocol):
                     self.pause_reading("upgrade")
             return
         parser = self._parser
-        if parser is None:  # after a protocol error: the rest is ignored
+        if parser is None:  # after a protocol error, or while lingering: the rest is ignored
+            if self._linger_left is not None:
+                self._linger_left -= len(data)
+                if self._linger_left <= 0:
+                    self.close()
             return
         self._out = []
         try:
@@ -370,7 +408,10 @@ class HttpProtocol(asyncio.Protocol):
             if self._upgraded and self._upgrade_sink is not None:
                 pass  # the upgraded protocol owns the connection now
             elif not keep_alive or (self._closing and not self._queue):
-                self.close()
+                if payload.is_eof() or self._upgraded:
+                    self.close()
+                else:
+                    self._linger_close()
             elif not self._queue:
                 self._set_deadline(_IDLE, self._settings.keepalive_timeout)
 
