@@ -17,7 +17,9 @@ __version__ = "0.1.0"
 def __getattr__(name: str) -> Any:
     if name == "web":  # imported on demand, so that ``python -m aioweb.web`` runs cleanly
         return importlib.import_module(".web", __name__)
-    return _namespace.__getattr__(name)
+    # Cached after the first access (see ``web.__getattr__``).
+    value = globals()[name] = _namespace.__getattr__(name)
+    return value
 
 
 __all__ = ["__version__", "web", *_namespace.__all__, *_namespace.STAR_LAZY]  # noqa: F405

@@ -12,7 +12,10 @@ from .namespace import *  # noqa: F403
 
 
 def __getattr__(name: str) -> Any:
-    return _namespace.__getattr__(name)
+    # Cache the lazily imported name: ``web.WSMsgType.TEXT`` in a message loop must not
+    # go through the import machinery on every access.
+    value = globals()[name] = _namespace.__getattr__(name)
+    return value
 
 
 __all__ = [*_namespace.__all__, *_namespace.STAR_LAZY]
