@@ -21,6 +21,7 @@ import html
 import ipaddress
 import itertools
 import linecache
+import os
 import platform
 import sys
 import time
@@ -47,6 +48,8 @@ DEFAULT_MAX_REQUESTS = 100
 _CONTEXT_LINES = 4
 _MAX_REPR = 400
 _MAX_LOCALS = 60
+# Frames inside aioweb itself are shown dimmed: the bug is almost always in the app's code.
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-IP")
 
 Handler = Callable[[Any], Awaitable[Any]]
@@ -173,7 +176,9 @@ def _frames(tb: TracebackType | None) -> list[_Frame]:
                 name=frame.f_code.co_name,
                 lines=lines,
                 local_vars=local_vars,
-                is_library="site-packages" in filename or filename.startswith(prefixes),
+                is_library="site-packages" in filename
+                or filename.startswith(prefixes)
+                or filename.startswith(_PACKAGE_DIR),
             )
         )
         tb = tb.tb_next
@@ -204,11 +209,8 @@ def _exception_chain(exc: BaseException) -> list[_ExceptionInfo]:
             current = current.__context__
         else:
             current = None
+    # Innermost first; each entry's link now says how it leads to the entry after it.
     chain.reverse()
-    # Each entry's link describes how it leads to the *next* one once reversed.
-    links = [info.link for info in chain]
-    for i, info in enumerate(chain):
-        info.link = links[i + 1] if i + 1 < len(chain) else ""
     return chain
 
 
@@ -228,7 +230,7 @@ main{padding:16px 28px}section{background:#fff;border:1px solid #ddd;border-radi
 margin:0 0 16px;padding:10px 16px}h2{font-size:16px;margin:6px 0 10px}
 table{border-collapse:collapse;width:100%}td,th{text-align:left;vertical-align:top;
 padding:3px 8px;border-bottom:1px solid #eee;font-family:monospace;font-size:13px;
-word-break:break-all}th{width:22%;color:#555;font-weight:600}
+word-break:break-word}th{color:#555;font-weight:600}.kv th{width:22%}
 .frame{border-left:4px solid #b3261e;margin:10px 0;padding:4px 10px;background:#fff}
 .frame.lib{border-left-color:#bbb;opacity:.8}.loc{font-family:monospace;font-size:13px}
 pre{margin:4px 0;background:#272822;color:#f8f8f2;padding:8px;overflow:auto;font-size:12.5px}
@@ -239,10 +241,10 @@ pre{margin:4px 0;background:#272822;color:#f8f8f2;padding:8px;overflow:auto;font
 
 def _table(rows: Iterable[tuple[str, str]]) -> str:
     body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
-    return f"<table>{body}</table>" if body else '<p class="muted">(none)</p>'
+    return f'<table class="kv">{body}</table>' if body else '<p class="muted">(none)</p>'
 
 
-def _frame_html(frame: _Frame) -> str:
+def _frame_html(frame: _Frame, last: bool = False) -> str:
     code = "".join(
         (f'<span class="hl">{n:>5} {html.escape(t)}</span>' if n == frame.lineno else "")
         or f"{n:>5} {html.escape(t)}\n"
@@ -254,7 +256,8 @@ def _frame_html(frame: _Frame) -> str:
         f'<div class="loc">{html.escape(frame.filename)}, line {frame.lineno}, '
         f"in <b>{html.escape(frame.name)}</b></div>"
         f"<pre>{code}</pre>"
-        f"<details><summary>locals ({len(frame.local_vars)})</summary>{local_rows}</details>"
+        f"<details{' open' if last else ''}><summary>locals ({len(frame.local_vars)})</summary>"
+        f"{local_rows}</details>"
         "</div>"
     )
 
@@ -266,7 +269,9 @@ def render_error_html(request: Any, exc: BaseException) -> str:
     for info in chain:
         tb_html.append(
             f"<h2>{html.escape(info.type_name)}: {html.escape(info.message)}</h2>"
-            + "".join(_frame_html(f) for f in info.frames)
+            + "".join(
+                _frame_html(f, last=i == len(info.frames) - 1) for i, f in enumerate(info.frames)
+            )
         )
         if info.link:
             tb_html.append(f'<p class="link">{html.escape(info.link)}</p>')
