@@ -3,6 +3,7 @@
 GET /        -> this worker's pid
 GET /slow    -> the pid, after 1.5 s (for graceful-stop tests)
 GET /whoami  -> JSON of request.remote / scheme / host / secure / url as the handler sees them
+GET /loop    -> the module of the running event loop's class (uvloop or asyncio...)
 GET /crash   -> the worker process exits at once (os._exit), for restart tests
 
 AIOWEB_FAIL_STARTUP=1 makes on_startup raise (boot-failure tests); AIOWEB_TRUSTED and
@@ -43,6 +44,11 @@ async def whoami(request: web.Request) -> web.Response:
             "pid": os.getpid(),
         }
     )
+
+
+@routes.get("/loop")
+async def loop_kind(request: web.Request) -> web.Response:
+    return web.Response(text=type(asyncio.get_running_loop()).__module__)
 
 
 @routes.get("/crash")
