@@ -1,6 +1,6 @@
 """Profile one server under load: py-spy samples it while wrk drives one workload.
 
-    .venv/bin/python bench/profile.py --framework aioweb --workload plaintext --seconds 10
+    .venv/bin/python bench/flame.py --framework aioweb --workload plaintext --seconds 10
 
 Same pinning as ``run.py`` (server on CPU 0; wrk and py-spy on CPU 1).  Writes the collapsed
 stacks (and with ``--svg`` a flame graph) under ``bench/results/profiles/`` and prints where the

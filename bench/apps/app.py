@@ -74,13 +74,17 @@ def main() -> None:
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument("--workers", type=int, default=1, help="aioweb only: worker processes")
     args = parser.parse_args()
 
     import uvloop
 
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     web = load_web(args.framework)
-    web.run_app(build_app(web), host=args.host, port=args.port, access_log=None, print=None)
+    extra = {"workers": args.workers} if args.workers != 1 else {}
+    web.run_app(
+        build_app(web), host=args.host, port=args.port, access_log=None, print=None, **extra
+    )
 
 
 if __name__ == "__main__":
