@@ -95,3 +95,59 @@ def test_reloader_killed_outright_takes_the_server_down(spawn: Spawn, tmp_path: 
     time.sleep(0.1)
     assert wait_for(lambda: not os.path.exists(f"/proc/{server_pid}"), 10)
     assert port_closed(port)
+
+
+CLI_APP = """\
+from aioweb import web
+
+from mysite.views import TEXT
+
+
+def create_app():
+    app = web.Application()
+
+    async def index(request):
+        import os
+
+        return web.Response(text=f"{TEXT} {os.getpid()}")
+
+    app.router.add_get("/", index)
+    return app
+"""
+
+
+def test_cli_reload_picks_up_an_edited_module(spawn: Spawn, tmp_path: Path) -> None:
+    package = tmp_path / "mysite"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "app.py").write_text(CLI_APP)
+    views = package / "views.py"
+    views.write_text('TEXT = "before"\n')
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    proc = spawn(
+        PYTHON,
+        "-m",
+        "aioweb",
+        "--reload",
+        "mysite.app:create_app",
+        "--port",
+        str(port),
+        cwd=tmp_path,
+    )
+    text, pid = wait_http(url, proc).text.split()
+    assert text == "before"
+
+    edit(views, 'TEXT = "after"\n')  # a sibling module of the entry's, inside the package
+
+    def answers_after() -> bool:
+        try:
+            return wait_http(url, proc, timeout=2).text.startswith("after ")
+        except AssertionError:
+            return False
+
+    assert wait_for(answers_after, 20), proc.output
+    assert wait_http(url, proc).text.split()[1] != pid  # a fresh process imported the edit
+    proc.signal(signal.SIGTERM)
+    assert proc.wait(15) == 0
+    assert wait_for(lambda: port_closed(port), 5)
