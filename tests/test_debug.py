@@ -246,3 +246,56 @@ async def test_debug_server_survives_many_crashes(aioweb_server) -> None:
     assert (await get(server, "/ok")).text == "fine"
     # The inspector keeps only the last 100 requests.
     assert len((await get(server, "/_aioweb/requests/json")).json()) <= 100
+
+
+APP_MODULE = """
+from aioweb import web
+
+async def crash(request):
+    raise LookupError("cli-crash")
+
+def make_app(argv=None):
+    app = web.Application()
+    app.router.add_get("/crash", crash)
+    return app
+"""
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("debug", [True, False])
+def test_cli_debug_flag(tmp_path: Any, debug: bool) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from aioweb.test_utils import unused_port
+
+    (tmp_path / "crashapp.py").write_text(APP_MODULE)
+    port = unused_port()
+    cmd = [sys.executable, "-m", "aioweb", "crashapp:make_app", "--port", str(port)]
+    if debug:
+        cmd.append("--debug")
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.getcwd()}"}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                resp = httpx.get(f"http://127.0.0.1:{port}/crash", headers=HTML, timeout=2)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        assert resp.status_code == 500
+        assert ("cli-crash" in resp.text) is debug
+        assert ("LookupError" in resp.text) is debug
+        inspector = httpx.get(f"http://127.0.0.1:{port}/_aioweb/requests/json", timeout=2)
+        if debug:
+            assert inspector.json()[0]["error"] == "LookupError: cli-crash"
+        else:
+            assert inspector.status_code == 404
+    finally:
+        proc.terminate()
+        proc.wait(10)
