@@ -4,8 +4,8 @@ Life of a connection:
 
 1. ``prepare(request)`` validates the upgrade (RFC 6455 section 4.2), answers 101 and takes
    over the connection: from then on every received chunk goes straight to
-   :meth:`WebSocketResponse._feed` (no HTTP parsing, no task per message).
-2. ``_feed`` parses frames and acts on control frames at once: pings are answered (with
+   :meth:`WebSocketSession.feed_data` (no HTTP parsing, no task per message).
+2. ``feed_data`` parses frames and acts on control frames at once: pings are answered (with
    ``autoping``), a peer's close is echoed (with ``autoclose``), a protocol violation is
    answered with the right close code. Data messages wait in a queue for ``receive()``.
 3. ``close()`` sends a close frame and waits (at most ``timeout`` seconds) for the peer's;
@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from .exceptions import HTTPBadRequest, HTTPMethodNotAllowed, HTTPUpgradeRequired
@@ -90,11 +90,13 @@ class _Done:
 
     __slots__ = ()
 
-    def __await__(self) -> Generator[Any, None, None]:
-        return
-        yield  # pragma: no cover - makes this a generator
+    def __await__(self) -> Iterator[Any]:
+        # An exhausted iterator: ``await`` finishes at once with None. Sharing one is safe
+        # because an exhausted iterator stays exhausted.
+        return _EXHAUSTED
 
 
+_EXHAUSTED: Final = iter(())
 _DONE: Final = _Done()
 
 
@@ -106,15 +108,18 @@ class _Drain:
 
     __slots__ = ("_ws",)
 
-    def __init__(self, ws: WebSocketResponse) -> None:
+    def __init__(self, ws: WebSocketSession) -> None:
         self._ws = ws
 
     def __await__(self) -> Generator[Any, None, None]:
         return self._ws._drain().__await__()
 
 
-class WebSocketResponse(StreamResponse):
-    """A server-side WebSocket; see the module docstring and ``docs/websocket.md``."""
+class WebSocketSession:
+    """One WebSocket connection after the handshake, either side: the state machine that
+    turns received bytes into queued messages and answers control frames, plus the
+    aiohttp-style send/receive/close API. ``WebSocketResponse`` (server) and the test
+    client's ``ClientWebSocketResponse`` add how the connection is obtained."""
 
     def __init__(
         self,
@@ -129,7 +134,6 @@ class WebSocketResponse(StreamResponse):
         max_msg_size: int = 4 * 1024 * 1024,
         writer_limit: int = 64 * 1024,
     ) -> None:
-        super().__init__(status=101)
         self._timeout = timeout
         self._receive_timeout = receive_timeout
         self._autoclose = autoclose
@@ -191,48 +195,25 @@ class WebSocketResponse(StreamResponse):
             return default
         return self._transport.get_extra_info(name, default)
 
-    # ------------------------------------------------------------------ handshake
-
-    def _handshake_headers(
-        self, method: str, headers: Any
-    ) -> tuple[HandshakeError | None, dict[str, str], str | None, PerMessageDeflate | None]:
-        """Validate the upgrade; return (error, response headers, protocol, deflate)."""
-        err = check_request(method, headers)
-        if err is not None:
-            return err, {}, None, None
-        protocol = choose_protocol(headers.get("Sec-WebSocket-Protocol"), self._protocols)
-        out = {
-            "Upgrade": "websocket",
-            "Connection": "upgrade",
-            "Sec-WebSocket-Accept": accept_key(headers["Sec-WebSocket-Key"]),
-        }
-        if protocol is not None:
-            out["Sec-WebSocket-Protocol"] = protocol
-        deflate = None
-        if self._compress:
-            bits = 15 if self._compress is True else int(self._compress)
-            params = negotiate_deflate(
-                headers.get("Sec-WebSocket-Extensions"), server_max_window_bits=bits
-            )
-            if params is not None:
-                deflate = PerMessageDeflate(params)
-                out["Sec-WebSocket-Extensions"] = params.response_header()
-        return None, out, protocol, deflate
-
     def _begin_session(
         self,
         loop: asyncio.AbstractEventLoop,
         transport: asyncio.Transport,
         protocol: str | None,
         deflate: PerMessageDeflate | None,
+        *,
+        is_server: bool = True,
     ) -> None:
         """Begin the WebSocket session on an already-upgraded transport."""
         self._loop = loop
         self._transport = transport
         self._ws_protocol = protocol
         self._deflate = deflate
-        self._frame_reader = FrameReader(max_msg_size=self._max_msg_size, deflate=deflate)
-        self._frame_writer = FrameWriter(deflate=deflate, compress_min=0)
+        # A server requires masked frames and sends unmasked ones; a client the reverse.
+        self._frame_reader = FrameReader(
+            max_msg_size=self._max_msg_size, deflate=deflate, require_mask=is_server
+        )
+        self._frame_writer = FrameWriter(deflate=deflate, mask=not is_server)
         self._peer_close = loop.create_future()
         transport.set_write_buffer_limits(high=self._write_limit)
         if self._heartbeat:
@@ -241,98 +222,10 @@ class WebSocketResponse(StreamResponse):
                 self._last_rx + self._heartbeat, self._on_heartbeat
             )
 
-    def can_prepare(self, request: BaseRequest) -> WebSocketReady:
-        """Would ``prepare(request)`` succeed? Never raises for a bad request."""
-        if self._frame_writer is not None:
-            raise RuntimeError("Already started")
-        err, _, protocol, _ = self._handshake_headers(request.method, request.headers)
-        return WebSocketReady(err is None, protocol)
-
-    async def prepare(self, request: BaseRequest) -> Any:
-        """Validate the upgrade, send ``101 Switching Protocols`` and start the session.
-
-        Raises 405 (not GET), 400 (bad ``Upgrade``/``Connection``/``Sec-WebSocket-Key``)
-        or 426 with ``Sec-WebSocket-Version: 13`` (another version), before anything is sent.
-        """
-        if self._eof_sent or self._frame_writer is not None:
-            return self._writer
-        protocol, deflate = self._pre_start(request)
-        writer = await StreamResponse._start(self, request)
-        self._post_start(request, protocol, deflate)
-        return writer
-
-    def start(self, request: BaseRequest) -> _Done:
-        """The aiohttp 0.x spelling of ``prepare``: synchronous, so ``ws.start(request)``
-        works without ``await`` (it returns an awaitable all the same). Unlike ``prepare``
-        it cannot run the ``on_response_prepare`` signal, which is asynchronous."""
-        if self._eof_sent or self._frame_writer is not None:
-            return _DONE
-        protocol, deflate = self._pre_start(request)
-        self._req = request
-        self._writer = request._protocol
-        self._head = self._build_head(request)
-        self._post_start(request, protocol, deflate)
-        return _DONE
-
-    def _pre_start(self, request: BaseRequest) -> tuple[str | None, PerMessageDeflate | None]:
-        err, headers, protocol, deflate = self._handshake_headers(request.method, request.headers)
-        if err is not None:
-            if err.status == 405:
-                raise HTTPMethodNotAllowed(request.method, ["GET"], text=err.reason)
-            if err.status == 426:
-                raise HTTPUpgradeRequired(headers=err.headers, text=err.reason)
-            raise HTTPBadRequest(text=err.reason)
-        self.set_status(101)
-        self._headers.update(headers)
-        return protocol, deflate
-
-    def _post_start(
-        self, request: BaseRequest, protocol: str | None, deflate: PerMessageDeflate | None
-    ) -> None:
-        conn = request._protocol
-        head = self._head
-        self._head = None
-        if head:
-            conn.write(head)
-        # Frames go straight to the transport from now on, so anything the protocol is
-        # still batching (the 101 head) must leave first.
-        conn._flush()
-        transport = conn.transport
-        if transport is None:
-            raise ConnectionResetError("Connection lost before the WebSocket handshake")
-        self._conn = conn
-        self._begin_session(asyncio.get_running_loop(), transport, protocol, deflate)
-        conn.attach_upgrade_sink(self)
-
-    # -- the server protocol's upgrade-sink interface ---------------------------------
-
-    def feed_data(self, data: bytes) -> None:
-        self._feed(data)
-
-    def connection_lost(self, exc: BaseException | None) -> None:
-        self._connection_lost(exc)
-
-    async def shutdown(self) -> None:
-        """Graceful server shutdown: close with 1001 (going away)."""
-        if not self._closed:
-            await self.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
-
-    async def write(self, data: bytes | bytearray | memoryview) -> None:
-        raise RuntimeError("Cannot call .write() for websocket")
-
-    async def write_eof(self, data: bytes = b"") -> None:
-        """Called by the server once the handler returns: finish the close handshake."""
-        if self._eof_sent:
-            return
-        if self._frame_writer is None:
-            raise RuntimeError("Response has not been started")
-        await self.close()
-        self._eof_sent = True
-
     # ------------------------------------------------------------------ incoming bytes
 
-    def _feed(self, data: bytes) -> None:
-        """Called with every chunk received after the upgrade."""
+    def feed_data(self, data: bytes) -> None:
+        """Called by the connection with every chunk received after the upgrade."""
         reader = self._frame_reader
         if reader is None:
             return
@@ -633,7 +526,7 @@ class WebSocketResponse(StreamResponse):
     ) -> Any:
         return loads(await self.receive_str(timeout=timeout))
 
-    def __aiter__(self) -> WebSocketResponse:
+    def __aiter__(self) -> WebSocketSession:
         return self
 
     async def __anext__(self) -> WSMessage:
@@ -687,3 +580,147 @@ class WebSocketResponse(StreamResponse):
             self._close_code = msg.data
         self._close_transport()
         return True
+
+
+class WebSocketResponse(WebSocketSession, StreamResponse):
+    """A server-side WebSocket; see the module docstring and ``docs/websocket.md``."""
+
+    def __init__(
+        self,
+        *,
+        timeout: float = 10.0,
+        receive_timeout: float | None = None,
+        autoclose: bool = True,
+        autoping: bool = True,
+        heartbeat: float | None = None,
+        protocols: Iterable[str] = (),
+        compress: bool | int = True,
+        max_msg_size: int = 4 * 1024 * 1024,
+        writer_limit: int = 64 * 1024,
+    ) -> None:
+        StreamResponse.__init__(self, status=101)
+        WebSocketSession.__init__(
+            self,
+            timeout=timeout,
+            receive_timeout=receive_timeout,
+            autoclose=autoclose,
+            autoping=autoping,
+            heartbeat=heartbeat,
+            protocols=protocols,
+            compress=compress,
+            max_msg_size=max_msg_size,
+            writer_limit=writer_limit,
+        )
+
+    # ------------------------------------------------------------------ handshake
+
+    def _handshake_headers(
+        self, method: str, headers: Any
+    ) -> tuple[HandshakeError | None, dict[str, str], str | None, PerMessageDeflate | None]:
+        """Validate the upgrade; return (error, response headers, protocol, deflate)."""
+        err = check_request(method, headers)
+        if err is not None:
+            return err, {}, None, None
+        protocol = choose_protocol(headers.get("Sec-WebSocket-Protocol"), self._protocols)
+        out = {
+            "Upgrade": "websocket",
+            "Connection": "upgrade",
+            "Sec-WebSocket-Accept": accept_key(headers["Sec-WebSocket-Key"]),
+        }
+        if protocol is not None:
+            out["Sec-WebSocket-Protocol"] = protocol
+        deflate = None
+        if self._compress:
+            bits = 15 if self._compress is True else int(self._compress)
+            params = negotiate_deflate(
+                headers.get("Sec-WebSocket-Extensions"), server_max_window_bits=bits
+            )
+            if params is not None:
+                deflate = PerMessageDeflate(params)
+                out["Sec-WebSocket-Extensions"] = params.response_header()
+        return None, out, protocol, deflate
+
+    def can_prepare(self, request: BaseRequest) -> WebSocketReady:
+        """Would ``prepare(request)`` succeed? Never raises for a bad request."""
+        if self._frame_writer is not None:
+            raise RuntimeError("Already started")
+        err, _, protocol, _ = self._handshake_headers(request.method, request.headers)
+        return WebSocketReady(err is None, protocol)
+
+    async def prepare(self, request: BaseRequest) -> Any:
+        """Validate the upgrade, send ``101 Switching Protocols`` and start the session.
+
+        Raises 405 (not GET), 400 (bad ``Upgrade``/``Connection``/``Sec-WebSocket-Key``)
+        or 426 with ``Sec-WebSocket-Version: 13`` (another version), before anything is sent.
+        """
+        if self._eof_sent or self._frame_writer is not None:
+            return self._writer
+        protocol, deflate = self._pre_start(request)
+        writer = await StreamResponse._start(self, request)
+        self._post_start(request, protocol, deflate)
+        return writer
+
+    def start(self, request: BaseRequest) -> _Done:
+        """The aiohttp 0.x spelling of ``prepare``: synchronous, so ``ws.start(request)``
+        works without ``await`` (it returns an awaitable all the same). Unlike ``prepare``
+        it cannot run the ``on_response_prepare`` signal, which is asynchronous."""
+        if self._eof_sent or self._frame_writer is not None:
+            return _DONE
+        protocol, deflate = self._pre_start(request)
+        self._req = request
+        self._writer = request._protocol
+        self._head = self._build_head(request)
+        self._post_start(request, protocol, deflate)
+        return _DONE
+
+    def _pre_start(self, request: BaseRequest) -> tuple[str | None, PerMessageDeflate | None]:
+        err, headers, protocol, deflate = self._handshake_headers(request.method, request.headers)
+        if err is not None:
+            if err.status == 405:
+                raise HTTPMethodNotAllowed(request.method, ["GET"], text=err.reason)
+            if err.status == 426:
+                raise HTTPUpgradeRequired(headers=err.headers, text=err.reason)
+            raise HTTPBadRequest(text=err.reason)
+        self.set_status(101)
+        self._headers.update(headers)
+        return protocol, deflate
+
+    def _post_start(
+        self, request: BaseRequest, protocol: str | None, deflate: PerMessageDeflate | None
+    ) -> None:
+        conn = request._protocol
+        head = self._head
+        self._head = None
+        if head:
+            conn.write(head)
+        # Frames go straight to the transport from now on, so anything the protocol is
+        # still batching (the 101 head) must leave first.
+        conn._flush()
+        transport = conn.transport
+        if transport is None:
+            raise ConnectionResetError("Connection lost before the WebSocket handshake")
+        self._conn = conn
+        self._begin_session(asyncio.get_running_loop(), transport, protocol, deflate)
+        conn.attach_upgrade_sink(self)
+
+    # -- the server protocol's upgrade-sink interface ---------------------------------
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self._connection_lost(exc)
+
+    async def shutdown(self) -> None:
+        """Graceful server shutdown: close with 1001 (going away)."""
+        if not self._closed:
+            await self.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+
+    async def write(self, data: bytes | bytearray | memoryview) -> None:
+        raise RuntimeError("Cannot call .write() for websocket")
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        """Called by the server once the handler returns: finish the close handshake."""
+        if self._eof_sent:
+            return
+        if self._frame_writer is None:
+            raise RuntimeError("Response has not been started")
+        await self.close()
+        self._eof_sent = True

@@ -144,6 +144,8 @@ async def _load(port: int, conns: int, seconds: float, payload: bytes, op: int) 
         c = clients[i]
         while time.monotonic() < deadline:
             msg = await c.echo(payload, op)
+            if msg.type != op:
+                break  # the server went away
             assert len(msg.data) == len(payload)
             counts[i] += 1
 

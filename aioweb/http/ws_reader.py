@@ -24,6 +24,9 @@ _PING = WSMsgType.PING
 _PONG = WSMsgType.PONG
 _ERROR = WSMsgType.ERROR
 
+# ``tuple.__new__`` builds a NamedTuple without the generated ``__new__``'s Python frame.
+_new = tuple.__new__
+
 _OP_CONT = 0x0
 _OP_TEXT = 0x1
 _OP_BINARY = 0x2
@@ -81,8 +84,29 @@ class FrameReader:
         """Parse ``data`` (appended to any partial frame) and return what became complete."""
         if self._done:
             return []
-        out: list[WSMessage] = []
         buf = self._buf
+        if not buf and not self._frag_op:
+            # Fast path, the common case: the chunk is exactly one small, masked,
+            # unfragmented TEXT/BINARY frame without RSV bits. Anything else (or invalid
+            # UTF-8, or a size over the limit) falls through to the general parser.
+            n = len(data)
+            if n > 5 and self.require_mask:
+                b0 = data[0]
+                length = data[1] - 0x80
+                if (
+                    (b0 == 0x81 or b0 == 0x82)
+                    and 0 < length < 126
+                    and n == length + 6
+                    and (not self.max_msg_size or length <= self.max_msg_size)
+                ):
+                    payload = apply_mask(data[6:], bytes(data[2:6]))
+                    if b0 == 0x82:
+                        return [_new(WSMessage, (_BINARY, payload, ""))]
+                    try:
+                        return [_new(WSMessage, (_TEXT, payload.decode("utf-8"), ""))]
+                    except UnicodeDecodeError:
+                        pass
+        out: list[WSMessage] = []
         if buf:
             buf += data
             view: bytes | bytearray = buf
@@ -235,12 +259,12 @@ class FrameReader:
             payload = self._deflate.decompress(payload, self.max_msg_size)
         if opcode == _OP_TEXT:
             try:
-                return WSMessage(_TEXT, payload.decode("utf-8"), "")
+                return _new(WSMessage, (_TEXT, payload.decode("utf-8"), ""))
             except UnicodeDecodeError:
                 raise WebSocketError(
                     WSCloseCode.INVALID_TEXT, "Text message is not valid UTF-8"
                 ) from None
-        return WSMessage(_BINARY, payload, "")
+        return _new(WSMessage, (_BINARY, payload, ""))
 
     @staticmethod
     def _close_message(payload: bytes) -> WSMessage:

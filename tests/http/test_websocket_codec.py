@@ -264,6 +264,12 @@ def test_oversize_across_fragments() -> None:
     assert error_code(reader.feed(frame(OP_CONTINUATION, b"y" * 5))) == 1009
 
 
+def test_single_small_frame_over_the_limit() -> None:
+    # The one-frame fast path must apply the limit too.
+    assert error_code(FrameReader(max_msg_size=5).feed(frame(OP_TEXT, b"123456"))) == 1009
+    assert error_code(FrameReader(max_msg_size=5).feed(frame(OP_BINARY, b"123456"))) == 1009
+
+
 def test_exact_limit_is_allowed() -> None:
     out = FrameReader(max_msg_size=10).feed(frame(OP_BINARY, b"x" * 10))
     assert out == [(WSMsgType.BINARY, b"x" * 10, "")]
