@@ -271,6 +271,10 @@ class HttpProtocol(asyncio.Protocol):
         if payload is not None:
             self._receiving = None
             payload.feed_eof()
+        if "body" in self._read_pauses:
+            # The body is complete: an unread buffer must not keep the next request (of a
+            # kept-alive connection) from being read.
+            self.resume_reading("body")
         # The next request's head must arrive within the header timeout once it starts;
         # until its first byte, the connection is idle (set when the response is done).
         self._set_deadline(_NO_DEADLINE, 0)
