@@ -14,6 +14,7 @@ import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from .http.errors import HttpProtocolError
 from .http.parser import ParserLimits, RequestHead
 from .request import BaseRequest
 from .response import Response, StreamResponse
@@ -97,6 +98,11 @@ class Server(HttpServer):
             if not getattr(exc, "prepared", False):
                 return exc  # type: ignore[return-value]
             exc = RuntimeError("An HTTPException that was already sent was raised again")
+        if isinstance(exc, HttpProtocolError):
+            # The request body broke the wire rules while the handler read it (bad chunk
+            # framing): the client's fault, answered with the error's own status.
+            self.logger.debug("Bad request body: %s", exc.message)
+            return Response(status=exc.status, text=f"{exc.status}: {exc.message}")
         self.logger.error("Error handling request", exc_info=exc)
         debug = self.debug or getattr(getattr(request, "app", None), "debug", False)
         if debug:

@@ -112,6 +112,7 @@ class RequestParser:
         "_content_length",
         "_error",
         "_expect",
+        "_fields_size",
         "_head_bytes",
         "_headers",
         "_host_count",
@@ -140,6 +141,7 @@ class RequestParser:
         self._chunked = False
         self._expect: bytes | None = None
         self._host_count = 0
+        self._fields_size = 0
 
     # -- input ---------------------------------------------------------------------------
 
@@ -187,6 +189,11 @@ class RequestParser:
         headers = self._headers
         if len(headers) >= limits.max_headers:
             self._fail(HeadersTooLarge("Too many header fields"))
+        # ``feed`` bounds a head still arriving; this bounds one that arrived whole within
+        # a single read (up to 256 KiB each), which ``feed`` alone would let through.
+        self._fields_size += len(name) + len(value) + 4
+        if self._fields_size > limits.max_head_size:
+            self._fail(HeadersTooLarge("Request header section too large"))
         headers.append((name, value))
         # Only a handful of names matter to framing; compare lengths first to stay cheap.
         n = len(name)

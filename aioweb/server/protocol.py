@@ -233,8 +233,18 @@ class HttpProtocol(asyncio.Protocol):
                 tail = parser.feed(data)
             except HttpProtocolError as exc:
                 self._parser = None
-                self._queue.append((exc, EMPTY_PAYLOAD))
                 self.pause_reading("error")
+                receiving = self._receiving
+                if receiving is not None:
+                    # The framing of a body being received broke (bad chunk size, chunk
+                    # overrun): the error belongs to that request.  Its handler's read
+                    # raises it (answered with ``exc.status``), and the connection closes
+                    # after that response; no second, unrelated response is queued.
+                    self._receiving = None
+                    self._closing = True
+                    receiving.set_exception(exc)
+                else:
+                    self._queue.append((exc, EMPTY_PAYLOAD))
             else:
                 if tail is not None:
                     self._parser = None

@@ -1,0 +1,300 @@
+"""Limits and malformed input over raw sockets, timeouts, and errors raised by handlers.
+
+Each bad request must get its status (400/408/413/414/431/505) and a closed connection, and
+the server must go on serving other clients afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import httpx
+import pytest
+from foundation_util import closed_by_peer, open_raw, read_response
+
+from aioweb import web
+
+
+async def _app(**app_kwargs) -> web.Application:
+    async def index(request):
+        return web.Response(text="index")
+
+    async def echo(request):
+        return web.Response(body=await request.read())
+
+    app = web.Application(**app_kwargs)
+    app.router.add_get("/", index)
+    app.router.add_post("/echo", echo)
+    return app
+
+
+async def _still_serving(port: int) -> None:
+    async with httpx.AsyncClient(timeout=5) as client:
+        r = await client.get(f"http://127.0.0.1:{port}/")
+        assert r.status_code == 200 and r.text == "index"
+
+
+async def _bad(port: int, data: bytes, status: int) -> None:
+    """Send ``data``; expect ``status`` then the connection closed; then a good client."""
+    reader, writer = await open_raw(port)
+    writer.write(data)
+    await writer.drain()
+    resp = await read_response(reader)
+    assert resp.status == status, (data[:60], resp.status, resp.body)
+    assert resp.header("Connection") == "close"
+    assert await closed_by_peer(reader)
+    writer.close()
+    await _still_serving(port)
+
+
+BAD_REQUESTS = {
+    "binary garbage": b"\x00\x01\x02garbage\r\n\r\n",
+    "lowercase version": b"GET / http/1.1\r\nHost: x\r\n\r\n",
+    "space in target": b"GET /a b HTTP/1.1\r\nHost: x\r\n\r\n",
+    "header without colon": b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n",
+    "space before colon": b"GET / HTTP/1.1\r\nHost: x\r\nX-A : 1\r\n\r\n",
+    "bare CR in value": b"GET / HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n",
+    "NUL in value": b"GET / HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n",
+    "obs-fold": b"GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n",
+    "missing Host in 1.1": b"GET / HTTP/1.1\r\n\r\n",
+    "two Host headers": b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+    "CL and TE": (
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
+    ),
+    "two different CL": (
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd"
+    ),
+    "negative CL": b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+    "non-digit CL": b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n",
+    "invalid chunk size": (
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"
+    ),
+    "chunk data longer than size": (
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n0\r\n\r\n"
+    ),
+    "TE not ending in chunked": (
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_REQUESTS))
+async def test_malformed_request_gets_400_and_close(aiohttp_server, name):
+    server = await aiohttp_server(await _app())
+    await _bad(server.port, BAD_REQUESTS[name], 400)
+
+
+async def test_malformed_request_after_a_good_one_on_the_same_connection(aiohttp_server):
+    server = await aiohttp_server(await _app())
+    reader, writer = await open_raw(server.port)
+    writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGARBAGE GARBAGE\r\n\r\n")
+    assert (await read_response(reader)).body == b"index"
+    resp = await read_response(reader)
+    assert resp.status == 400
+    assert await closed_by_peer(reader)
+    writer.close()
+
+
+async def test_http10_without_host_is_fine(aiohttp_server):
+    server = await aiohttp_server(await _app())
+    reader, writer = await open_raw(server.port)
+    writer.write(b"GET / HTTP/1.0\r\n\r\n")
+    resp = await read_response(reader)
+    assert resp.status == 200 and resp.body == b"index"
+    writer.close()
+
+
+async def test_http2_and_http09_request_lines_get_505(aiohttp_server):
+    server = await aiohttp_server(await _app())
+    await _bad(server.port, b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505)
+    await _bad(server.port, b"GET /\r\n\r\n", 505)  # HTTP/0.9
+
+
+async def test_request_line_too_long_gets_414(aiohttp_server):
+    server = await aiohttp_server(await _app())
+    await _bad(server.port, b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414)
+    # at the limit is fine (8190 for the target, aiohttp's max_line_size)
+    reader, writer = await open_raw(server.port)
+    writer.write(b"GET /" + b"a" * 8189 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert (await read_response(reader)).status == 404
+    writer.close()
+
+
+async def test_configured_line_size(aiohttp_server):
+    server = await aiohttp_server(await _app(), max_line_size=100)
+    await _bad(server.port, b"GET /" + b"a" * 100 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414)
+
+
+async def test_header_field_too_long_gets_431(aiohttp_server):
+    server = await aiohttp_server(await _app())
+    await _bad(
+        server.port, b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"v" * 9000 + b"\r\n\r\n", 431
+    )
+    server2 = await aiohttp_server(await _app(), max_field_size=50)
+    await _bad(server2.port, b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"v" * 60 + b"\r\n\r\n", 431)
+
+
+async def test_too_many_headers_gets_431(aiohttp_server):
+    server = await aiohttp_server(await _app(), max_headers=20)
+    headers = b"".join(b"X-%d: 1\r\n" % i for i in range(20))
+    await _bad(server.port, b"GET / HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n", 431)
+    # 20 in all (Host included) is fine
+    reader, writer = await open_raw(server.port)
+    headers = b"".join(b"X-%d: 1\r\n" % i for i in range(19))
+    writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n")
+    assert (await read_response(reader)).status == 200
+    writer.close()
+
+
+async def test_header_section_too_large_gets_431(aiohttp_server):
+    server = await aiohttp_server(await _app())
+    headers = b"".join(b"X-%d: %s\r\n" % (i, b"v" * 8000) for i in range(40))  # ~320 KiB
+    await _bad(server.port, b"GET / HTTP/1.1\r\nHost: x\r\n" + headers + b"\r\n", 431)
+
+
+async def test_body_over_client_max_size_gets_413(aiohttp_server):
+    server = await aiohttp_server(await _app(client_max_size=100))
+    reader, writer = await open_raw(server.port)
+    writer.write(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\n\r\n" + b"x" * 101)
+    resp = await read_response(reader)
+    assert resp.status == 413
+    writer.close()
+    reader, writer = await open_raw(server.port)
+    writer.write(
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + b"32\r\n" + b"x" * 50 + b"\r\n"
+        + b"3c\r\n" + b"x" * 60 + b"\r\n0\r\n\r\n"
+    )  # fmt: skip
+    resp = await read_response(reader)
+    assert resp.status == 413
+    writer.close()
+    # a big announced body that is never sent: answered without waiting for it
+    reader, writer = await open_raw(server.port)
+    writer.write(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\nabc")
+    resp = await read_response(reader)
+    assert resp.status == 413
+    assert await closed_by_peer(reader)
+    writer.close()
+    await _still_serving(server.port)
+
+
+async def test_slow_headers_get_408_and_close(aiohttp_server):
+    server = await aiohttp_server(await _app(), header_timeout=0.5)
+    reader, writer = await open_raw(server.port)
+    writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n")
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    for _ in range(3):  # keep trickling: each byte alone must not extend the deadline
+        await asyncio.sleep(0.3)
+        writer.write(b"X-Slow: 1\r\n")
+    resp = await read_response(reader, timeout=5)
+    assert resp.status == 408
+    assert await closed_by_peer(reader)
+    assert loop.time() - start < 4
+    writer.close()
+    await _still_serving(server.port)
+
+
+async def test_silent_connection_is_closed(aiohttp_server):
+    server = await aiohttp_server(await _app(), header_timeout=0.5)
+    reader, writer = await open_raw(server.port)
+    assert await closed_by_peer(reader, timeout=4)  # never sent a byte: closed quietly
+    writer.close()
+
+
+async def test_idle_keep_alive_closes_after_keepalive_timeout(aiohttp_server):
+    server = await aiohttp_server(await _app(), keepalive_timeout=0.5)
+    reader, writer = await open_raw(server.port)
+    writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert (await read_response(reader)).status == 200
+    await asyncio.sleep(0.2)
+    writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")  # activity resets the idle clock
+    assert (await read_response(reader)).status == 200
+    assert await closed_by_peer(reader, timeout=4)
+    writer.close()
+
+
+async def test_slow_body_times_out(aiohttp_server):
+    server = await aiohttp_server(await _app(), body_timeout=0.5)
+    reader, writer = await open_raw(server.port)
+    writer.write(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+    # the handler's read fails; the client gets an error status or a closed connection
+    try:
+        resp = await read_response(reader, timeout=5)
+    except (asyncio.IncompleteReadError, ConnectionError):
+        pass
+    else:
+        assert resp.status >= 400
+    assert await closed_by_peer(reader, timeout=4)
+    writer.close()
+    await _still_serving(server.port)
+
+
+async def test_handler_exception_is_500_without_traceback_and_logged(aiohttp_client, caplog):
+    async def boom(request):
+        raise ValueError("secret detail 1234")
+
+    app = web.Application()
+    app.router.add_get("/boom", boom)
+    app.router.add_get("/", lambda request: web.Response(text="ok"))
+    client = await aiohttp_client(app)
+    with caplog.at_level(logging.ERROR):
+        resp = await client.get("/boom")
+        assert resp.status == 500
+        body = await resp.text()
+    assert "Traceback" not in body and "secret detail" not in body and "ValueError" not in body
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors and errors[0].exc_info and errors[0].exc_info[0] is ValueError
+    # the connection (keep-alive) and the server are fine
+    assert (await client.get("/")).status == 200
+
+
+async def test_handler_exception_shows_traceback_in_debug(aiohttp_client):
+    async def boom(request):
+        raise ValueError("secret detail 1234")
+
+    app = web.Application(debug=True)
+    app.router.add_get("/boom", boom)
+    client = await aiohttp_client(app)
+    resp = await client.get("/boom")
+    assert resp.status == 500
+    body = await resp.text()
+    assert "ValueError" in body and "secret detail 1234" in body
+
+
+async def test_exception_after_response_started_closes_connection(aiohttp_server, caplog):
+    async def half(request):
+        resp = web.StreamResponse()
+        await resp.prepare(request)
+        await resp.write(b"partial")
+        raise RuntimeError("mid-stream failure")
+
+    app = web.Application()
+    app.router.add_get("/half", half)
+    app.router.add_get("/", lambda request: web.Response(text="index"))
+    server = await aiohttp_server(app)
+    reader, writer = await open_raw(server.port)
+    with caplog.at_level(logging.ERROR):
+        writer.write(b"GET /half HTTP/1.1\r\nHost: x\r\n\r\n")
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        assert head.startswith(b"HTTP/1.1 200 ")
+        # the chunked body is never terminated: the client must see the cut, not a clean end
+        rest = await asyncio.wait_for(reader.read(), 5)
+        assert not rest.endswith(b"0\r\n\r\n")
+    writer.close()
+    assert any(r.levelno >= logging.ERROR for r in caplog.records)
+    await _still_serving(server.port)
+
+
+async def test_non_response_return_is_500(aiohttp_client, caplog):
+    async def wrong(request):
+        return "not a response"
+
+    app = web.Application()
+    app.router.add_get("/", wrong)
+    client = await aiohttp_client(app)
+    with caplog.at_level(logging.ERROR):
+        resp = await client.get("/")
+    assert resp.status == 500
