@@ -157,6 +157,8 @@ class WebSocketSession:
         self._waiter: asyncio.Future[None] | None = None
         self._peer_close: asyncio.Future[WSMessage | None] | None = None
         self._conn: Any = None  # the server's HttpProtocol, once upgraded
+        # Frames held back while a burst of received messages is being answered (see _send).
+        self._out: list[bytes] = []
 
         self._closed = False  # we sent a close frame, or the connection is gone
         self._closing = False  # the peer sent a close frame we have not answered
@@ -354,10 +356,25 @@ class WebSocketSession:
     def _write(self, data: bytes) -> None:
         transport = self._transport
         if transport is not None and not transport.is_closing():
+            if self._out:
+                self._flush_out()
+            transport.write(data)
+
+    def _flush_out(self) -> None:
+        """Send the held-back frames in one ``write`` (one syscall instead of many)."""
+        out = self._out
+        if not out:
+            return
+        data = out[0] if len(out) == 1 else b"".join(out)
+        out.clear()
+        transport = self._transport
+        if transport is not None and not transport.is_closing():
             transport.write(data)
 
     def _close_transport(self) -> None:
         if self._transport is not None:
+            if self._out:
+                self._flush_out()
             self._transport.close()
 
     def _linger_close(self) -> None:
@@ -371,6 +388,8 @@ class WebSocketSession:
         transport = self._transport
         if transport is None or transport.is_closing():
             return
+        if self._out:
+            self._flush_out()
         if transport.can_write_eof():
             transport.write_eof()
             self._loop.call_later(2.0, transport.close)  # type: ignore[union-attr]
@@ -408,9 +427,23 @@ class WebSocketSession:
         transport = self._transport
         if self._closed or transport is None or transport.is_closing():
             raise ConnectionResetError("Cannot send on a closed WebSocket")
-        transport.write(
-            writer.message(payload, opcode, compress=compress is None or bool(compress))
-        )
+        frame = writer.message(payload, opcode, compress=compress is None or bool(compress))
+        out = self._out
+        if self._queue:
+            # More received messages wait to be handled right now, so more sends are
+            # coming: hold this frame and write the whole burst at once. The hold ends
+            # when receive() finds the queue empty, or at the next loop iteration.
+            if not out:
+                self._loop.call_soon(self._flush_out)  # type: ignore[union-attr]
+            out.append(frame)
+            if len(out) < 64:
+                return _DONE
+            self._flush_out()
+        elif out:
+            out.append(frame)
+            self._flush_out()
+        else:
+            transport.write(frame)
         if self._conn.writing_paused:
             return _Drain(self)
         return _DONE
@@ -457,6 +490,8 @@ class WebSocketSession:
         transport = self._transport
         if self._closed or transport is None or transport.is_closing():
             raise ConnectionResetError("Cannot send on a closed WebSocket")
+        if self._out:
+            self._flush_out()
         transport.write(frame)
         return _Drain(self) if self._need_drain() else _DONE
 
@@ -498,6 +533,8 @@ class WebSocketSession:
                 return WS_CLOSED_MESSAGE
             if self._closing:
                 return WS_CLOSING_MESSAGE
+            if self._out:
+                self._flush_out()
             waiter = self._waiter = self._loop.create_future()  # type: ignore[union-attr]
             try:
                 deadline = timeout or self._receive_timeout

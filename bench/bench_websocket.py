@@ -6,6 +6,8 @@ Two workloads, both against the same echo handler (written once; only the import
 
 * ``small``: each of ``--conns`` connections sends a 32-byte text message and waits for its
   echo, again and again, for ``--seconds``; reported as round-trips per second.
+* ``burst``: 8 connections each send 50 text messages of 32 bytes in one write and wait
+  for the 50 echoes (a client streaming updates); reported as messages per second.
 * ``1mib``: 4 connections each send a 1 MiB binary message and wait for its echo;
   reported as MB/s of payload echoed (each byte crosses the server twice).
 
@@ -46,6 +48,9 @@ from aioweb.http.websocket import (  # noqa: E402
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 SMALL = b"x" * 32
+BURST = 50
+WORKLOADS = ("small", "burst", "1mib")
+UNITS = {"small": "round-trips/s", "burst": "messages/s", "1mib": "MB/s"}
 BIG = os.urandom(1 << 20)
 
 
@@ -90,6 +95,8 @@ class _Client(asyncio.Protocol):
         self.reader = FrameReader(require_mask=False, max_msg_size=0)
         self.writer = FrameWriter(mask=True)
         self.waiter: asyncio.Future[Any] | None = None
+        self.expect = 1
+        self.got: list[Any] = []
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -114,17 +121,23 @@ class _Client(asyncio.Protocol):
             data = self.head[end + 4 :]
             self.upgraded.set_result(None)
         for msg in self.reader.feed(data):
-            if self.waiter is not None and not self.waiter.done():
-                self.waiter.set_result(msg)
+            self.got.append(msg)
+            waiter = self.waiter
+            if len(self.got) >= self.expect and waiter is not None and not waiter.done():
+                waiter.set_result(self.got)
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_exception(ConnectionError("lost"))
 
-    async def echo(self, payload: bytes, op: int) -> Any:
+    async def echo(self, payload: bytes, op: int, count: int = 1) -> Any:
+        """Send ``count`` copies of the message in one write; wait for as many echoes."""
         self.waiter = asyncio.get_running_loop().create_future()
+        self.expect = count
+        self.got = []
         assert self.transport is not None
-        self.transport.write(self.writer.message(payload, op))
+        frame = self.writer.message(payload, op)
+        self.transport.write(frame * count)
         return await self.waiter
 
 
@@ -135,7 +148,9 @@ async def _connect(port: int) -> _Client:
     return proto
 
 
-async def _load(port: int, conns: int, seconds: float, payload: bytes, op: int) -> int:
+async def _load(
+    port: int, conns: int, seconds: float, payload: bytes, op: int, burst: int = 1
+) -> int:
     clients = [await _connect(port) for _ in range(conns)]
     deadline = time.monotonic() + seconds
     counts = [0] * conns
@@ -143,11 +158,11 @@ async def _load(port: int, conns: int, seconds: float, payload: bytes, op: int) 
     async def loop_one(i: int) -> None:
         c = clients[i]
         while time.monotonic() < deadline:
-            msg = await c.echo(payload, op)
-            if msg.type != op:
+            msgs = await c.echo(payload, op, burst)
+            if any(m.type != op for m in msgs):
                 break  # the server went away
-            assert len(msg.data) == len(payload)
-            counts[i] += 1
+            assert len(msgs[-1].data) == len(payload)
+            counts[i] += len(msgs)
 
     await asyncio.wait_for(asyncio.gather(*(loop_one(i) for i in range(conns))), seconds + 30)
     for c in clients:
@@ -167,6 +182,8 @@ def client_main(port: int, conns: int, seconds: float, workload: str) -> None:
         pass
     if workload == "small":
         n = asyncio.run(_load(port, conns, seconds, SMALL, OP_TEXT))
+    elif workload == "burst":
+        n = asyncio.run(_load(port, 8, seconds, SMALL, OP_TEXT, burst=BURST))
     else:
         n = asyncio.run(_load(port, 4, seconds, BIG, OP_BINARY))
     print(n)
@@ -268,12 +285,12 @@ def main() -> None:
     results: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for rnd in range(args.rounds):
         order = args.frameworks if rnd % 2 == 0 else list(reversed(args.frameworks))
-        for workload in ("small", "1mib"):
+        for workload in WORKLOADS:
             for fw in order:
                 ops, cpu_us = _run(fw, workload, args.conns, args.seconds)
                 results.setdefault((fw, workload), []).append((ops, cpu_us))
-                unit = "round-trips/s" if workload == "small" else "MB/s"
-                value = ops if workload == "small" else ops * len(BIG) / 1e6
+                unit = UNITS[workload]
+                value = ops * len(BIG) / 1e6 if workload == "1mib" else ops
                 print(
                     f"round {rnd + 1} {workload:5} {fw:8} {value:12.1f} {unit}"
                     f"  server CPU {cpu_us:9.1f} us/op",
@@ -281,9 +298,9 @@ def main() -> None:
                 )
 
     print("\nmedian over rounds (ratio = aioweb / aiohttp, per round):")
-    for workload in ("small", "1mib"):
-        unit = "round-trips/s" if workload == "small" else "MB/s"
-        scale = 1.0 if workload == "small" else len(BIG) / 1e6
+    for workload in WORKLOADS:
+        unit = UNITS[workload]
+        scale = len(BIG) / 1e6 if workload == "1mib" else 1.0
         for fw in args.frameworks:
             ops = statistics.median(r[0] for r in results[(fw, workload)]) * scale
             cpu = statistics.median(r[1] for r in results[(fw, workload)])
