@@ -195,7 +195,9 @@ class FileResponse(StreamResponse):
         mtime = st.st_mtime
         headers.setdefault("ETag", str(etag))
         headers.setdefault("Last-Modified", format_http_date(mtime))
-        if rep.has_siblings:
+        if rep.coding is not None:
+            self._compression = False  # already encoded: never compress twice
+        if rep.has_siblings and not self._compression:  # (compression adds its own Vary)
             headers.add("Vary", "Accept-Encoding")
         if "Content-Type" not in headers:
             headers["Content-Type"] = guess_type(self._path)
