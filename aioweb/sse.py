@@ -40,6 +40,9 @@ from aioweb.response import StreamResponse
 __all__ = ("EventSourceResponse", "format_event", "sse_response")
 
 DEFAULT_PING_INTERVAL = 15.0
+# A client that stops reading fills the socket buffers and then every write waits; after this
+# many seconds of waiting the connection is aborted instead of holding the handler forever.
+DEFAULT_SEND_TIMEOUT = 120.0
 DEFAULT_SEPARATOR = "\r\n"
 
 # The event-stream grammar ends a line with CRLF, LF or CR; all three must be split on, or a
@@ -112,6 +115,8 @@ class EventSourceResponse(StreamResponse):
         headers: Mapping[str, str] | None = None,
         sep: str | None = None,
         ping_interval: float = DEFAULT_PING_INTERVAL,
+        send_timeout: float | None = DEFAULT_SEND_TIMEOUT,
+        allow_all_methods: bool = False,
     ) -> None:
         super().__init__(status=status, reason=reason, headers=headers)
         self.content_type = "text/event-stream"
@@ -124,6 +129,10 @@ class EventSourceResponse(StreamResponse):
         if self._sep not in ("\r\n", "\n", "\r"):
             raise ValueError(f"SSE line separator must be CRLF, LF or CR, not {self._sep!r}")
         self.ping_interval = ping_interval
+        if send_timeout is not None and send_timeout <= 0:
+            raise ValueError("send_timeout must be greater than 0 (or None)")
+        self._send_timeout = send_timeout
+        self._allow_all_methods = allow_all_methods
         self._ping_task: asyncio.Task[None] | None = None
         self._closed: asyncio.Event | None = None
         self._req: Any = None
@@ -157,6 +166,11 @@ class EventSourceResponse(StreamResponse):
     async def prepare(self, request: Any) -> Any:
         if self._ping_task is not None:
             return await super().prepare(request)
+        if not self._allow_all_methods and request.method != "GET":
+            # EventSource only ever sends GET; anything else is a mistake or a probe.
+            from aioweb.exceptions import HTTPMethodNotAllowed
+
+            raise HTTPMethodNotAllowed(request.method, ["GET"])
         self._req = request
         writer = await super().prepare(request)
         # The core holds the head back until the first body bytes; an event stream must
@@ -211,10 +225,28 @@ class EventSourceResponse(StreamResponse):
             self._mark_closed()
             raise ConnectionResetError("the event stream is closed")
         try:
-            await self.write(text.encode("utf-8"))
-        except (ConnectionError, RuntimeError) as exc:
+            await self._timed_write(text.encode("utf-8"))
+        except (ConnectionError, RuntimeError, TimeoutError) as exc:
             self._mark_closed()
             raise ConnectionResetError("the event stream's client has gone away") from exc
+
+    async def _timed_write(self, data: bytes) -> None:
+        """Write, but give up on (and abort) a client that has not read for send_timeout s."""
+        if self._send_timeout is None:
+            await self.write(data)
+            return
+        try:
+            async with asyncio.timeout(self._send_timeout):
+                await self.write(data)
+        except TimeoutError:
+            transport = getattr(self._req, "transport", None)
+            if transport is not None:
+                transport.abort()
+            raise
+
+    def enable_compression(self, *args: Any, **kwargs: Any) -> None:
+        """Refused: a compressor holds events back until its buffer fills."""
+        raise NotImplementedError("compression would buffer events; SSE streams are not compressed")
 
     async def _ping(self) -> None:
         """Keep the stream alive, and notice a departed client while the handler waits."""
@@ -232,8 +264,8 @@ class EventSourceResponse(StreamResponse):
             if loop.time() >= next_ping:
                 next_ping = loop.time() + self._ping_interval
                 try:
-                    await self.write(ping)
-                except (ConnectionError, RuntimeError):
+                    await self._timed_write(ping)
+                except (ConnectionError, RuntimeError, TimeoutError):
                     self._closed.set()
                     return
 
@@ -286,6 +318,8 @@ async def sse_response(
     headers: Mapping[str, str] | None = None,
     sep: str | None = None,
     ping_interval: float = DEFAULT_PING_INTERVAL,
+    send_timeout: float | None = DEFAULT_SEND_TIMEOUT,
+    allow_all_methods: bool = False,
     response_cls: type[EventSourceResponse] = EventSourceResponse,
 ) -> AsyncIterator[EventSourceResponse]:
     """Prepare an :class:`EventSourceResponse` and close it cleanly on exit.
@@ -294,8 +328,16 @@ async def sse_response(
     from :meth:`~EventSourceResponse.send` is swallowed here): a vanished reader is the normal
     end of an event stream, not a server error.
     """
+    if not (isinstance(response_cls, type) and issubclass(response_cls, EventSourceResponse)):
+        raise TypeError(f"response_cls must subclass EventSourceResponse, got {response_cls!r}")
     resp = response_cls(
-        status=status, reason=reason, headers=headers, sep=sep, ping_interval=ping_interval
+        status=status,
+        reason=reason,
+        headers=headers,
+        sep=sep,
+        ping_interval=ping_interval,
+        send_timeout=send_timeout,
+        allow_all_methods=allow_all_methods,
     )
     await resp.prepare(request)
     try:

@@ -311,3 +311,107 @@ def test_chromium_eventsource_on_demo_page() -> None:
             await runner.cleanup()
 
     asyncio.run(asyncio.wait_for(main(), 80))
+
+
+async def test_only_get_unless_allowed(aioweb_server) -> None:
+    async def strict(request):
+        async with sse_response(request) as resp:
+            await resp.send("x")
+        return resp
+
+    async def lenient(request):
+        async with sse_response(request, allow_all_methods=True) as resp:
+            await resp.send("posted")
+        return resp
+
+    app = web.Application()
+    app.router.add_route("*", "/strict", strict)
+    app.router.add_route("*", "/lenient", lenient)
+    server = await aioweb_server(app)
+    async with httpx.AsyncClient() as client:
+        resp = await client.post(str(server.make_url("/strict")))
+        assert resp.status_code == 405 and resp.headers["allow"] == "GET"
+        resp = await client.post(str(server.make_url("/lenient")))
+        assert parse_stream(resp.text) == [{"data": "posted"}]
+
+
+async def test_stalled_reader_is_cut_off_after_send_timeout(aioweb_server) -> None:
+    """A client that never reads must not pin the handler (and its buffers) forever."""
+    outcome: dict[str, Any] = {}
+    done = asyncio.Event()
+    chunk = "y" * 65536
+
+    async def handler(request):
+        resp = EventSourceResponse(send_timeout=0.5)
+        await resp.prepare(request)
+        start = time.monotonic()
+        try:
+            for i in range(2000):  # bounded: at most ~128 MiB offered, far past any buffer
+                await resp.send(chunk, id=i)
+        except ConnectionResetError:
+            outcome["cut_after"] = time.monotonic() - start
+        done.set()
+        return resp
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    server = await aioweb_server(app)
+    _reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")  # ... and never read the answer
+    await writer.drain()
+    await asyncio.wait_for(done.wait(), 20)
+    writer.close()
+    assert "cut_after" in outcome
+
+
+def test_compression_refused_and_response_cls_checked() -> None:
+    with pytest.raises(NotImplementedError):
+        EventSourceResponse().enable_compression()
+    with pytest.raises(ValueError):
+        EventSourceResponse(send_timeout=0)
+
+
+async def test_response_cls_must_be_an_event_source(aioweb_server) -> None:
+    async def handler(request):
+        with pytest.raises(TypeError):
+            async with sse_response(request, response_cls=web.StreamResponse):  # type: ignore[arg-type]
+                pass
+        return web.Response(text="checked")
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    server = await aioweb_server(app)
+    async with httpx.AsyncClient() as client:
+        assert (await client.get(str(server.make_url("/")))).text == "checked"
+
+
+AIOHTTP_SSE_STYLE = """
+import asyncio
+from datetime import datetime
+from aioweb import web
+from aioweb.sse import sse_response
+
+async def hello(request):
+    async with sse_response(request) as resp:
+        i = 0
+        while resp.is_connected() and i < 3:
+            time_dict = {"data": str(datetime.now()), "id": str(i)}
+            await resp.send(**time_dict, event="time")
+            i += 1
+            await asyncio.sleep(0.01)
+    return resp
+
+app = web.Application()
+app.router.add_route("GET", "/hello", hello)
+"""
+
+
+async def test_aiohttp_sse_style_code_runs_with_the_import_changed(aioweb_server) -> None:
+    namespace: dict[str, Any] = {}
+    exec(AIOHTTP_SSE_STYLE, namespace)
+    server = await aioweb_server(namespace["app"])
+    async with httpx.AsyncClient() as client:
+        resp = await client.get(str(server.make_url("/hello")), timeout=5)
+    events = parse_stream(resp.text)
+    assert [e["id"] for e in events] == ["0", "1", "2"]
+    assert {e["event"] for e in events} == {"time"}
