@@ -745,6 +745,17 @@ class WebSocketResponse(WebSocketSession, StreamResponse):
     def connection_lost(self, exc: BaseException | None) -> None:
         self._connection_lost(exc)
 
+    def handler_finished(self) -> None:
+        """The handler returned or raised. If it left the socket open (an exception after
+        ``prepare``), nobody will read it any more: close with 1011 (internal error)."""
+        if self._closed:
+            return
+        self._closed = True
+        self._close_code = WSCloseCode.INTERNAL_ERROR
+        self._cancel_heartbeat()
+        self._write(self._frame_writer.close(WSCloseCode.INTERNAL_ERROR))  # type: ignore[union-attr]
+        self._linger_close()
+
     async def shutdown(self) -> None:
         """Graceful server shutdown: close with 1001 (going away)."""
         if not self._closed:

@@ -799,3 +799,24 @@ def test_json_roundtrip_helpers_use_custom_dumps() -> None:
             assert json.loads(await ws.recv()) == {"echo": [1, "two"]}
 
     run(main())
+
+
+def test_handler_exception_after_prepare_closes_with_1011() -> None:
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.receive()
+        raise ValueError("bug in the handler")
+
+    async def main() -> None:
+        async with serve(app_with("/ws", handler)) as (url, _):
+            async with websockets.connect(url + "/ws") as ws:
+                await ws.send("trigger")
+                with pytest.raises(websockets.ConnectionClosedError):
+                    await asyncio.wait_for(ws.recv(), 5)
+                assert ws.close_code == 1011
+            # the server still serves
+            async with websockets.connect(url + "/ws") as ws:
+                assert ws.state.name == "OPEN"
+
+    run(main())

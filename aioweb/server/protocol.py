@@ -420,7 +420,11 @@ class HttpProtocol(asyncio.Protocol):
             self.current_request = None
             self._busy = False
             if self._upgraded and self._upgrade_sink is not None:
-                pass  # the upgraded protocol owns the connection now
+                # The upgraded protocol owns the connection now; tell it the handler is
+                # gone (returned or raised) so it can close what nobody will read.
+                finished = getattr(self._upgrade_sink, "handler_finished", None)
+                if finished is not None:
+                    finished()
             elif not keep_alive or (self._closing and not self._queue):
                 if payload.is_eof() or self._upgraded:
                     self.close()
