@@ -29,11 +29,9 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import socket
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from .exceptions import HTTPBadRequest
 from .middlewares import middleware
@@ -129,6 +127,14 @@ def parse_forwarded(value: str) -> list[dict[str, str]]:
     return elements
 
 
+@lru_cache(maxsize=1024)
+def _parsed_forwarded(value: str) -> tuple[dict[str, str], ...]:
+    """:func:`parse_forwarded`, remembered: a client's proxy sends it the same line each time.
+    The dicts are shared between calls and must not be changed."""
+    return tuple(parse_forwarded(value))
+
+
+@lru_cache(maxsize=4096)
 def parse_node(value: str) -> str:
     """Validate an RFC 7239 node (``for``/``by`` value) and return its name without the port.
 
@@ -170,6 +176,10 @@ def _check_port(port: str, node: str) -> None:
         raise ForwardedError(f"invalid port in node {node!r}")
 
 
+# Parsing an address with ipaddress costs microseconds; the same few client and proxy addresses
+# come back on request after request. Bounded caches keep the per-request cost near a dict lookup
+# without letting a flood of distinct values grow memory.
+@lru_cache(maxsize=4096)
 def _parse_xff_entry(entry: str) -> str:
     """One ``X-Forwarded-For`` entry: a bare IPv4/IPv6 address, optionally with a port
     (``1.2.3.4:5678``, ``[::1]:5678``) as some load balancers add, or ``unknown``."""
@@ -183,21 +193,26 @@ def _parse_xff_entry(entry: str) -> str:
         raise ForwardedError(f"X-Forwarded-For: invalid address {entry!r}") from None
 
 
+@lru_cache(maxsize=64)
 def _valid_proto(value: str, header: str) -> str:
     if not _SCHEME_RE.fullmatch(value):
         raise ForwardedError(f"{header}: invalid scheme {value!r}")
     return value.lower()
 
 
+@lru_cache(maxsize=1024)
 def _valid_host(value: str, header: str) -> str:
     if not _HOST_RE.fullmatch(value):
         raise ForwardedError(f"{header}: invalid host {value!r}")
     return value
 
 
-def _split_list(values: Iterable[str]) -> list[str]:
+def _split_list(values: Sequence[str]) -> list[str]:
     """RFC 7230 list syntax: comma separated, optional whitespace, empty elements ignored;
     several header lines are one list."""
+    if len(values) == 1 and "," not in values[0]:  # the common case: one proxy, one value
+        item = values[0].strip(" \t")
+        return [item] if item else []
     return [item for value in values for part in value.split(",") if (item := part.strip(" \t"))]
 
 
@@ -293,16 +308,12 @@ class TrustedProxies:
 # --- resolution ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Forwarding:
+class Forwarding(NamedTuple):
     """What to change on the request; ``None`` fields stay as the connection says."""
 
     remote: str | None = None
     scheme: str | None = None
     host: str | None = None
-
-    def __bool__(self) -> bool:
-        return self.remote is not None or self.scheme is not None or self.host is not None
 
 
 _NOTHING = Forwarding()
@@ -331,7 +342,7 @@ def resolve_forwarded(values: Sequence[str], trusted: TrustedProxies) -> Forward
     """
     oldest: tuple[str | None, dict[str, str]] | None = None
     for line in reversed(values):
-        for element in reversed(parse_forwarded(line)):
+        for element in reversed(_parsed_forwarded(line)):
             node = element.get("for")
             name = parse_node(node) if node is not None else None
             if name is None or name not in trusted:
@@ -377,15 +388,18 @@ def _last(values: list[str]) -> str | None:
     return values[-1] if values else None
 
 
-def peer_is_unix(transport: Any) -> bool:
-    """Whether the connection is on a Unix socket (its peer has no IP address)."""
+def peer_trusted(transport: Any, trusted: TrustedProxies) -> bool:
+    """Whether the connection's own peer (not what any header says) is a trusted proxy.
+
+    A TCP peer is an ``(address, port, ...)`` tuple; a Unix-socket peer is a path string (often
+    empty) or bytes, and is trusted only under the word ``"unix"``.
+    """
     if transport is None:
         return False
-    sock = transport.get_extra_info("socket")
-    family = getattr(sock, "family", None)
-    if family is not None:
-        return family == socket.AF_UNIX
-    return isinstance(transport.get_extra_info("peername"), str | bytes)
+    peer = transport.get_extra_info("peername")
+    if isinstance(peer, tuple):
+        return peer[0] in trusted
+    return trusted.trust_unix and isinstance(peer, str | bytes)
 
 
 Handler = Callable[["Request"], Awaitable["StreamResponse"]]
@@ -411,12 +425,6 @@ def proxy_middleware(
     proxies = trusted if isinstance(trusted, TrustedProxies) else TrustedProxies(trusted)
     use_forwarded = headers == "forwarded"
 
-    def peer_trusted(request: Request) -> bool:
-        if peer_is_unix(request.transport):
-            return proxies.trust_unix
-        remote = request.remote
-        return remote is not None and remote in proxies
-
     def resolve(request_headers: Any) -> Forwarding:
         getall = request_headers.getall
         if use_forwarded:
@@ -431,21 +439,22 @@ def proxy_middleware(
 
     @middleware
     async def forwarded_middleware(request: Request, handler: Handler) -> StreamResponse:
-        if not peer_trusted(request):
+        if not peer_trusted(request.transport, proxies):
             return await handler(request)
         try:
             found = resolve(request.headers)
         except ForwardedError as exc:
             raise HTTPBadRequest(text=f"400 Bad Request: {exc}\n") from None
-        if not found:
-            return await handler(request)
+        remote, scheme, host = found
         changes: dict[str, str] = {}
-        if found.remote is not None:
-            changes["remote"] = found.remote
-        if found.scheme is not None:
-            changes["scheme"] = found.scheme
-        if found.host is not None:
-            changes["host"] = found.host
+        if remote is not None:
+            changes["remote"] = remote
+        if scheme is not None:
+            changes["scheme"] = scheme
+        if host is not None:
+            changes["host"] = host
+        if not changes:
+            return await handler(request)
         return await handler(request.clone(**changes))
 
     forwarded_middleware.trusted = proxies  # type: ignore[attr-defined]

@@ -98,6 +98,9 @@ def parse_cookie_header(value: str) -> dict[str, str]:
     return cookies
 
 
+#: Request._cache entries computed from the headers alone (kept by clone() when they stay).
+_HEADER_DERIVED = frozenset({"headers", "cookies", "ctype"})
+
 # Inside a quoted cookie value, ``Set-Cookie`` as written by ``http.cookies`` (and so by
 # ``response.set_cookie``) escapes ``"`` and ``\`` with a backslash and other special characters
 # as 3-digit octal (``,`` -> ``\054``): undo both so a value reads back as it was set.
@@ -564,7 +567,13 @@ class BaseRequest(MutableMapping[str, Any]):
         clone.__dict__.update(self.__dict__)
         clone._head = new_head
         clone._method = new_method
-        clone._cache = {}
+        # Keep what was parsed from unchanged headers (middlewares that only change the remote,
+        # scheme or host, such as aioweb.proxy, would otherwise make the handler parse again).
+        clone._cache = (
+            {k: v for k, v in self._cache.items() if k in _HEADER_DERIVED}
+            if headers is sentinel
+            else {}
+        )
         clone._rel_url = None
         clone._state = self._state  # shared storage, as in aiohttp
         if scheme is not sentinel:

@@ -155,3 +155,18 @@ def test_bad_configuration_fails_early() -> None:
         proxy.proxy_middleware("nginx.internal")
     with pytest.raises(ValueError, match="headers must be"):
         proxy.proxy_middleware("127.0.0.1", headers="both")  # type: ignore[arg-type]
+
+
+def test_clone_keeps_parsed_headers_unless_they_change() -> None:
+    # The middleware's clone must not make the handler parse the headers a second time.
+    from aioweb.test_utils import make_mocked_request
+
+    request = make_mocked_request("GET", "/", headers={"X-Forwarded-For": "1.2.3.4", "A": "1"})
+    headers = request.headers
+    clone = request.clone(remote="1.2.3.4", scheme="https", host="h.example")
+    assert clone.headers is headers
+    assert (clone.remote, clone.scheme, clone.host) == ("1.2.3.4", "https", "h.example")
+    assert str(clone.url) == "https://h.example/"
+    changed = request.clone(headers={"A": "2"})
+    assert changed.headers["A"] == "2"
+    assert request.headers["A"] == "1"

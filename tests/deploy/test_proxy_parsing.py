@@ -208,8 +208,8 @@ def test_x_forwarded_proto_one_value_per_hop_is_aligned() -> None:
 
 def test_x_forwarded_proto_without_for() -> None:
     assert xfwd(None, "https") == Forwarding(None, "https", None)
-    assert not xfwd(None)
-    assert not xfwd("")
+    assert xfwd(None) == Forwarding()
+    assert xfwd("") == Forwarding()
 
 
 @pytest.mark.parametrize(
@@ -301,8 +301,8 @@ def test_everything_trusted_walks_to_the_oldest_claim() -> None:
 
 
 def test_empty_chain_changes_nothing() -> None:
-    assert not fwd()
-    assert not fwd("")
+    assert fwd() == Forwarding()
+    assert fwd("") == Forwarding()
 
 
 # --- properties -------------------------------------------------------------------------------
