@@ -66,6 +66,7 @@ _LAZY = {
     "WSMsgType": ".websocket",
     "WSMessage": ".websocket",
     "WSCloseCode": ".websocket",
+    "WebSocketError": ".websocket",
     "MsgType": ".websocket",
     "MultipartReader": ".multipart",
     "MultipartWriter": ".multipart",
