@@ -155,3 +155,14 @@ def test_access_log_through_gunicorn(spawn: Spawn) -> None:
     )
     wait_http(url + "/whoami", proc)
     assert wait_for(lambda: '"GET /whoami HTTP/1.1" 200' in proc.output), proc.output
+
+
+def test_importing_aioweb_does_not_import_gunicorn() -> None:
+    import subprocess
+
+    code = (
+        "import sys, aioweb; from aioweb import web; assert 'gunicorn' not in sys.modules; "
+        "assert aioweb.GunicornWebWorker is web.GunicornUVLoopWebWorker.__mro__[1]; "
+        "assert 'gunicorn' in sys.modules"
+    )
+    subprocess.run([PYTHON, "-c", code], check=True, timeout=60)
