@@ -72,7 +72,15 @@ def url(context: Mapping[str, Any], __route_name: str, query_: Any = None, **par
     Path parts are stringified (route parts are text; a template naturally passes ints).
     """
     app = context["app"]
-    resource = app.router[__route_name]
+    try:
+        resource = app.router[__route_name]
+    except KeyError:
+        # A sub-application's page may name a route of the app that owns the environment.
+        owner = getattr(context, "environment", None)
+        owner_app = owner.globals.get("app") if owner is not None else None
+        if owner_app is None or owner_app is app:
+            raise
+        resource = owner_app.router[__route_name]
     built = resource.url_for(**{k: str(v) for k, v in parts.items()})
     if query_:
         built = built.with_query(query_)
@@ -119,6 +127,7 @@ def setup(
         env.globals.update(GLOBAL_HELPERS)
     if filters is not None:
         env.filters.update(filters)
+    env.globals.setdefault("app", app)  # the owner; each render's context sets request.app
     app[app_key] = env
     processors = tuple(context_processors)
     if processors:
@@ -146,6 +155,8 @@ def _prepare(
     if env is None:
         text = "Template engine is not initialized, call aioweb.jinja2.setup(app) first"
         raise HTTPInternalServerError(reason=text, text=text)
+    if context is None:
+        context = {}
     if not isinstance(context, Mapping):
         text = f"context should be a mapping, not {type(context).__name__}"
         raise HTTPInternalServerError(reason=text, text=text)

@@ -146,7 +146,9 @@ async def test_context_processors_and_filters(aioweb_server) -> None:
         return {"user": "alice", "title": "from processor"}
 
     app = make_app(
-        {"t.html": "{{ request.path }}|{{ user }}|{{ title }}|{{ 'x' | twice }}|{{ app is defined }}"},
+        {
+            "t.html": "{{ request.path }}|{{ user }}|{{ title }}|{{ 'x' | twice }}|{{ app is defined }}"
+        },
         context_processors=[aiohttp_jinja2.request_processor, user_processor],
         filters={"twice": lambda s: s * 2},
     )
@@ -165,7 +167,9 @@ async def test_async_environment(aioweb_server) -> None:
         await asyncio.sleep(0.01)
         return 42
 
-    app = make_app({"a.html": "{{ value() }}-{% for x in items %}{{ x }}{% endfor %}"}, enable_async=True)
+    app = make_app(
+        {"a.html": "{{ value() }}-{% for x in items %}{{ x }}{% endfor %}"}, enable_async=True
+    )
 
     @aiohttp_jinja2.template("a.html")
     async def decorated(request):
@@ -270,3 +274,17 @@ async def test_broken_template_is_a_500_not_a_crash(aioweb_server, bad: str) -> 
     assert resp.status_code == 500
     assert "Traceback" not in resp.text  # not in debug mode
     assert (await fetch(server, "/ok")).text == "fine"
+
+
+async def test_subapp_page_links_to_parent_routes(aioweb_server) -> None:
+    parent = make_app({"t.html": "{{ url('home') }} {{ url('sub-page') }}"})
+
+    async def home(request):
+        return web.Response(text="home")
+
+    parent.router.add_get("/", home, name="home")
+    sub = web.Application()
+    sub.router.add_get("/page", aiohttp_jinja2.template("t.html")(lambda r: None), name="sub-page")
+    parent.add_subapp("/sub", sub)
+    server = await aioweb_server(parent)
+    assert (await fetch(server, "/sub/page")).text == "/ /sub/page"
