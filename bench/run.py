@@ -349,6 +349,7 @@ FEATURE_SCRIPTS = {
     "websocket": "bench_websocket.py",
     "bodies": "bench_bodies.py",
     "gridfs": "bench_gridfs.py",
+    "ecosystem": "bench_ecosystem.py",
 }
 ALL_WORKLOADS = [*WRK_WORKLOADS, *SPECIAL_WORKLOADS, *FEATURE_SCRIPTS]
 
