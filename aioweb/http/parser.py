@@ -18,6 +18,7 @@ from .errors import (
     BadRequest,
     HeadersTooLarge,
     HttpProtocolError,
+    NotImplementedByServer,
     RequestURITooLong,
     VersionNotSupported,
 )
@@ -109,6 +110,7 @@ class RequestParser:
 
     __slots__ = (
         "_chunked",
+        "_codings",
         "_content_length",
         "_error",
         "_expect",
@@ -139,6 +141,7 @@ class RequestParser:
         self._headers: list[tuple[bytes, bytes]] = []
         self._content_length: int | None = None
         self._chunked = False
+        self._codings: list[bytes] = []
         self._expect: bytes | None = None
         self._host_count = 0
         self._fields_size = 0
@@ -202,7 +205,7 @@ class RequestParser:
         elif n == 14 and name.lower() == b"content-length":
             self._content_length = int(value)  # llhttp has validated the digits
         elif n == 17 and name.lower() == b"transfer-encoding":
-            self._chunked = self._chunked or value.lower().rstrip().endswith(b"chunked")
+            self._codings.extend(c.strip() for c in value.lower().split(b","))
         elif n == 6 and name.lower() == b"expect":
             self._expect = value
 
@@ -216,6 +219,8 @@ class RequestParser:
             self._fail(
                 BadRequest("Missing Host header" if not self._host_count else "Many Host headers")
             )
+        if self._codings:
+            self._check_codings(self._codings)
         self._in_head = False
         url = self._url[0] if len(self._url) == 1 else b"".join(self._url)
         head = RequestHead(
@@ -233,6 +238,22 @@ class RequestParser:
             self._sink.on_head(head)
         except HttpProtocolError as exc:
             self._fail(exc)
+
+    def _check_codings(self, codings: list[bytes]) -> None:
+        """Transfer codings of a request, checked before it is handed to anyone.
+
+        RFC 9112 §6.3: when ``chunked`` is not the final coding the body length cannot be
+        known, so the answer is 400 and a closed connection (else the body would be read as
+        the next request: smuggling).  §7: ``chunked`` at most once.  §6.1: any other coding
+        (gzip, identity...) is one this server does not decode: 501.  Checked here rather
+        than left to llhttp, which reports some of these only once body bytes arrive, after
+        the request was dispatched.
+        """
+        if codings[-1] != b"chunked" or codings.count(b"chunked") > 1:
+            self._fail(BadRequest("Invalid Transfer-Encoding: chunked must be the last coding"))
+        if len(codings) > 1:
+            self._fail(NotImplementedByServer("Transfer codings other than chunked"))
+        self._chunked = True
 
     def on_body(self, body: bytes) -> None:
         try:

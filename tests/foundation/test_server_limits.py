@@ -77,7 +77,36 @@ BAD_REQUESTS = {
     "TE not ending in chunked": (
         b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"
     ),
+    # RFC 9112 §6.3: with chunked not final the length is unknown; the body would otherwise
+    # be parsed as the next request (smuggling), so the request never reaches a handler.
+    "TE gzip alone": (
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n"
+        b"GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+    ),
+    "TE identity": b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity\r\n\r\n",
+    "TE xchunked": (
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n\r\n"
+        b"5\r\nhello\r\n0\r\n\r\n"
+    ),
+    "TE chunked twice": (
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n"
+        b"5\r\nhello\r\n0\r\n\r\n"
+    ),
+    "TE over two fields, chunked first": (
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+        b"Transfer-Encoding: gzip\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
+    ),
 }
+
+
+async def test_unknown_transfer_coding_gets_501(aiohttp_server):
+    server = await aiohttp_server(await _app())
+    await _bad(
+        server.port,
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+        b"5\r\nhello\r\n0\r\n\r\n",
+        501,
+    )
 
 
 @pytest.mark.parametrize("name", list(BAD_REQUESTS))
