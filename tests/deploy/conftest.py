@@ -12,21 +12,41 @@ from deploy_helpers import APPS, ROOT, Proc
 Spawn = Callable[..., Proc]
 
 
-@pytest.fixture
-def spawn(tmp_path: Path) -> Iterator[Spawn]:
-    procs: list[Proc] = []
+class Spawner:
+    """Starts processes (output to files under ``directory``) and stops them all at the end."""
 
-    def start(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Proc:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.procs: list[Proc] = []
+
+    def __call__(
+        self, *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+    ) -> Proc:
         full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         full_env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(ROOT), str(APPS), full_env.get("PYTHONPATH", "")) if p
         )
-        proc = Proc(list(args), tmp_path / f"proc{len(procs)}.log", cwd or tmp_path, full_env)
-        procs.append(proc)
+        log = self.directory / f"proc{len(self.procs)}.log"
+        proc = Proc(list(args), log, cwd or self.directory, full_env)
+        self.procs.append(proc)
         return proc
 
-    yield start
-    for proc in procs:
-        proc.stop()
-    for proc in procs:
-        print(f"--- output of {' '.join(proc.args)} ---\n{proc.output}")
+    def close(self) -> None:
+        for proc in self.procs:
+            proc.stop()
+        for proc in self.procs:
+            print(f"--- output of {' '.join(proc.args)} ---\n{proc.output}")
+
+
+@pytest.fixture
+def spawn(tmp_path: Path) -> Iterator[Spawn]:
+    spawner = Spawner(tmp_path)
+    yield spawner
+    spawner.close()
+
+
+@pytest.fixture(scope="module")
+def module_spawn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Spawner]:
+    spawner = Spawner(tmp_path_factory.mktemp("deploy"))
+    yield spawner
+    spawner.close()

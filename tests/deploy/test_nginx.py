@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import Spawn
+from conftest import Spawner
 from deploy_helpers import (
     APPS,
     PYTHON,
@@ -117,8 +117,10 @@ def client(local: str = "127.0.0.3", cafile: Path | None = None) -> httpx.Client
     return httpx.Client(transport=transport, timeout=10)
 
 
-@pytest.fixture
-def stack(spawn: Spawn, tmp_path: Path) -> Iterator[Stack]:
+@pytest.fixture(scope="module")
+def stack(module_spawn: Spawner) -> Iterator[Stack]:
+    """nginx and three applications, started once for the module's tests (none changes them)."""
+    spawn, tmp_path = module_spawn, module_spawn.directory
     app_port, rfc_port, http_port, https_port = (free_port() for _ in range(4))
     app = spawn(
         PYTHON, str(APPS / "deploy_app.py"), "--port", str(app_port), "--trusted", "127.0.0.2"
