@@ -365,6 +365,11 @@ def is_local_request(request: Any) -> bool:
     return not any(name in headers for name in _PROXY_HEADERS)
 
 
+def _clip(text: str, limit: int = 4096) -> str:
+    """Bound what a record keeps: N records must stay N small records, whatever the input."""
+    return text if len(text) <= limit else text[:limit] + f"... ({len(text)} chars)"
+
+
 @dataclass
 class RequestRecord:
     """One request as the inspector remembers it."""
@@ -435,8 +440,8 @@ class RequestInspector:
             method=str(_safe(lambda: request.method, "?")),
             path=str(_safe(lambda: request.path_qs, path)),
             remote=str(_safe(lambda: request.remote, "?")),
-            headers=_headers(request),
-            query=_query(request),
+            headers=[(k, _clip(v)) for k, v in _headers(request)],
+            query=[(k, _clip(v)) for k, v in _query(request)],
         )
         self.records.append(record)
         start = time.perf_counter()
@@ -452,7 +457,7 @@ class RequestInspector:
             else:
                 record.status = 500
                 record.error = f"{type(exc).__qualname__}: {_exc_message(exc)}"
-                record.traceback = "".join(traceback.format_exception(exc))
+                record.traceback = _clip("".join(traceback.format_exception(exc)), 64 * 1024)
             raise
         else:
             record.status = getattr(response, "status", None)

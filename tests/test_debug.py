@@ -299,3 +299,12 @@ def test_cli_debug_flag(tmp_path: Any, debug: bool) -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+async def test_inspector_records_are_bounded(aioweb_server) -> None:
+    server = await aioweb_server(crashing_app(debug=True))
+    await get(server, "/ok", headers={"X-Big": "b" * 6000}, params={"q": "q" * 6000})
+    record = (await get(server, "/_aioweb/requests/json")).json()[0]
+    big = dict(record["headers"])["X-Big"]
+    assert big.startswith("b" * 4096) and big.endswith("(6000 chars)")
+    assert dict(record["query"])["q"].endswith("(6000 chars)")
