@@ -159,6 +159,7 @@ class WebSocketSession:
         self._conn: Any = None  # the server's HttpProtocol, once upgraded
         # Frames held back while a burst of received messages is being answered (see _send).
         self._out: list[bytes] = []
+        self._pending_error: WebSocketError | None = None
 
         self._closed = False  # we sent a close frame, or the connection is gone
         self._closing = False  # the peer sent a close frame we have not answered
@@ -287,14 +288,32 @@ class WebSocketSession:
     def _on_protocol_error(self, msg: WSMessage) -> None:
         exc: WebSocketError = msg.data
         self._exception = exc
+        self._queue.append(msg)
+        if len(self._queue) > 1 and not self._closed:
+            # Messages that arrived before the violation still wait for the handler, and
+            # the peer expects their answers before our close frame: fail the connection
+            # when receive() reaches the error (or after a grace period at the latest).
+            self._pending_error = exc
+            self._loop.call_later(1.0, self._fail_pending)  # type: ignore[union-attr]
+        else:
+            self._fail(exc)
+        self._wake()
+
+    def _fail(self, exc: WebSocketError) -> None:
+        """Fail the connection (RFC 6455 section 7.1.7): close frame with the code, then
+        close the TCP connection."""
         if not self._closed:
             self._closed = True
             self._close_code = exc.code
             self._write(self._frame_writer.close(exc.code, str(exc)[:120]))  # type: ignore[union-attr]
         self._cancel_heartbeat()
         self._linger_close()
-        self._queue.append(msg)
-        self._wake()
+
+    def _fail_pending(self) -> None:
+        exc = self._pending_error
+        if exc is not None:
+            self._pending_error = None
+            self._fail(exc)
 
     def _connection_lost(self, exc: BaseException | None) -> None:
         """The TCP connection is gone, whatever the reason."""
@@ -525,6 +544,8 @@ class WebSocketSession:
                     self._queued_bytes -= len(msg.data)
                     if self._reading_paused and self._queued_bytes < _READ_HIGH_WATER // 2:
                         self._resume_reading()
+                elif self._pending_error is not None and msg.type is WSMsgType.ERROR:
+                    self._fail_pending()
                 return msg
             if self._closed:
                 self._conn_lost += 1
@@ -748,6 +769,8 @@ class WebSocketResponse(WebSocketSession, StreamResponse):
     def handler_finished(self) -> None:
         """The handler returned or raised. If it left the socket open (an exception after
         ``prepare``), nobody will read it any more: close with 1011 (internal error)."""
+        if self._pending_error is not None:
+            self._fail_pending()
         if self._closed:
             return
         self._closed = True

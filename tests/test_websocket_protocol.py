@@ -267,3 +267,12 @@ def test_subprotocol_header(server: tuple[int, list[object]]) -> None:
     assert "sec-websocket-protocol: chat" in client.head.lower()
     client.send(frame(OP_CLOSE, struct.pack("!H", 1000)))
     client.expect_close(1000)
+
+
+def test_messages_before_a_violation_are_answered_first(server: tuple[int, list[object]]) -> None:
+    """Autobahn 3.2-style: a good message and a bad frame in one packet. The handler still
+    answers the good one, then the connection fails with 1002."""
+    client = RawClient(server[0])
+    client.send(frame(OP_TEXT, b"good") + frame(OP_TEXT, b"bad", rsv=0x20) + frame(OP_PING))
+    assert client.recv_msg() == (WSMsgType.TEXT, "good", "")
+    client.expect_close(1002)

@@ -11,6 +11,8 @@ ignores whatever follows, as the RFC requires.
 
 from __future__ import annotations
 
+import codecs
+
 from .ws_deflate import PerMessageDeflate
 from .ws_mask import apply_mask
 from .ws_types import WebSocketError, WSCloseCode, WSMessage, WSMsgType, is_valid_close_code
@@ -26,6 +28,8 @@ _ERROR = WSMsgType.ERROR
 
 # ``tuple.__new__`` builds a NamedTuple without the generated ``__new__``'s Python frame.
 _new = tuple.__new__
+
+_utf8_decoder = codecs.getincrementaldecoder("utf-8")
 
 _OP_CONT = 0x0
 _OP_TEXT = 0x1
@@ -52,6 +56,7 @@ class FrameReader:
         "_frag_compressed",
         "_frag_op",
         "_frag_size",
+        "_frag_text",
         "_frags",
         "max_msg_size",
         "require_mask",
@@ -72,7 +77,8 @@ class FrameReader:
         # The fragmented message in progress: its opcode (0 when none), parts, size.
         self._frag_op = 0
         self._frag_compressed = False
-        self._frags: list[bytes] = []
+        self._frags: list[bytes] | list[str] = []
+        self._frag_text: codecs.IncrementalDecoder | None = None
         self._frag_size = 0
 
     @property
@@ -219,18 +225,32 @@ class FrameReader:
                 else:
                     self._frag_op = opcode
                     self._frag_compressed = bool(b0 & 0x40)
-                    self._frags = [payload]
                     self._frag_size = length
+                    if opcode == _OP_TEXT and not self._frag_compressed:
+                        # Validate UTF-8 fragment by fragment, so invalid text fails
+                        # the connection at once rather than when the message ends.
+                        self._frag_text = _utf8_decoder()
+                        self._frags = [self._decode_fragment(payload, False)]
+                    else:
+                        self._frags = [payload]
             elif opcode == _OP_CONT:
-                self._frags.append(payload)
                 self._frag_size += length
+                if self._frag_text is not None:
+                    self._frags.append(self._decode_fragment(payload, bool(fin)))
+                else:
+                    self._frags.append(payload)
                 if fin:
-                    whole = b"".join(self._frags)
+                    parts = self._frags
                     op = self._frag_op
                     self._frag_op = 0
                     self._frags = []
                     self._frag_size = 0
-                    out.append(self._message(op, whole, self._frag_compressed))
+                    if self._frag_text is not None:
+                        self._frag_text = None
+                        out.append(_new(WSMessage, (_TEXT, "".join(parts), "")))  # type: ignore[arg-type]
+                    else:
+                        whole = b"".join(parts)  # type: ignore[arg-type]
+                        out.append(self._message(op, whole, self._frag_compressed))
             elif opcode == _OP_PING:
                 out.append(WSMessage(_PING, payload, ""))
             elif opcode == _OP_PONG:
@@ -240,6 +260,14 @@ class FrameReader:
                 self._done = True
                 return end
         return pos
+
+    def _decode_fragment(self, payload: bytes, final: bool) -> str:
+        try:
+            return self._frag_text.decode(payload, final)  # type: ignore[union-attr]
+        except UnicodeDecodeError:
+            raise WebSocketError(
+                WSCloseCode.INVALID_TEXT, "Text message is not valid UTF-8"
+            ) from None
 
     def _check_rsv(self, b0: int, opcode: int) -> None:
         """RSV1 means "compressed" only with permessage-deflate, only on a message's first

@@ -242,6 +242,17 @@ def test_invalid_utf8_across_fragments_is_1007() -> None:
     assert error_code(FrameReader().feed(raw)) == 1007
 
 
+def test_invalid_utf8_fails_at_the_first_bad_fragment() -> None:
+    reader = FrameReader()
+    assert reader.feed(frame(OP_TEXT, "ok €".encode()[:-1], fin=False)) == []  # incomplete: fine
+    assert error_code(reader.feed(frame(OP_CONTINUATION, b"\xff", fin=False))) == 1007
+
+
+def test_truncated_code_point_at_message_end_is_1007() -> None:
+    raw = frame(OP_TEXT, b"ok", fin=False) + frame(OP_CONTINUATION, "€".encode()[:2])
+    assert error_code(FrameReader().feed(raw)) == 1007
+
+
 def test_invalid_utf8_close_reason_is_1007() -> None:
     assert error_code(FrameReader().feed(frame(OP_CLOSE, b"\x03\xe8\xff"))) == 1007
 
