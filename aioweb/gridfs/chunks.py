@@ -57,6 +57,7 @@ class ChunkReader:
         "_first",
         "_last",
         "_length",
+        "_sorted",
         "_start",
         "_stop",
     )  # fmt: skip
@@ -88,27 +89,46 @@ class ChunkReader:
         self._expected = self._first
         self._batch = max(1, batch_bytes // max(chunk_size, 1))
         self._cursor: Any = None
+        self._sorted = False
+
+    def _open(self, n: int) -> Any:
+        """A cursor over chunks ``n`` to ``last`` of the file.
+
+        ``limit`` lets the server stop as soon as it has them all (no trailing scan, no
+        getMore/killCursors round trip for a range that fits in one batch). Without ``sort``
+        the chunks come in index order on MongoDB and in insertion order on FerretDB, both
+        ascending for any file a driver wrote; and the server can stream them, where a sorted
+        query makes FerretDB (which uses no secondary index) read and sort every matching
+        chunk before returning the first. If a chunk ever arrives out of order, ``next()``
+        re-queries the rest with ``sort``, so the order is always verified, never assumed.
+        """
+        return self._chunks.find(
+            {"files_id": self._file_id, "n": {"$gte": n, "$lte": self._last}},
+            {"_id": 0, "n": 1, "data": 1},
+            sort=[("n", 1)] if self._sorted else None,
+            batch_size=self._batch,
+            limit=self._last - n + 1,
+        )
 
     async def next(self) -> bytes | memoryview | None:
         """The next piece of the range: whole chunks, trimmed at the range's two ends."""
         n = self._expected
         if n > self._last:
             return None
-        if self._cursor is None:
-            # The upper bound lets the server finish the cursor in the last batch (no
-            # getMore/killCursors round trip for a file that fits in one batch).
-            self._cursor = self._chunks.find(
-                {"files_id": self._file_id, "n": {"$gte": self._first, "$lte": self._last}},
-                {"_id": 0, "n": 1, "data": 1},
-                sort=[("n", 1)],
-                batch_size=self._batch,
-            )
-        try:
-            doc = await anext(self._cursor)
-        except StopAsyncIteration:
-            doc = None
-        if doc is None or doc.get("n") != n:
-            raise CorruptGridFile(f"missing chunk #{n} of GridFS file {self._file_id!r}")
+        while True:
+            if self._cursor is None:
+                self._cursor = self._open(n)
+            try:
+                doc = await anext(self._cursor)
+            except StopAsyncIteration:
+                doc = None
+            if doc is not None and doc.get("n") == n:
+                break
+            if self._sorted:
+                raise CorruptGridFile(f"missing chunk #{n} of GridFS file {self._file_id!r}")
+            # Out of order, or missing: ask again for the rest, in order this time.
+            await self.close()
+            self._sorted = True
         data = doc.get("data")
         size = self._chunk_size
         base = n * size
@@ -119,6 +139,8 @@ class ChunkReader:
                 f"chunk #{n} of GridFS file {self._file_id!r} has {got} bytes, expected {want}"
             )
         self._expected = n + 1
+        if n == self._last:
+            await self.close()  # the server has nothing more to send for this range
         lo = self._start - base if n == self._first else 0
         hi = self._stop - base if n == self._last else want
         if lo == 0 and hi == want:
