@@ -141,7 +141,23 @@ def session_cookie() -> str:
     return Fernet(base64.urlsafe_b64encode(KEY)).encrypt(data).decode()
 
 
-def wrk(port: int, path: str, seconds: float, headers: list[str]) -> float:
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """The server's user+system CPU time: robust where wall-clock rates are noise."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def measured(pid: int, work: Any, *args: Any) -> tuple[float, float]:
+    """(rate, server CPU microseconds per unit) for ``work(*args) -> (rate, units)``."""
+    before = cpu_seconds(pid)
+    rate, units = work(*args)
+    return rate, (cpu_seconds(pid) - before) * 1e6 / max(units, 1)
+
+
+def wrk(port: int, path: str, seconds: float, headers: list[str]) -> tuple[float, int]:
     duration = max(1, round(seconds))
     cmd = ["wrk", "-t1", "-c32", f"-d{duration}s"]
     for header in headers:
@@ -153,9 +169,10 @@ def wrk(port: int, path: str, seconds: float, headers: list[str]) -> float:
     if re.search(r"Non-2xx or 3xx responses", out):
         raise RuntimeError(f"{path}: errors from the server\n{out}")
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if match is None:
+    total = re.search(r"(\d+) requests in", out)
+    if match is None or total is None:
         raise RuntimeError(f"wrk output not understood:\n{out}")
-    return float(match.group(1))
+    return float(match.group(1)), int(total.group(1))
 
 
 async def _sse_conn(port: int, n: int) -> int:
@@ -168,21 +185,23 @@ async def _sse_conn(port: int, n: int) -> int:
         if not data:
             break
         chunk = tail + data
-        seen += chunk.count(b"\r\nid: ") + chunk.startswith(b"id: ")
-        tail = chunk[-8:]
+        seen += chunk.count(b"\r\nid: ")  # each event is framed as "...\r\nid: N\r\n..."
+        tail = chunk[-5:]  # shorter than the pattern: no event is counted twice
         if chunk.endswith(b"0\r\n\r\n"):  # last chunk of the chunked body
             break
     writer.close()
     return seen
 
 
-def sse_client(port: int, conns: int, n: int) -> float:
+def sse_client(port: int, conns: int, n: int) -> tuple[float, int]:
     import uvloop
 
-    async def main() -> float:
+    async def main() -> tuple[float, int]:
         start = time.perf_counter()
-        await asyncio.gather(*(_sse_conn(port, n) for _ in range(conns)))
-        return conns * n / (time.perf_counter() - start)
+        seen = await asyncio.gather(*(_sse_conn(port, n) for _ in range(conns)))
+        if sum(seen) != conns * n:
+            raise RuntimeError(f"expected {conns * n} events, counted {sum(seen)}")
+        return conns * n / (time.perf_counter() - start), conns * n
 
     return uvloop.run(main())
 
@@ -227,21 +246,25 @@ def check(port: int) -> None:
         assert events.count("data: ") == 3, events
 
 
-def run(rounds: int, seconds: float) -> dict[str, list[tuple[float, float]]]:
-    results: dict[str, list[tuple[float, float]]] = {"template": [], "session": [], "sse": []}
+Pair = tuple[tuple[float, float], tuple[float, float]]  # (aioweb, aiohttp) x (rate, cpu)
+
+
+def run(rounds: int, seconds: float) -> dict[str, list[Pair]]:
+    results: dict[str, list[Pair]] = {"template": [], "session": [], "sse": []}
     cookie = f"Cookie: AIOHTTP_SESSION={session_cookie()}"
     for r in range(rounds):
-        per: dict[str, dict[str, float]] = {}
+        per: dict[str, dict[str, tuple[float, float]]] = {}
         order = ("aioweb", "aiohttp") if r % 2 == 0 else ("aiohttp", "aioweb")
         for framework in order:
             proc, port = start(framework)
             try:
                 check(port)
                 wrk(port, "/tmpl", 1, [])  # warm-up
+                pid = proc.pid
                 per[framework] = {
-                    "template": wrk(port, "/tmpl", seconds, []),
-                    "session": wrk(port, "/session/", seconds, [cookie]),
-                    "sse": sse_client(port, SSE_CONNS, SSE_EVENTS),
+                    "template": measured(pid, wrk, port, "/tmpl", seconds, []),
+                    "session": measured(pid, wrk, port, "/session/", seconds, [cookie]),
+                    "sse": measured(pid, sse_client, port, SSE_CONNS, SSE_EVENTS),
                 }
             finally:
                 proc.terminate()
@@ -252,22 +275,38 @@ def run(rounds: int, seconds: float) -> dict[str, list[tuple[float, float]]]:
     return results
 
 
-UNITS = {"template": "req/s", "session": "req/s", "sse": "events/s"}
+UNITS = {
+    "template": ("req/s", "request"),
+    "session": ("req/s", "request"),
+    "sse": ("events/s", "event"),
+}
 
 
-def report(results: dict[str, list[tuple[float, float]]], rounds: int, seconds: float) -> str:
+def report(results: dict[str, list[Pair]], rounds: int, seconds: float) -> str:
     lines = [
         f"ecosystem: aioweb vs aiohttp + companions, {rounds} round(s), {seconds:g} s wrk runs",
         "",
-        "| workload | aioweb | aiohttp | ratio (median of rounds) |",
-        "| --- | ---: | ---: | ---: |",
+        "| workload | aioweb | aiohttp | speed ratio | server CPU per unit, aioweb / aiohttp "
+        "| CPU ratio |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, pairs in results.items():
-        ours = statistics.median(p[0] for p in pairs)
-        theirs = statistics.median(p[1] for p in pairs)
-        ratio = statistics.median(p[0] / p[1] for p in pairs)
-        unit = UNITS[name]
-        lines.append(f"| {name} | {ours:,.0f} {unit} | {theirs:,.0f} {unit} | {ratio:.2f}x |")
+        rate, unit = UNITS[name]
+        ours = statistics.median(p[0][0] for p in pairs)
+        theirs = statistics.median(p[1][0] for p in pairs)
+        speed = statistics.median(p[0][0] / p[1][0] for p in pairs)
+        cpu_ours = statistics.median(p[0][1] for p in pairs)
+        cpu_theirs = statistics.median(p[1][1] for p in pairs)
+        cpu = statistics.median(p[1][1] / p[0][1] for p in pairs if p[0][1] > 0)
+        lines.append(
+            f"| {name} | {ours:,.0f} {rate} | {theirs:,.0f} {rate} | {speed:.2f}x "
+            f"| {cpu_ours:.0f} / {cpu_theirs:.0f} µs per {unit} | {cpu:.2f}x less |"
+        )
+    lines += [
+        "",
+        "Ratios are medians of per-round ratios. On a shared machine the CPU ratio (aiohttp's",
+        "server CPU time per unit divided by aioweb's) is the steadier figure.",
+    ]
     return "\n".join(lines)
 
 
