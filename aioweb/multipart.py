@@ -91,7 +91,8 @@ class BodyPartReader:
     def __init__(self, headers: CIMultiDictProxy[str], reader: MultipartReader) -> None:
         self.headers = headers
         self._reader = reader
-        self._pending = b""  # body bytes pulled from the parser, not yet handed out
+        self._pending = b""  # body bytes pulled from the parser; unread from _pos on
+        self._pos = 0
         self._at_eof = False
         self._disposition: tuple[str, dict[str, str]] | None = None
 
@@ -136,31 +137,36 @@ class BodyPartReader:
             return False
         assert isinstance(ev, bytes)
         self._pending = ev
+        self._pos = 0
         return True
+
+    def _take(self, size: int) -> bytes:
+        """Up to ``size`` unread bytes of ``_pending``; the rest stays, unread and uncopied."""
+        data, pos = self._pending, self._pos
+        end = pos + size
+        if end >= len(data):
+            self._pending = b""
+            self._pos = 0
+            return data[pos:] if pos else data
+        self._pos = end
+        return data[pos:end]
 
     async def read_chunk(self, size: int = chunk_size) -> bytes:
         """Up to ``size`` bytes of the (undecoded) body; b"" once the part is exhausted."""
-        if not self._pending and not await self._fill():
+        if self._pos >= len(self._pending) and not await self._fill():
             return b""
-        data = self._pending
-        if len(data) <= size:
-            self._pending = b""
-            return data
-        self._pending = data[size:]
-        return data[:size]
+        return self._take(size)
 
     async def readany(self) -> bytes:
         """Whatever is available (at least one byte unless at the end): the stream API that
         lets a nested MultipartReader read from this part."""
-        if not self._pending and not await self._fill():
+        if self._pos >= len(self._pending) and not await self._fill():
             return b""
-        data, self._pending = self._pending, b""
-        return data
+        return self._take(len(self._pending))
 
     async def read(self, *, decode: bool = False) -> bytearray:
         """The rest of the part's body; with ``decode=True``, transfer/content decoding undone."""
-        data = bytearray(self._pending)
-        self._pending = b""
+        data = bytearray(self._take(len(self._pending)))
         while await self._fill():
             data += self._pending
             self._pending = b""
@@ -172,19 +178,18 @@ class BodyPartReader:
         """One line including its ``\\n`` (or what remains of the part)."""
         line = bytearray()
         while True:
-            if not self._pending and not await self._fill():
+            if self._pos >= len(self._pending) and not await self._fill():
                 return bytes(line)
-            i = self._pending.find(b"\n")
+            i = self._pending.find(b"\n", self._pos)
             if i >= 0:
-                line += self._pending[: i + 1]
-                self._pending = self._pending[i + 1 :]
+                line += self._take(i + 1 - self._pos)
                 return bytes(line)
-            line += self._pending
-            self._pending = b""
+            line += self._take(len(self._pending))
 
     async def release(self) -> None:
         """Skip the rest of this part."""
         self._pending = b""
+        self._pos = 0
         while await self._fill():
             self._pending = b""
 
