@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import re
 import socket
 import tempfile
 import time
@@ -14,6 +15,8 @@ from typing import Any
 import aiohttp
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from aioweb import web
 from aioweb.sse import EventSourceResponse, format_event, sse_response
@@ -415,3 +418,13 @@ async def test_aiohttp_sse_style_code_runs_with_the_import_changed(aioweb_server
     events = parse_stream(resp.text)
     assert [e["id"] for e in events] == ["0", "1", "2"]
     assert {e["event"] for e in events} == {"time"}
+
+
+@given(data=st.text(), event=st.text().filter(lambda s: not re.search(r"[\r\n]", s)))
+def test_any_text_roundtrips_through_the_event_format(data: str, event: str) -> None:
+    """Whatever the payload, a conforming parser gets it back (line breaks become \\n)."""
+    parsed = parse_stream(format_event(data, event=event or None))
+    assert len(parsed) == 1
+    assert parsed[0]["data"] == re.sub(r"\r\n|\r", "\n", data)
+    if event:
+        assert parsed[0]["event"] == event
