@@ -274,6 +274,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--frameworks", nargs="+", default=["aiohttp", "aioweb"])
+    ap.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=WORKLOADS)
     args = ap.parse_args()
     if args.serve:
         serve(args.serve, args.port)
@@ -285,7 +286,7 @@ def main() -> None:
     results: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for rnd in range(args.rounds):
         order = args.frameworks if rnd % 2 == 0 else list(reversed(args.frameworks))
-        for workload in WORKLOADS:
+        for workload in args.workloads:
             for fw in order:
                 ops, cpu_us = _run(fw, workload, args.conns, args.seconds)
                 results.setdefault((fw, workload), []).append((ops, cpu_us))
@@ -298,7 +299,7 @@ def main() -> None:
                 )
 
     print("\nmedian over rounds (ratio = aioweb / aiohttp, per round):")
-    for workload in WORKLOADS:
+    for workload in args.workloads:
         unit = UNITS[workload]
         scale = len(BIG) / 1e6 if workload == "1mib" else 1.0
         for fw in args.frameworks:
