@@ -71,6 +71,8 @@ _LAZY = {
     "MultipartReader": ".multipart",
     "MultipartWriter": ".multipart",
     "BodyPartReader": ".multipart",
+    "MultipartError": ".multipart",
+    "compression_middleware": ".compression",
     "AIOHTTPGridFS": ".gridfs",
     "GridFSHandler": ".gridfs",
     "GunicornWebWorker": ".worker",
