@@ -160,6 +160,7 @@ class WebSocketSession:
         # Frames held back while a burst of received messages is being answered (see _send).
         self._out: list[bytes] = []
         self._pending_error: WebSocketError | None = None
+        self._pending_close = False
 
         self._closed = False  # we sent a close frame, or the connection is gone
         self._closing = False  # the peer sent a close frame we have not answered
@@ -276,14 +277,31 @@ class WebSocketSession:
             return
         self._closing = True
         self._cancel_heartbeat()
+        queue = self._queue
+        queue.append(msg)
         if self._autoclose:
-            # Echo the peer's code (section 5.5.1); "no code" (1005) is answered with 1000.
-            code = msg.data if msg.data != WSCloseCode.NO_STATUS_RECEIVED else WSCloseCode.OK
-            self._closed = True
-            self._write(self._frame_writer.close(code))  # type: ignore[union-attr]
-            self._close_transport()
-        self._queue.append(msg)
+            if len(queue) > 1:
+                # Messages sent before the close still wait for the handler, which may
+                # answer them: reply to the close when receive() reaches it (or after the
+                # close timeout at the latest).
+                self._pending_close = True
+                self._loop.call_later(self._timeout, self._answer_close)  # type: ignore[union-attr]
+            else:
+                self._answer_close()
         self._wake()
+
+    def _answer_close(self) -> None:
+        """Autoclose: echo the peer's code (section 5.5.1; "no code", 1005, gets 1000) and
+        close the connection."""
+        self._pending_close = False
+        if self._closed:
+            return
+        code = self._close_code
+        if code is None or code == WSCloseCode.NO_STATUS_RECEIVED:
+            code = WSCloseCode.OK
+        self._closed = True
+        self._write(self._frame_writer.close(code))  # type: ignore[union-attr]
+        self._close_transport()
 
     def _on_protocol_error(self, msg: WSMessage) -> None:
         exc: WebSocketError = msg.data
@@ -546,6 +564,8 @@ class WebSocketSession:
                         self._resume_reading()
                 elif self._pending_error is not None and msg.type is WSMsgType.ERROR:
                     self._fail_pending()
+                elif self._pending_close and msg.type is _CLOSE:
+                    self._answer_close()
                 return msg
             if self._closed:
                 self._conn_lost += 1
@@ -771,6 +791,8 @@ class WebSocketResponse(WebSocketSession, StreamResponse):
         ``prepare``), nobody will read it any more: close with 1011 (internal error)."""
         if self._pending_error is not None:
             self._fail_pending()
+        if self._pending_close:
+            self._answer_close()
         if self._closed:
             return
         self._closed = True

@@ -276,3 +276,18 @@ def test_messages_before_a_violation_are_answered_first(server: tuple[int, list[
     client.send(frame(OP_TEXT, b"good") + frame(OP_TEXT, b"bad", rsv=0x20) + frame(OP_PING))
     assert client.recv_msg() == (WSMsgType.TEXT, "good", "")
     client.expect_close(1002)
+
+
+def test_messages_before_the_peers_close_are_answered() -> None:
+    """A message and a close frame in one packet: the handler answers the message (no
+    "send on a closed WebSocket" error), then the close is echoed."""
+    with running_server() as (port, outcomes):
+        client = RawClient(port)
+        client.send(frame(OP_TEXT, b"last words") + frame(OP_CLOSE, struct.pack("!H", 1001)))
+        assert client.recv_msg() == (WSMsgType.TEXT, "last words", "")
+        client.expect_close(1001)
+        for _ in range(50):
+            if outcomes:
+                break
+            threading.Event().wait(0.05)
+        assert outcomes == [("closed", 1001)]
