@@ -91,7 +91,10 @@ def format_event(
     if data is not None:
         if not isinstance(data, str):
             raise TypeError(f"SSE data must be str, not {type(data).__name__}")
-        lines.extend("data: " + line for line in _LINE_BREAK.split(data))
+        if "\n" in data or "\r" in data:
+            lines.extend("data: " + line for line in _LINE_BREAK.split(data))
+        else:
+            lines.append("data: " + data)
     if not lines:
         raise ValueError("an SSE event needs at least one of data, id, event, retry, comment")
     return sep.join(lines) + sep + sep
@@ -231,13 +234,24 @@ class EventSourceResponse(StreamResponse):
             raise ConnectionResetError("the event stream's client has gone away") from exc
 
     async def _timed_write(self, data: bytes) -> None:
-        """Write, but give up on (and abort) a client that has not read for send_timeout s."""
+        """Write one framed event; wait for a paused transport at most send_timeout seconds.
+
+        The framing and pause handling are StreamResponse.write's, inlined so that the timer
+        is armed only when the transport is actually paused (a slow reader), not per event.
+        """
+        writer = self._writer
+        if writer is None or self._eof_sent:
+            raise RuntimeError("the event stream is not open for writing")
+        self._body_length += len(data)
+        writer.write(self._frame(data, False))  # ConnectionResetError once the peer is gone
+        if not writer._write_paused:
+            return
         if self._send_timeout is None:
-            await self.write(data)
+            await writer.drain()
             return
         try:
             async with asyncio.timeout(self._send_timeout):
-                await self.write(data)
+                await writer.drain()
         except TimeoutError:
             transport = getattr(self._req, "transport", None)
             if transport is not None:
