@@ -57,6 +57,17 @@ class AppKey(Generic[T]):
         return f"<AppKey({self._name}, type={type_name})>"
 
 
+async def _as_current_app(app: Application, handler: Handler, request: Request) -> StreamResponse:
+    """Run ``handler`` with ``app`` as the request's current app (restored afterwards)."""
+    match_info = request.match_info
+    previous = match_info.current_app
+    match_info.current_app = app
+    try:
+        return await handler(request)
+    finally:
+        match_info.current_app = previous  # type: ignore[assignment]
+
+
 class Application(MutableMapping[str | AppKey[Any], Any]):
     """A web application: ``app = web.Application(middlewares=[...])``."""
 
@@ -365,12 +376,17 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
             if cached is not None:
                 return cached
         wrapped = handler
+        # With sub-apps, ``request.app`` (``match_info.current_app``) is, as in aiohttp, the
+        # app whose middleware is running, and the innermost app in the handler.
+        fix_current = len(apps) > 1
         for app in reversed(apps):
             for m, old_style in reversed(app._middleware_plan):
                 if old_style:
                     wrapped = await m(app, wrapped)
                 else:
                     wrapped = update_wrapper(partial(m, handler=wrapped), wrapped)
+            if fix_current:
+                wrapped = update_wrapper(partial(_as_current_app, app, wrapped), wrapped)
         if not any(app._has_old_style for app in apps):
             self._chain_cache[key] = wrapped
         return cast(Handler, wrapped)

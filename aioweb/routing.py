@@ -350,6 +350,8 @@ class Resource(AbstractResource):
         self._routes: dict[str, ResourceRoute] = {}
         self._any_route: ResourceRoute | None = None
         self._allowed: set[str] = set()
+        # HEAD is answered by the GET route unless ``add_get(..., allow_head=False)`` said no.
+        self._auto_head = True
 
     def add_route(
         self,
@@ -383,14 +385,14 @@ class Resource(AbstractResource):
             return route_obj
         if self._any_route is not None:
             return self._any_route
-        if method == "HEAD":  # RFC 9110 §9.3.2: HEAD is GET without the body
+        if method == "HEAD" and self._auto_head:  # RFC 9110 §9.3.2: GET without the body
             return self._routes.get("GET")
         return None
 
     @property
     def allowed_methods(self) -> set[str]:
         allowed = set(self._allowed)
-        if "GET" in allowed:
+        if "GET" in allowed and self._auto_head:
             allowed.add("HEAD")
         return allowed
 
@@ -922,6 +924,8 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
         resource = self.add_resource(path, name=name)
         if allow_head:
             resource.add_route("HEAD", handler, **kwargs)
+        elif "HEAD" not in resource._routes:
+            resource._auto_head = False  # aiohttp: HEAD is then 405
         return resource.add_route("GET", handler, **kwargs)
 
     def add_post(self, path: str, handler: Any, **kwargs: Any) -> AbstractRoute:
