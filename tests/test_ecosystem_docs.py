@@ -17,9 +17,7 @@ def snippets() -> list[Any]:
     found = []
     for doc in ("docs/ecosystem.md", "README.md"):
         for i, code in enumerate(SNIPPET.findall((ROOT / doc).read_text())):
-            if "web.run_app(app" in code and (
-                "jinja2" in code or "session" in code or "sse" in code
-            ):
+            if "web.run_app(app" in code and re.search(r"aioweb\.(jinja2|session|sse)", code):
                 found.append(pytest.param(code, id=f"{doc}#{i}"))
     return found
 
