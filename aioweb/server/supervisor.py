@@ -20,9 +20,11 @@ herd). The parent stays out of the request path; it only supervises:
   worker as ``SIGTERM``, which makes a worker stop accepting, finish in-flight requests and run
   its cleanup. Workers still alive after ``graceful_timeout`` seconds are killed; a second
   ``SIGINT`` kills them at once. The supervisor exits when every worker is gone.
-* **Reload.** ``SIGHUP`` replaces the workers one after another: each is asked to stop
-  gracefully and a fresh one is forked in its place (the code is the parent's: use ``--reload``
-  in development to pick up edited code).
+* **Rolling replacement.** ``SIGHUP`` replaces the workers one slot at a time: the old worker
+  is asked to stop gracefully (it finishes its in-flight requests) while a fresh one is forked in
+  its slot, and the next slot is replaced once the fresh worker reports ready, so the other
+  workers keep serving throughout. (The code is the parent's: use ``--reload`` in development
+  to pick up edited code.)
 
 Workers run in their own process group, so the terminal's Ctrl-C reaches only the supervisor
 (which then stops the workers exactly once), and each worker watches a pipe from the supervisor:
@@ -103,8 +105,7 @@ class _Slot:
     ready_fd: int = -1
     fast_crashes: int = 0
     restart_at: float | None = None
-    stopping: bool = False  # asked to stop by us (HUP replacement or shutdown)
-    replace: bool = False  # start a fresh worker as soon as this one is gone
+    stopping: bool = False  # asked to stop by us (shutdown)
     history: list[int] = field(default_factory=list)  # pids this slot has had
 
 
@@ -140,6 +141,9 @@ class Supervisor:
         self.log = logger or log
         self._slots = [_Slot(i) for i in range(workers)]
         self._by_pid: dict[int, _Slot] = {}
+        self._retiring: set[int] = set()  # replaced by SIGHUP, finishing their requests
+        self._rolling: list[_Slot] = []  # slots still to replace
+        self._rolling_slot: _Slot | None = None  # slot whose fresh worker we wait for
         self._pending_signals: list[int] = []
         self._stopping = False
         self._stop_deadline = 0.0
@@ -196,13 +200,13 @@ class Supervisor:
         while True:
             self._handle_signals()
             self._reap(block=False)
-            if self._stopping and not self._by_pid:
+            if self._stopping and not self._by_pid and not self._retiring:
                 return
             now = time.monotonic()
             if self._stopping and not self._killed and now >= self._stop_deadline:
                 self.log.warning(
                     "workers %s still running after %.1fs: killing",
-                    list(self._by_pid),
+                    [*self._by_pid, *self._retiring],
                     self.graceful_timeout,
                 )
                 self._kill_all(signal.SIGKILL)
@@ -249,17 +253,40 @@ class Supervisor:
                 )
                 self._stop()
             elif signum == signal.SIGHUP and not self._stopping:
-                self.log.info("SIGHUP: replacing workers")
-                for slot in self._slots:
-                    if slot.pid and not slot.stopping:
-                        slot.stopping = slot.replace = True
-                        self._kill(slot.pid, signal.SIGTERM)
+                if self._rolling_slot is not None:
+                    self.log.info("SIGHUP: a rolling replacement is already running")
+                    continue
+                self.log.info("SIGHUP: replacing workers one at a time")
+                self._rolling = list(self._slots)
+                self._roll_next()
+
+    def _roll_next(self) -> None:
+        """Replace the next slot's worker: stop it gracefully and fork its successor now."""
+        self._rolling_slot = None
+        while self._rolling and not self._stopping:
+            slot = self._rolling.pop(0)
+            if not slot.pid:
+                continue  # dead and due for a restart anyway: it will come back fresh
+            old = slot.pid
+            del self._by_pid[old]
+            self._retiring.add(old)
+            self._close_ready_fd(slot)
+            self._kill(old, signal.SIGTERM)
+            slot.pid = 0
+            slot.generation += 1
+            slot.fast_crashes = 0
+            self._spawn(slot)
+            if slot.pid:
+                self._rolling_slot = slot
+                return
 
     def _stop(self, status: int = 0) -> None:
         if not self._stopping:
             self._stopping = True
             self._exit_status = status
             self._stop_deadline = time.monotonic() + self.graceful_timeout
+        self._rolling.clear()
+        self._rolling_slot = None
         for slot in self._slots:
             slot.restart_at = None
             if slot.pid and not slot.stopping:
@@ -291,7 +318,7 @@ class Supervisor:
         slot.ready = False
         slot.ready_fd = ready_r
         slot.restart_at = None
-        slot.stopping = slot.replace = False
+        slot.stopping = False
         slot.history.append(pid)
         self._by_pid[pid] = slot
         self._selector.register(ready_r, selectors.EVENT_READ, slot)
@@ -342,12 +369,13 @@ class Supervisor:
             return
         except OSError:
             data = b""
+        self._close_ready_fd(slot)
         if data:
             slot.ready = True
-            if not self._ever_ready:
-                self._ever_ready = True
+            self._ever_ready = True
             self.log.debug("worker %d (pid %d) ready", slot.index, slot.pid)
-        self._close_ready_fd(slot)
+            if slot is self._rolling_slot:
+                self._roll_next()
 
     def _close_ready_fd(self, slot: _Slot) -> None:
         if slot.ready_fd >= 0:
@@ -360,7 +388,7 @@ class Supervisor:
             slot.ready_fd = -1
 
     def _reap(self, *, block: bool) -> None:
-        while self._by_pid:
+        while self._by_pid or self._retiring:
             try:
                 pid, status = os.waitpid(-1, 0 if block else os.WNOHANG)
             except ChildProcessError:
@@ -369,9 +397,14 @@ class Supervisor:
                 continue
             if pid == 0:
                 return
+            code = os.waitstatus_to_exitcode(status)
+            if pid in self._retiring:
+                self._retiring.discard(pid)
+                self.log.info("replaced worker (pid %d) exited (%s)", pid, _describe(code))
+                continue
             slot = self._by_pid.pop(pid, None)
             if slot is not None:
-                self._on_exit(slot, os.waitstatus_to_exitcode(status))
+                self._on_exit(slot, code)
 
     def _on_exit(self, slot: _Slot, code: int) -> None:
         # A ready byte may still sit in the pipe if the worker died right after writing it.
@@ -379,16 +412,20 @@ class Supervisor:
             self._on_ready_fd(slot)
         pid, lived = slot.pid, time.monotonic() - slot.started
         slot.pid = 0
-        how = f"signal {-code}" if code < 0 else f"status {code}"
+        how = _describe(code)
         if self._stopping:
             self.log.info("worker %d (pid %d) stopped (%s)", slot.index, pid, how)
             return
         slot.generation += 1
-        if slot.replace:
-            self.log.info("worker %d (pid %d) replaced", slot.index, pid)
-            slot.fast_crashes = 0
-            slot.restart_at = time.monotonic()
-            return
+        if slot is self._rolling_slot:
+            self.log.error(
+                "replacement worker %d (pid %d) failed (%s): rolling replacement abandoned",
+                slot.index,
+                pid,
+                how,
+            )
+            self._rolling.clear()
+            self._rolling_slot = None
         if not slot.ready and not self._ever_ready:
             self.log.error("worker %d (pid %d) failed to boot (%s): stopping", slot.index, pid, how)
             self._stop(BOOT_FAILURE_EXIT)
@@ -423,8 +460,13 @@ class Supervisor:
     def _kill_all(self, sig: int) -> None:
         if sig == signal.SIGKILL:
             self._killed = True
-        for pid in list(self._by_pid):
+        for pid in [*self._by_pid, *self._retiring]:
             self._kill(pid, sig)
+
+
+def _describe(code: int) -> str:
+    """A ``waitstatus_to_exitcode`` result in words."""
+    return f"signal {-code}" if code < 0 else f"status {code}"
 
 
 def _watch_lifeline(fd: int) -> None:  # pragma: no cover - child process
