@@ -68,6 +68,18 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help="with --reload, also watch DIR (repeatable)",
     )
     parser.add_argument("--no-access-log", action="store_true", help="turn the access log off")
+    parser.add_argument(
+        "--trusted-proxies",
+        metavar="LIST",
+        help="apply X-Forwarded-*/Forwarded headers from these proxy addresses or networks "
+        "('127.0.0.1,10.0.0.0/8', 'unix'); see aioweb.proxy",
+    )
+    parser.add_argument(
+        "--proxy-headers",
+        choices=("x-forwarded", "forwarded"),
+        default="x-forwarded",
+        help="which header family the trusted proxies set (default x-forwarded)",
+    )
 
 
 def _serve(args: argparse.Namespace, app: Any) -> None:
@@ -75,12 +87,34 @@ def _serve(args: argparse.Namespace, app: Any) -> None:
         logging.basicConfig(level=logging.DEBUG)
         if isinstance(app, Application):
             app._debug = True
+    if args.trusted_proxies:
+        app = _with_proxy(app, args.trusted_proxies, args.proxy_headers)
     kwargs: dict[str, Any] = {"host": args.host, "port": args.port, "path": args.path}
     if args.no_access_log:
         kwargs["access_log"] = None
     if args.workers != 1:
         kwargs["workers"] = args.workers
     run_app(app, **kwargs)
+
+
+def _with_proxy(app: Any, trusted: str, headers: str) -> Any:
+    """``--trusted-proxies``: install aioweb.proxy's middleware first on the application."""
+    from . import proxy
+
+    try:
+        middleware = proxy.proxy_middleware(trusted, headers=headers)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise SystemExit(f"error: --trusted-proxies: {exc}") from None
+    if isinstance(app, Application):
+        app.middlewares.insert(0, middleware)
+        return app
+
+    async def awaited() -> Application:
+        application = await app
+        application.middlewares.insert(0, middleware)
+        return application
+
+    return awaited()
 
 
 def _reload(entry: str, args: argparse.Namespace, argv: Sequence[str] | None, module: str) -> None:

@@ -174,3 +174,32 @@ def test_workers_pids_are_children_not_the_test(spawn: Spawn) -> None:
     proc = spawn(PYTHON, "-c", "import time; time.sleep(30)")
     assert wait_for(lambda: os.path.exists(f"/proc/{proc.pid}"))
     assert child_pids(proc.pid) == []
+
+
+def test_cli_trusted_proxies_flag(spawn: Spawn) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/whoami"
+    proc = spawn(
+        PYTHON,
+        "-m",
+        "aioweb",
+        "deploy_app:app",
+        "--port",
+        str(port),
+        "--trusted-proxies",
+        "127.0.0.2",
+    )
+    wait_http(url, proc)
+    headers = {"X-Forwarded-For": "198.51.100.4", "X-Forwarded-Proto": "https"}
+    via_proxy = httpx.HTTPTransport(local_address="127.0.0.2")
+    with httpx.Client(transport=via_proxy, timeout=5) as client:
+        seen = client.get(url, headers=headers).json()
+    assert (seen["remote"], seen["scheme"]) == ("198.51.100.4", "https")
+    direct = httpx.get(url, headers=headers, timeout=5).json()
+    assert (direct["remote"], direct["scheme"]) == ("127.0.0.1", "http")
+
+
+def test_cli_rejects_a_bad_trusted_proxy(spawn: Spawn) -> None:
+    proc = spawn(PYTHON, "-m", "aioweb", "deploy_app:app", "--trusted-proxies", "proxy.lan")
+    assert proc.wait(20) != 0
+    assert "--trusted-proxies" in proc.output and "proxy.lan" in proc.output
