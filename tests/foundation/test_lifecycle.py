@@ -362,3 +362,94 @@ def test_run_app_with_coroutine_and_options(tmp_path):
     assert "GOT coro app" in out.stdout
     assert "127.0.0.1 GET / HTTP/1.1 200 8" in out.stdout  # the access log, in the given format
     assert "EXITED" in out.stdout
+
+
+def test_run_app_many_sites_custom_access_log_class(tmp_path):
+    """host list + path together, reuse_port, a custom access_log_class, then SIGTERM."""
+    sock_path = tmp_path / "multi.sock"
+    port = unused_port()
+    script = textwrap.dedent(
+        f"""
+        import asyncio, logging, os, signal, sys
+        import httpx
+        from aioweb import web
+        from aioweb.server.accesslog import AccessLogger
+
+        class MyLogger(AccessLogger):
+            def log(self, request, response, time):
+                print("CUSTOM", request.method, request.path, response.status, flush=True)
+
+        async def hello(request):
+            return web.Response(text="multi")
+
+        async def poke(app):
+            async def go():
+                await asyncio.sleep(0.1)
+                async with httpx.AsyncClient() as c:
+                    for host in ("127.0.0.1", "localhost"):
+                        r = await c.get(f"http://{{host}}:{port}/")
+                        print("TCP", host, r.text, flush=True)
+                t = httpx.AsyncHTTPTransport(uds={str(sock_path)!r})
+                async with httpx.AsyncClient(transport=t) as c:
+                    print("UNIX", (await c.get("http://x/")).text, flush=True)
+                os.kill(os.getpid(), signal.SIGTERM)
+            asyncio.get_running_loop().create_task(go())
+
+        app = web.Application()
+        app.router.add_get("/", hello)
+        app.on_startup.append(poke)
+        logging.basicConfig(level=logging.INFO)
+        web.run_app(
+            app, host=["127.0.0.1", "localhost"], port={port}, path={str(sock_path)!r},
+            reuse_port=True, reuse_address=True, access_log_class=MyLogger,
+            access_log=logging.getLogger("custom.access"),
+        )
+        print("EXITED", flush=True)
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, timeout=30, cwd=ROOT, text=True
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    running = next(line for line in out.stdout.splitlines() if "Running on" in line)
+    assert f"http://127.0.0.1:{port}" in running and f"http://unix:{sock_path}:" in running
+    assert "TCP 127.0.0.1 multi" in out.stdout and "TCP localhost multi" in out.stdout
+    assert "UNIX multi" in out.stdout
+    assert out.stdout.count("CUSTOM GET / 200") == 3
+    assert "EXITED" in out.stdout
+
+
+def test_run_app_quiet_without_print_or_access_log(tmp_path):
+    script = textwrap.dedent(
+        """
+        import asyncio, os, signal
+        import urllib.request
+        from aioweb import web
+
+        async def hello(request):
+            return web.Response(text="quiet")
+
+        async def poke(app):
+            async def go():
+                await asyncio.sleep(0.1)
+                loop = asyncio.get_running_loop()
+                port = app["port"]
+                await loop.run_in_executor(
+                    None, lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/").read()
+                )
+                os.kill(os.getpid(), signal.SIGINT)
+            asyncio.get_running_loop().create_task(go())
+
+        app = web.Application()
+        app["port"] = int(os.environ["FD_PORT"])
+        app.router.add_get("/", hello)
+        app.on_startup.append(poke)
+        web.run_app(app, host="127.0.0.1", port=app["port"], print=None, access_log=None)
+        """
+    )
+    env = {**os.environ, "FD_PORT": str(unused_port())}
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, timeout=30, cwd=ROOT, env=env
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == b"" and out.stderr == b""
