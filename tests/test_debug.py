@@ -308,3 +308,18 @@ async def test_inspector_records_are_bounded(aioweb_server) -> None:
     big = dict(record["headers"])["X-Big"]
     assert big.startswith("b" * 4096) and big.endswith("(6000 chars)")
     assert dict(record["query"])["q"].endswith("(6000 chars)")
+
+
+async def test_subapp_errors_get_the_page_of_a_debug_root(aioweb_server) -> None:
+    async def crash(request):
+        raise ValueError("sub-crash")
+
+    root = web.Application(debug=True)
+    sub = web.Application()
+    sub.router.add_get("/x", crash, name="sub-x")
+    root.add_subapp("/sub", sub)
+    server = await aioweb_server(root)
+    resp = await get(server, "/sub/x", headers=HTML)
+    assert resp.status_code == 500 and "sub-crash" in resp.text and "sub-x" in resp.text
+    records = (await get(server, "/_aioweb/requests/json")).json()
+    assert records[0]["path"] == "/sub/x" and records[0]["status"] == 500
