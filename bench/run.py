@@ -771,6 +771,7 @@ def main(argv: list[str] | None = None) -> int:
         workloads = ALL_WORKLOADS
     wanted = args.servers or (["aioweb", "aiohttp"] if args.quick else list(SERVERS))
     deadline = time.monotonic() + args.max_minutes * 60
+    load_start = "{:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
     ensure_wrk()
 
     skipped: dict[str, str] = {}
@@ -893,6 +894,9 @@ def main(argv: list[str] | None = None) -> int:
         "machine": f"{os.cpu_count()} CPUs, {platform.platform()}, Python "
         f"{platform.python_version()}",
         "versions": versions(),
+        "load average": f"{load_start} at the start, "
+        + "{:.1f} {:.1f} {:.1f} at the end".format(*os.getloadavg())
+        + " (other work on this machine inflates CPU µs and adds noise)",
     }
     text = report(samples, memory, scale, features, skipped, names, workloads, meta)
     print("\n" + text)
