@@ -17,8 +17,8 @@ import gridfs
 import pytest
 from gridfs.asynchronous import AsyncGridFSBucket
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient
-from pymongo.errors import ProtocolError
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ProtocolError
 
 CHUNK = 1024  # small chunks so every file below spans several of them
 
