@@ -48,7 +48,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = (
@@ -106,7 +106,6 @@ class _Slot:
     fast_crashes: int = 0
     restart_at: float | None = None
     stopping: bool = False  # asked to stop by us (shutdown)
-    history: list[int] = field(default_factory=list)  # pids this slot has had
 
 
 class Supervisor:
@@ -183,7 +182,7 @@ class Supervisor:
             signal.set_wakeup_fd(previous_wakeup)
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-            self._kill_all(signal.SIGKILL)  # only if we leave through an exception
+            self._kill_all(signal.SIGKILL)  # no-op after a clean stop; else no orphans
             self._reap(block=True)
             self._selector.close()
             for fd in (self._wakeup_r, self._wakeup_w, self._lifeline_r, self._lifeline_w):
@@ -319,7 +318,6 @@ class Supervisor:
         slot.ready_fd = ready_r
         slot.restart_at = None
         slot.stopping = False
-        slot.history.append(pid)
         self._by_pid[pid] = slot
         self._selector.register(ready_r, selectors.EVENT_READ, slot)
         self.log.info("worker %d started (pid %d)", slot.index, pid)
@@ -388,15 +386,15 @@ class Supervisor:
             slot.ready_fd = -1
 
     def _reap(self, *, block: bool) -> None:
-        while self._by_pid or self._retiring:
+        # Wait for our workers by pid, never waitpid(-1): the embedding program may have
+        # children of its own (subprocesses) whose exit status is not ours to take.
+        for pid in [*self._by_pid, *self._retiring]:
             try:
-                pid, status = os.waitpid(-1, 0 if block else os.WNOHANG)
-            except ChildProcessError:
-                return
-            except InterruptedError:  # pragma: no cover - PEP 475 retries; belt and braces
+                done, status = os.waitpid(pid, 0 if block else os.WNOHANG)
+            except ChildProcessError:  # reaped by someone else: gone all the same
+                done, status = pid, 0
+            if done == 0:
                 continue
-            if pid == 0:
-                return
             code = os.waitstatus_to_exitcode(status)
             if pid in self._retiring:
                 self._retiring.discard(pid)
