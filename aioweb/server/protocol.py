@@ -395,6 +395,10 @@ class HttpProtocol(asyncio.Protocol):
                         "The handler returned a response already sent for another request; "
                         "create a new response object for each request"
                     )
+                if not payload.is_eof() and not response.prepared:
+                    # The handler is done and left body bytes unreceived: the connection
+                    # closes after this response, so say so (RFC 9112 §9.6).
+                    response.force_close()
                 await response.prepare(request)
                 await response.write_eof()
             except (asyncio.CancelledError, ConnectionError):
@@ -404,6 +408,8 @@ class HttpProtocol(asyncio.Protocol):
                     server.log_exception("Error handling request after the response started", exc)
                     return
                 response = server.error_response(request, exc)
+                if not payload.is_eof():
+                    response.force_close()
                 await response.prepare(request)
                 await response.write_eof()
             keep_alive = response.keep_alive and payload.is_eof() and not self._upgraded

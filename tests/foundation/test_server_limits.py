@@ -204,6 +204,23 @@ async def test_body_over_client_max_size_gets_413(aiohttp_server):
     writer.write(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\nabc")
     resp = await read_response(reader)
     assert resp.status == 413
+    assert resp.header("Connection") == "close"  # the unread body: this connection ends
+    assert await closed_by_peer(reader)
+    writer.close()
+    # with Expect: 100-continue, a too large body is refused without a 100 Continue
+    reader, writer = await open_raw(server.port)
+    writer.write(
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n"
+    )
+    resp = await read_response(reader)  # (an interim 100 would be skipped: check raw too)
+    assert resp.status == 413 and resp.header("Connection") == "close"
+    writer.close()
+    reader, writer = await open_raw(server.port)
+    writer.write(
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n"
+    )
+    first = await asyncio.wait_for(reader.readuntil(b"\r\n"), 5)
+    assert first.startswith(b"HTTP/1.1 413 ")
     assert await closed_by_peer(reader)
     writer.close()
     await _still_serving(server.port)
