@@ -242,7 +242,8 @@ def run_with_reloader(
     ``entry``'s package, or anything under ``reload_dirs``, changes."""
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())  # as the CLI does, so the entry's package is found
-    roots = [*source_roots(entry.partition(":")[0]), *(Path(d) for d in reload_dirs)]
+    roots = source_roots(entry.partition(":")[0]) or [Path.cwd()]  # not found yet: a typo to fix
+    roots += [Path(d) for d in reload_dirs]
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO)
     status = Reloader([sys.executable, "-m", module, *argv], roots, interval=interval).run()
