@@ -71,6 +71,9 @@ _PING = WSMsgType.PING
 _PONG = WSMsgType.PONG
 _CLOSE = WSMsgType.CLOSE
 
+# Messages at least this big go out as (header, body) without being joined into one frame.
+_WRITELINES_MIN: Final = 256 * 1024
+
 # Pause reading from the socket while this many bytes of messages wait for receive().
 _READ_HIGH_WATER: Final = 4 * 1024 * 1024
 
@@ -464,6 +467,11 @@ class WebSocketSession:
         transport = self._transport
         if self._closed or transport is None or transport.is_closing():
             raise ConnectionResetError("Cannot send on a closed WebSocket")
+        if len(payload) >= _WRITELINES_MIN and not self._out:
+            transport.writelines(
+                writer.message_parts(payload, opcode, compress=compress is None or bool(compress))
+            )
+            return _Drain(self) if self._conn.writing_paused else _DONE
         frame = writer.message(payload, opcode, compress=compress is None or bool(compress))
         out = self._out
         if self._queue:

@@ -93,6 +93,30 @@ class FrameWriter:
                 return bytes((0x80 | opcode, n)) + payload
         return encode_frame(opcode, payload, mask=self.mask)
 
+    def message_parts(
+        self, payload: bytes, opcode: int = OP_BINARY, *, compress: bool = True
+    ) -> tuple[bytes, bytes]:
+        """A large message as ``(header, body)``, for ``transport.writelines``: the body is
+        not copied behind the header (1 MiB copied per message adds up)."""
+        deflate = self._deflate
+        rsv1 = False
+        if deflate is not None and compress and len(payload) >= self.compress_min:
+            payload = deflate.compress(payload)
+            rsv1 = True
+        b0 = 0xC0 | opcode if rsv1 else 0x80 | opcode
+        n = len(payload)
+        mbit = 0x80 if self.mask else 0
+        if n < 126:
+            header = bytes((b0, n | mbit))
+        elif n < 65536:
+            header = _pack_16(b0, 126 | mbit, n)
+        else:
+            header = _pack_64(b0, 127 | mbit, n)
+        if self.mask:
+            key = os.urandom(4)
+            return header + key, apply_mask(payload, key)
+        return header, payload
+
     def ping(self, payload: bytes = b"") -> bytes:
         return encode_frame(OP_PING, _control_payload(payload), mask=self.mask)
 

@@ -508,3 +508,17 @@ def test_empty_compressed_message() -> None:
 
 def test_pong_opcode_constant() -> None:
     assert OP_PONG == 0xA and WSMsgType.PONG == OP_PONG
+
+
+@pytest.mark.parametrize("size", [0, 100, 70_000, 300_000])
+@pytest.mark.parametrize("deflate", [False, True])
+@pytest.mark.parametrize("mask", [False, True])
+def test_message_parts_equal_one_frame(size: int, deflate: bool, mask: bool) -> None:
+    payload = os.urandom(size // 2) * 2
+    pmd = PerMessageDeflate(DeflateParams(), is_server=not mask) if deflate else None
+    header, body = FrameWriter(deflate=pmd, mask=mask).message_parts(payload, OP_BINARY)
+    if not mask and not deflate:
+        assert header + body == FrameWriter().message(payload, OP_BINARY)
+    reader_pmd = PerMessageDeflate(DeflateParams(), is_server=mask) if deflate else None
+    reader = FrameReader(require_mask=mask, deflate=reader_pmd, max_msg_size=0)
+    assert reader.feed(header + body) == [(WSMsgType.BINARY, payload, "")]
