@@ -212,3 +212,71 @@ async def test_response_rules(aiohttp_client):
     assert resp.status == 201 and resp.headers["Content-Length"] == "5"
     assert "Transfer-Encoding" not in resp.headers
     assert await resp.read() == b"hello"
+
+
+async def test_error_middleware_pattern(aiohttp_client):
+    """The common aiohttp error middleware: custom pages for 404/405/500."""
+
+    @web.middleware
+    async def errors(request, handler):
+        try:
+            return await handler(request)
+        except web.HTTPException as ex:
+            if ex.status in (404, 405):
+                return web.json_response(
+                    {"error": ex.reason, "allow": sorted(ex.headers.get("Allow", "").split(","))},
+                    status=ex.status,
+                )
+            raise
+        except Exception as ex:
+            return web.json_response({"error": type(ex).__name__}, status=500)
+
+    async def ok(request):
+        return web.Response(text="ok")
+
+    async def boom(request):
+        raise KeyError("x")
+
+    async def moved(request):
+        raise web.HTTPMovedPermanently("/ok")
+
+    app = web.Application(middlewares=[errors])
+    app.router.add_get("/ok", ok)
+    app.router.add_get("/boom", boom)
+    app.router.add_get("/moved", moved)
+    client = await aiohttp_client(app)
+    resp = await client.get("/missing")
+    assert resp.status == 404 and (await resp.json())["error"] == "Not Found"
+    resp = await client.post("/ok")
+    assert resp.status == 405
+    assert (await resp.json())["allow"] == ["GET", "HEAD"]
+    resp = await client.get("/boom")
+    assert resp.status == 500 and await resp.json() == {"error": "KeyError"}
+    resp = await client.get("/moved", allow_redirects=False)
+    assert resp.status == 301 and resp.headers["Location"] == "/ok"
+
+
+async def test_on_response_prepare_sees_exceptions_and_subapp_responses(aiohttp_client):
+    seen = []
+
+    async def main_prepare(request, response):
+        seen.append(("main", response.status))
+        response.headers["X-Main"] = "1"
+
+    async def sub_prepare(request, response):
+        seen.append(("sub", response.status))
+
+    main = web.Application()
+    sub = web.Application()
+    main.on_response_prepare.append(main_prepare)
+    sub.on_response_prepare.append(sub_prepare)
+
+    async def redirect(request):
+        raise web.HTTPFound("/elsewhere")
+
+    sub.router.add_get("/r", redirect)
+    main.add_subapp("/sub", sub)
+    client = await aiohttp_client(main)
+    resp = await client.get("/sub/r", allow_redirects=False)
+    assert resp.status == 302 and resp.headers["X-Main"] == "1"
+    assert seen == [("main", 302), ("sub", 302)]
