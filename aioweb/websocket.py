@@ -701,10 +701,14 @@ class WebSocketResponse(WebSocketSession, StreamResponse):
     # ------------------------------------------------------------------ handshake
 
     def _handshake_headers(
-        self, method: str, headers: Any
+        self, request: BaseRequest
     ) -> tuple[HandshakeError | None, dict[str, str], str | None, PerMessageDeflate | None]:
         """Validate the upgrade; return (error, response headers, protocol, deflate)."""
-        err = check_request(method, headers)
+        headers = request.headers
+        err = check_request(request.method, headers)
+        if err is None and request.version < (1, 1):
+            # Section 4.1: the opening handshake is an HTTP/1.1 (or later) request.
+            err = HandshakeError(400, "WebSocket upgrade requires HTTP/1.1", {})
         if err is not None:
             return err, {}, None, None
         protocol = choose_protocol(headers.get("Sec-WebSocket-Protocol"), self._protocols)
@@ -730,7 +734,7 @@ class WebSocketResponse(WebSocketSession, StreamResponse):
         """Would ``prepare(request)`` succeed? Never raises for a bad request."""
         if self._frame_writer is not None:
             raise RuntimeError("Already started")
-        err, _, protocol, _ = self._handshake_headers(request.method, request.headers)
+        err, _, protocol, _ = self._handshake_headers(request)
         return WebSocketReady(err is None, protocol)
 
     async def prepare(self, request: BaseRequest) -> Any:
@@ -760,7 +764,7 @@ class WebSocketResponse(WebSocketSession, StreamResponse):
         return _DONE
 
     def _pre_start(self, request: BaseRequest) -> tuple[str | None, PerMessageDeflate | None]:
-        err, headers, protocol, deflate = self._handshake_headers(request.method, request.headers)
+        err, headers, protocol, deflate = self._handshake_headers(request)
         if err is not None:
             if err.status == 405:
                 raise HTTPMethodNotAllowed(request.method, ["GET"], text=err.reason)

@@ -291,3 +291,16 @@ def test_messages_before_the_peers_close_are_answered() -> None:
                 break
             threading.Event().wait(0.05)
         assert outcomes == [("closed", 1001)]
+
+
+def test_http_1_0_upgrade_is_refused(server: tuple[int, list[object]]) -> None:
+    sock = socket.create_connection(("127.0.0.1", server[0]), timeout=5)
+    sock.sendall(
+        b"GET /ws HTTP/1.0\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    answer = b""
+    while chunk := sock.recv(4096):
+        answer += chunk
+    assert answer.startswith(b"HTTP/1.0 400"), answer[:100]
+    sock.close()
