@@ -436,7 +436,8 @@ class HttpProtocol(asyncio.Protocol):
                     self.close()
                 else:
                     self._linger_close()
-            elif not self._queue:
+            elif not self._queue and self._deadline_state != _HEAD:
+                # (a head that began arriving meanwhile keeps its header deadline)
                 self._set_deadline(_IDLE, self._settings.keepalive_timeout)
 
     # -- writing -----------------------------------------------------------------------
@@ -577,6 +578,8 @@ class HttpProtocol(asyncio.Protocol):
                 self._parser = None
                 self._write_simple(408, "Timed out waiting for the request headers")
                 self.close()
+            else:  # a pipelined head behind a busy request: time it out once that is done
+                self._deadline_state = _HEAD
         elif state == _BODY:
             payload = self._receiving
             if payload is not None:

@@ -344,3 +344,22 @@ async def test_non_response_return_is_500(aiohttp_client, caplog):
     with caplog.at_level(logging.ERROR):
         resp = await client.get("/")
     assert resp.status == 500
+
+
+async def test_slow_head_pipelined_behind_a_slow_handler_gets_408(aiohttp_server):
+    """The header timeout also runs for a head that started while another request was busy."""
+
+    async def slow(request):
+        await asyncio.sleep(1.2)
+        return web.Response(text="slow")
+
+    app = await _app()
+    app.router.add_get("/slow", slow)
+    server = await aiohttp_server(app, header_timeout=0.5, keepalive_timeout=30)
+    reader, writer = await open_raw(server.port)
+    writer.write(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n")
+    assert (await read_response(reader)).body == b"slow"
+    resp = await read_response(reader, timeout=4)  # not the 30 s keep-alive timeout
+    assert resp.status == 408
+    assert await closed_by_peer(reader)
+    writer.close()
