@@ -93,10 +93,18 @@ class TCPSite(BaseSite):
         self._reuse_port = reuse_port
 
     @property
+    def port(self) -> int:
+        """The bound port once started (useful with ``port=0``), else the one asked for."""
+        server = self._server
+        if server is not None and server.sockets:
+            return int(server.sockets[0].getsockname()[1])
+        return self._port
+
+    @property
     def name(self) -> str:
         scheme = "https" if self._ssl_context else "http"
         host = "0.0.0.0" if not self._host else self._host
-        return str(URL.build(scheme=scheme, host=host, port=self._port))
+        return str(URL.build(scheme=scheme, host=host, port=self.port))
 
     async def start(self) -> None:
         await super().start()
