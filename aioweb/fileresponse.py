@@ -111,8 +111,8 @@ def _open_regular(path: str) -> tuple[int, os.stat_result] | None:
     """Open ``path`` if it is a regular file; None if missing; raises PermissionError."""
     try:
         fd = os.open(path, _OPEN_FLAGS)
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
-        return None
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError, ValueError):
+        return None  # ValueError: a NUL byte in the path, which no file has
     except OSError as exc:
         if exc.errno in (40, 36):  # ELOOP, ENAMETOOLONG
             return None

@@ -472,3 +472,81 @@ def a_ns(resp: httpx.Response) -> int:
 
 def test_small_file_constant() -> None:
     assert SMALL_FILE >= 16 * 1024
+
+
+def test_nul_byte_in_a_file_name_is_404(root: Path, runner: Any) -> None:
+    async def main() -> None:
+        async with serve(make_app(root)) as base:
+            status, _, _ = parse_response(await raw_request(base, get("/f/small.txt%00.png")))
+            assert status == 404
+
+    runner(main())
+
+
+def _tls_context(tmp: Path) -> Any:
+    """A throw-away self-signed certificate for 127.0.0.1."""
+    import datetime
+    import ipaddress
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .sign(key, hashes.SHA256())
+    )
+    (tmp / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(tmp / "cert.pem", tmp / "key.pem")
+    return ctx
+
+
+def test_tls_falls_back_to_reading(root: Path, runner: Any, tmp_path: Path) -> None:
+    """No sendfile through TLS: the file is read and encrypted in chunks, all of it."""
+    ctx = _tls_context(tmp_path)
+
+    async def main() -> None:
+        runner_ = web.AppRunner(make_app(root))
+        await runner_.setup()
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        await web.SockSite(runner_, sock, ssl_context=ctx).start()
+        try:
+            import ssl
+
+            verify = ssl.create_default_context(cafile=str(tmp_path / "cert.pem"))
+            async with httpx.AsyncClient(verify=verify) as client:
+                r = await client.get(f"https://127.0.0.1:{port}/f/big.bin")
+                assert r.status_code == 200 and r.content == DATA
+                r = await client.get(
+                    f"https://127.0.0.1:{port}/f/big.bin", headers={"Range": "bytes=10-19,-5"}
+                )
+                assert r.status_code == 206
+                assert DATA[10:20] in r.content and DATA[-5:] in r.content
+        finally:
+            await runner_.cleanup()
+
+    runner(main())
