@@ -59,23 +59,30 @@ def serve(framework: str, port: int, uri: str) -> None:
     except ImportError:  # pragma: no cover
         pass
     if framework == "aioweb":
-        from pymongo import AsyncMongoClient
-
         from aioweb import web
-        from aioweb.gridfs import GridFSHandler
-
-        handler: Any = GridFSHandler(AsyncMongoClient(uri)[DB_NAME])
     else:
         from aiohttp import web  # type: ignore[no-redef]
-        from motor.aiohttp import AIOHTTPGridFS
-        from motor.motor_asyncio import AsyncIOMotorClient
 
-        handler = AIOHTTPGridFS(AsyncIOMotorClient(uri)[DB_NAME])
-    app = web.Application()
-    resource = app.router.add_resource("/fs/{filename}")
-    resource.add_route("GET", handler)
-    resource.add_route("HEAD", handler)
-    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+    async def make_app() -> Any:
+        # inside the loop: Motor binds to the running loop when its client is created
+        if framework == "aioweb":
+            from pymongo import AsyncMongoClient
+
+            from aioweb.gridfs import GridFSHandler
+
+            handler: Any = GridFSHandler(AsyncMongoClient(uri)[DB_NAME])
+        else:
+            from motor.aiohttp import AIOHTTPGridFS
+            from motor.motor_asyncio import AsyncIOMotorClient
+
+            handler = AIOHTTPGridFS(AsyncIOMotorClient(uri)[DB_NAME])
+        app = web.Application()
+        resource = app.router.add_resource("/fs/{filename}")
+        resource.add_route("GET", handler)
+        resource.add_route("HEAD", handler)
+        return app
+
+    web.run_app(make_app(), host="127.0.0.1", port=port, access_log=None, print=None)
 
 
 # --------------------------------------------------------------------------- orchestration
@@ -129,7 +136,7 @@ _UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
 
 
 def _wrk(port: int, path: str, conns: int, seconds: float, headers: list[str]) -> dict[str, float]:
-    cmd = [*_pin(1), "wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--timeout", "10s"]
+    cmd = [*_pin(1), "wrk", "-t1", f"-c{conns}", f"-d{round(seconds)}s", "--timeout", "30s"]
     for header in headers:
         cmd += ["-H", header]
     cmd.append(f"http://127.0.0.1:{port}{path}")
