@@ -44,7 +44,7 @@ from .routing import (
     view,
 )
 from .run import run_app
-from .server.accesslog import AccessLogger
+from .server.accesslog import AbstractAccessLogger, AccessLogger
 from .server.runners import (
     BaseRunner,
     BaseSite,
@@ -95,6 +95,7 @@ __all__ = [
     "AbstractRoute",
     "AbstractRouteDef",
     "AbstractView",
+    "AbstractAccessLogger",
     "AccessLogger",
     "AppKey",
     "AppRunner",
@@ -147,4 +148,3 @@ __all__ = [
 
 #: lazy names that ``from aioweb.web import *`` also gives (their modules need no extras)
 STAR_LAZY = [name for name, module in _LAZY.items() if module not in (".gridfs", ".worker")]
-

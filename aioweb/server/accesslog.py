@@ -11,6 +11,7 @@ fraction, ``%D`` microseconds, ``%{Name}i`` request header, ``%{Name}o`` respons
 
 from __future__ import annotations
 
+import abc
 import datetime
 import logging
 import os
@@ -18,23 +19,41 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["AccessLogger", "access_logger"]
+__all__ = ["AbstractAccessLogger", "AccessLogger", "access_logger"]
 
 access_logger = logging.getLogger("aioweb.access")
 
 _TOKEN = re.compile(r"%(\{([A-Za-z0-9\-_]+)\}([ioe])|[atPrsbOD]|Tf?|%)")
 
 
-class AccessLogger:
-    LOG_FORMAT = '%a %t "%r" %s %b "%{Referer}i" "%{User-Agent}i"'
+class AbstractAccessLogger(abc.ABC):
+    """aiohttp's base for custom access loggers: implement ``log(request, response, time)``.
 
-    def __init__(self, logger: logging.Logger, log_format: str = LOG_FORMAT) -> None:
+    Passed as ``access_log_class``; built with ``(logger, log_format)``.  ``enabled`` lets the
+    server skip the call when the logger would drop the record anyway.
+    """
+
+    __slots__ = ("log_format", "logger")
+
+    def __init__(self, logger: logging.Logger, log_format: str) -> None:
         self.logger = logger
-        self._format, self._getters = self._compile(log_format)
+        self.log_format = log_format
+
+    @abc.abstractmethod
+    def log(self, request: Any, response: Any, time: float) -> None:
+        """Emit the access log record for one finished request."""
 
     @property
     def enabled(self) -> bool:
         return self.logger.isEnabledFor(logging.INFO)
+
+
+class AccessLogger(AbstractAccessLogger):
+    LOG_FORMAT = '%a %t "%r" %s %b "%{Referer}i" "%{User-Agent}i"'
+
+    def __init__(self, logger: logging.Logger, log_format: str = LOG_FORMAT) -> None:
+        super().__init__(logger, log_format)
+        self._format, self._getters = self._compile(log_format)
 
     def _compile(self, log_format: str) -> tuple[str, list[Callable[[Any, Any, float], Any]]]:
         getters: list[Callable[[Any, Any, float], Any]] = []
