@@ -283,3 +283,34 @@ async def test_pipelined_error_stops_the_batch(aiohttp_server):
     assert (await read_response(reader)).status == 400
     assert await asyncio.wait_for(reader.read(), 5) == b""
     writer.close()
+
+
+async def test_streaming_upload_through_request_content(aiohttp_server):
+    """``request.content`` streams a body far over client_max_size, with bounded buffering."""
+    peak = {"buffered": 0}
+
+    async def upload(request):
+        total = 0
+        async for chunk in request.content.iter_chunked(65536):
+            total += len(chunk)
+            peak["buffered"] = max(peak["buffered"], request.content.total_bytes - total)
+            await asyncio.sleep(0)  # a slow consumer
+        return web.json_response({"total": total})
+
+    app = web.Application(client_max_size=1024)
+    app.router.add_post("/up", upload)
+    server = await aiohttp_server(app)
+    size = 20 * 1024 * 1024
+
+    async def body():
+        block = b"u" * (1024 * 1024)
+        for _ in range(20):
+            yield block
+
+    async with aiohttp.ClientSession() as session:
+        url = f"http://127.0.0.1:{server.port}/up"
+        async with session.post(url, data=body()) as r:
+            assert r.status == 200
+            assert (await r.json())["total"] == size
+    # reading pauses at a few times read_bufsize (64 KiB), far below the 20 MiB sent
+    assert peak["buffered"] < 4 * 1024 * 1024
