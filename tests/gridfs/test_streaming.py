@@ -1,8 +1,9 @@
 """Downloads stream with back-pressure: a big file to a slow client keeps the server's RSS flat,
 and a client that goes away mid-file frees everything.
 
-The server runs in its own process so its RSS is measured alone. The file is 1 GiB by default
-(``AIOWEB_GRIDFS_STREAM_MB`` changes it); it is written once per test session.
+The server runs in its own process so its RSS is measured alone. The file is 1 GiB in CI
+(``CI=true``) and 256 MiB otherwise, to spare shared development machines;
+``AIOWEB_GRIDFS_STREAM_MB`` sets it. It is written once per module.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from gridfs import GridFSBucket
 from pymongo import MongoClient
 
 HERE = Path(__file__).resolve().parent
-SIZE_MB = int(os.environ.get("AIOWEB_GRIDFS_STREAM_MB", "1024"))
+SIZE_MB = int(
+    os.environ.get("AIOWEB_GRIDFS_STREAM_MB", "1024" if os.environ.get("CI") == "true" else "256")
+)
 BLOCK = hashlib.sha256(b"block").digest() * (1 << 15)  # 1 MiB, repeated to make the file
 
 pytestmark = pytest.mark.timeout(300)
