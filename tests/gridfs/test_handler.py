@@ -443,3 +443,16 @@ def test_motor_database_is_served(sync_db: Any, gridfs_server: Any) -> None:
     r = httpx.get(url, headers={"Range": "bytes=1500-2600"})
     assert r.status_code == 206 and r.content == DATA[1500:2601]
     assert httpx.get(url, headers={"If-None-Match": r.headers["etag"]}).status_code == 304
+
+
+def test_import_aioweb_does_not_import_pymongo() -> None:
+    code = (
+        "import sys, aioweb\n"
+        "assert 'pymongo' not in sys.modules and 'gridfs' not in sys.modules\n"
+        "aioweb.GridFSHandler\n"
+        "assert 'pymongo' in sys.modules\n"
+        "assert 'motor' not in sys.modules\n"
+    )
+    import sys
+
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
