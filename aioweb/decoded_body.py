@@ -16,6 +16,7 @@ Requests without ``Content-Encoding`` (or with ``identity``) keep the raw stream
 from __future__ import annotations
 
 import asyncio
+import weakref
 from typing import Any
 
 from .http.decoding import BodyDecoder, DecodingError, UnsupportedEncoding
@@ -46,55 +47,108 @@ def decoding_payload(head: Any, payload: StreamReader) -> StreamReader:
 
 
 class DecodingStreamReader(StreamReader):
-    """A ``StreamReader`` of the decoded body, pumped from the raw one on demand."""
+    """A ``StreamReader`` of the decoded body, pumped from the raw one on demand.
+
+    The pump task holds only a weak reference to this reader while it waits, and the reader
+    cancels the pump when it is collected: a handler that abandons a compressed body halfway
+    leaves no task and no buffer behind once its request is gone.
+    """
 
     def __init__(self, raw: StreamReader, coding: str) -> None:
-        super().__init__(flow=self, limit=PIECE)
+        # Flow control goes through a weak proxy: a reader that referred to itself would live
+        # until the cyclic GC, which collects it together with its pump task (and complains).
+        super().__init__(flow=_Flow(weakref.ref(self)), limit=PIECE)
         self._raw = raw
         self._coding = coding
         self._pump: asyncio.Task[None] | None = None
         self._resume: asyncio.Future[None] | None = None
         self._pump_paused = False
 
+    def __del__(self) -> None:
+        pump = self._pump
+        if pump is not None and not pump.done():
+            try:
+                pump.cancel()
+            except RuntimeError:  # the loop is already closed
+                pass
+
     # The pump starts on the first read that has to wait, so nothing (not even 100 Continue,
     # which the server arranges on this stream's first wait) happens before the handler asks.
     async def _wait(self) -> None:
         if self._pump is None and not self._eof and self._exception is None:
-            self._pump = self._loop.create_task(self._run_pump())
+            self._pump = self._loop.create_task(
+                _pump(weakref.ref(self), self._raw, self._coding, self._loop)
+            )
         await super()._wait()
 
-    # FlowControl, called by StreamReader.feed_data / _take
-    def pause_reading(self) -> None:
+    def _pause_pump(self) -> None:
         self._pump_paused = True
 
-    def resume_reading(self) -> None:
+    def _resume_pump(self) -> None:
         self._pump_paused = False
         waiter = self._resume
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    async def _run_pump(self) -> None:
-        from .exceptions import HTTPBadRequest, HTTPUnsupportedMediaType
 
-        try:
-            decoder = BodyDecoder(self._coding, 2**62)
-        except UnsupportedEncoding as exc:
-            self.set_exception(HTTPUnsupportedMediaType(text=str(exc)))
-            return
-        try:
-            while chunk := await self._raw.readany():
-                for piece in decoder.iter_decompress(chunk, PIECE):
-                    self.feed_data(piece)
-                    while self._pump_paused:
-                        self._resume = self._loop.create_future()
-                        await self._resume
-            tail = decoder.flush()
+class _Flow:
+    """The FlowControl that StreamReader.feed_data / _take call: pauses and resumes the pump."""
+
+    __slots__ = ("_ref",)
+
+    def __init__(self, ref: weakref.ref[DecodingStreamReader]) -> None:
+        self._ref = ref
+
+    def pause_reading(self) -> None:
+        reader = self._ref()
+        if reader is not None:
+            reader._pause_pump()
+
+    def resume_reading(self) -> None:
+        reader = self._ref()
+        if reader is not None:
+            reader._resume_pump()
+
+
+async def _pump(
+    ref: weakref.ref[DecodingStreamReader],
+    raw: StreamReader,
+    coding: str,
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    """Read the raw body, decode it piece by piece, feed the decoded stream (if it lives)."""
+    from .exceptions import HTTPBadRequest, HTTPUnsupportedMediaType
+
+    def fail(exc: BaseException) -> None:
+        reader = ref()
+        if reader is not None:
+            reader.set_exception(exc)
+
+    try:
+        decoder = BodyDecoder(coding, 2**62)
+    except UnsupportedEncoding as exc:
+        fail(HTTPUnsupportedMediaType(text=str(exc)))
+        return
+    try:
+        while chunk := await raw.readany():
+            for piece in decoder.iter_decompress(chunk, PIECE):
+                reader = ref()
+                if reader is None:
+                    return
+                reader.feed_data(piece)
+                if reader._pump_paused:
+                    waiter = reader._resume = loop.create_future()
+                    del reader  # wait without keeping the reader alive
+                    await waiter
+        tail = decoder.flush()
+        reader = ref()
+        if reader is not None:
             if tail:
-                self.feed_data(tail)
-            self.feed_eof()
-        except DecodingError as exc:
-            self.set_exception(HTTPBadRequest(text=f"Undecodable request body: {exc}"))
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # the connection went away, and the like
-            self.set_exception(exc)
+                reader.feed_data(tail)
+            reader.feed_eof()
+    except DecodingError as exc:
+        fail(HTTPBadRequest(text=f"Undecodable request body: {exc}"))
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # the connection went away, and the like
+        fail(exc)

@@ -474,3 +474,34 @@ def test_raw_request_with_gzip_and_chunked() -> None:
             assert status == 200 and body == b"hello chunked gzip " * 1000
 
     run(main())
+
+
+def test_abandoned_compressed_bodies_leave_no_tasks_behind() -> None:
+    async def first_chunk_only(request: web.Request) -> web.Response:
+        chunk = await request.content.read(1000)
+        return web.Response(text=str(len(chunk)))
+
+    async def main() -> None:
+        import gc
+
+        problems: list[str] = []
+        asyncio.get_running_loop().set_exception_handler(
+            lambda loop, context: problems.append(context["message"])
+        )
+        app = web.Application()
+        app.router.add_post("/partial", first_chunk_only)
+        body = gzip.compress(os.urandom(1000) * 5000)  # 5 MB decoded; the handler reads 1 KB
+        async with serve(app) as base, httpx.AsyncClient() as client:
+            for _ in range(20):  # keep-alive: one connection, many abandoned bodies
+                r = await client.post(
+                    f"{base}/partial", content=body, headers={"Content-Encoding": "gzip"}
+                )
+                assert r.text == "1000"
+            for _ in range(5):
+                gc.collect()
+                await asyncio.sleep(0.05)
+            pumps = [t for t in asyncio.all_tasks() if "_pump" in repr(t.get_coro())]
+            assert pumps == []
+            assert problems == []  # no "Task was destroyed but it is pending!"
+
+    run(main())
