@@ -53,3 +53,12 @@ class NotImplementedByServer(HttpProtocolError):
     """A transfer coding we do not implement (501, RFC 9112 §6.1)."""
 
     status = 501
+
+
+class BodyTimeout(HttpProtocolError, TimeoutError):
+    """The client stopped sending a request body for longer than ``body_timeout`` (408).
+
+    A ``TimeoutError`` too, so handler code that catches timeouts around reads still does.
+    """
+
+    status = 408

@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
-from ..http.errors import HttpProtocolError
+from ..http.errors import BodyTimeout, HttpProtocolError
 from ..http.parser import RequestHead, RequestParser
 from ..http.writer import http_date_now, reason_phrase
 from .streams import EMPTY_PAYLOAD, StreamReader
@@ -583,7 +583,7 @@ class HttpProtocol(asyncio.Protocol):
         elif state == _BODY:
             payload = self._receiving
             if payload is not None:
-                payload.set_exception(TimeoutError("Timed out reading the request body"))
+                payload.set_exception(BodyTimeout("Timed out reading the request body"))
             self._closing = True
             if not self._busy:
                 self.close()
