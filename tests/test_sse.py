@@ -428,3 +428,8 @@ def test_any_text_roundtrips_through_the_event_format(data: str, event: str) -> 
     assert parsed[0]["data"] == re.sub(r"\r\n|\r", "\n", data)
     if event:
         assert parsed[0]["event"] == event
+
+
+def test_reexported_from_the_web_namespace() -> None:
+    assert web.EventSourceResponse is EventSourceResponse
+    assert web.sse_response is sse_response
