@@ -413,6 +413,12 @@ async def _sendfile_uvloop(
 
 
 async def _writable(loop: asyncio.AbstractEventLoop, transport: asyncio.Transport, fd: int) -> None:
+    """Wait until the socket (watched through ``fd``, a dup) accepts more bytes.
+
+    Waits in one-second slices so that a connection the server closes meanwhile (shutdown,
+    an abort elsewhere) is noticed at once rather than after the whole timeout; a client that
+    accepts nothing for ``SEND_TIMEOUT`` seconds is disconnected.
+    """
     waiter = loop.create_future()
 
     def ready() -> None:
@@ -421,10 +427,16 @@ async def _writable(loop: asyncio.AbstractEventLoop, transport: asyncio.Transpor
 
     loop.add_writer(fd, ready)
     try:
-        async with asyncio.timeout(SEND_TIMEOUT):
-            await waiter
-    except TimeoutError:
-        transport.abort()
-        raise ConnectionResetError("client stopped reading") from None
+        waited = 0.0
+        while not waiter.done():
+            if transport.is_closing():
+                raise ConnectionResetError("connection closed")
+            if waited >= SEND_TIMEOUT:
+                transport.abort()
+                raise ConnectionResetError("client stopped reading")
+            try:
+                await asyncio.wait_for(asyncio.shield(waiter), 1.0)
+            except TimeoutError:
+                waited += 1.0
     finally:
         loop.remove_writer(fd)

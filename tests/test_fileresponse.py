@@ -550,3 +550,20 @@ def test_tls_falls_back_to_reading(root: Path, runner: Any, tmp_path: Path) -> N
             await runner_.cleanup()
 
     runner(main())
+
+
+def test_shutdown_is_not_held_up_by_a_stalled_sendfile(root: Path, runner: Any) -> None:
+    async def main() -> None:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        async with serve(make_app(root), shutdown_timeout=0.5) as base:
+            sock.setblocking(False)
+            loop = asyncio.get_running_loop()
+            await loop.sock_connect(sock, ("127.0.0.1", port_of(base)))
+            await loop.sock_sendall(sock, get("/f/big.bin"))
+            await asyncio.sleep(0.5)  # the client reads nothing: the send is stalled
+            start = loop.time()
+        assert loop.time() - start < 5  # shutdown_timeout, then the stalled send notices
+        sock.close()
+
+    runner(main())
