@@ -505,3 +505,17 @@ def test_abandoned_compressed_bodies_leave_no_tasks_behind() -> None:
             assert problems == []  # no "Task was destroyed but it is pending!"
 
     run(main())
+
+
+def test_100_continue_for_a_compressed_body() -> None:
+    async def main() -> None:
+        body = gzip.compress(b"squeezed " * 1000)
+        async with serve(expect_app([])) as base:
+            first, rest = await expect_exchange(
+                base, "/echo", body, "Expect: 100-continue", "Content-Encoding: gzip"
+            )
+            assert first == b"HTTP/1.1 100 Continue\r\n\r\n"
+            status, _, got = parse_response(rest)
+            assert status == 200 and got == b"squeezed " * 1000
+
+    run(main())
