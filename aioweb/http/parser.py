@@ -146,6 +146,11 @@ class RequestParser:
         self._host_count = 0
         self._fields_size = 0
 
+    @property
+    def in_head(self) -> bool:
+        """True while a request head has started arriving but is not complete."""
+        return self._in_head
+
     # -- input ---------------------------------------------------------------------------
 
     def feed(self, data: bytes) -> bytes | None:

@@ -438,7 +438,10 @@ class HttpProtocol(asyncio.Protocol):
                     self._linger_close()
             elif not self._queue and self._deadline_state != _HEAD:
                 # (a head that began arriving meanwhile keeps its header deadline)
-                self._set_deadline(_IDLE, self._settings.keepalive_timeout)
+                if self._settings.keepalive_timeout > 0:
+                    self._set_deadline(_IDLE, self._settings.keepalive_timeout)
+                elif self._parser is not None and not self._parser.in_head:
+                    self.close()  # as in aiohttp, 0 means: no idle keep-alive at all
 
     # -- writing -----------------------------------------------------------------------
 

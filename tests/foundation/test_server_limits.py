@@ -361,3 +361,14 @@ async def test_slow_head_pipelined_behind_a_slow_handler_gets_408(aiohttp_server
     assert resp.status == 408
     assert await closed_by_peer(reader)
     writer.close()
+
+
+async def test_keepalive_timeout_zero_closes_idle_connections(aiohttp_server):
+    """As in aiohttp, ``keepalive_timeout=0`` keeps no idle connection (not: forever)."""
+    server = await aiohttp_server(await _app(), keepalive_timeout=0)
+    reader, writer = await open_raw(server.port)
+    writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert (await read_response(reader)).status == 200  # pipelined ones are still answered
+    assert (await read_response(reader)).status == 200
+    assert await closed_by_peer(reader, timeout=2)
+    writer.close()
