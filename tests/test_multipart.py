@@ -381,3 +381,15 @@ def test_json_part_roundtrip_helpers() -> None:
         MultipartWriter("mixed", boundary="bad\r\nboundary")
     with pytest.raises(ValueError):
         mp.append("x", {"X-Evil": "a\r\nb"})
+
+
+def test_too_many_fields_is_400() -> None:
+    async def main() -> None:
+        async with serve(form_app()) as base, httpx.AsyncClient() as client:
+            fields = {f"k{i}": "v" for i in range(1000)}
+            r = await client.post(f"{base}/form", files={"f": ("a.txt", b"x")}, data=fields)
+            assert r.status_code == 400  # 1001 parts
+            r = await client.post(f"{base}/form", files={"f": ("a.txt", b"x")}, data={"a": "1"})
+            assert r.status_code == 200
+
+    run(main())
