@@ -26,6 +26,7 @@ is being sent cannot be completed: the connection is closed rather than sending 
 from __future__ import annotations
 
 import asyncio
+import functools
 import mimetypes
 import os
 import stat
@@ -89,7 +90,14 @@ def guess_type(path: str) -> str:
     ``data.tar.gz`` *is* gzip data: it is typed ``application/gzip`` rather than announced
     with ``Content-Encoding: gzip``, which would make browsers unpack the download.
     """
-    ctype, encoding = mimetypes.guess_type(path, strict=False)
+    return _guess_by_name(os.path.basename(path))
+
+
+@functools.lru_cache(maxsize=2048)
+def _guess_by_name(name: str) -> str:
+    # Only the name's suffixes matter, so the answer is cached per name (mimetypes parses
+    # the name anew on every call).
+    ctype, encoding = mimetypes.guess_type(name, strict=False)
     if encoding:
         return _COMPRESSED_TYPES.get(encoding, "application/octet-stream")
     return ctype or "application/octet-stream"
