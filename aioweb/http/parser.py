@@ -9,6 +9,7 @@ go in through :meth:`RequestParser.feed`, and the parser calls back into a *sink
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -24,6 +25,10 @@ from .errors import (
 )
 
 __all__ = ["ParserLimits", "RequestHead", "RequestParser", "RequestSink"]
+
+# RFC 9110 §7.2 / RFC 3986 §3.2.2: Host = uri-host [ ":" port ], uri-host being an IP literal
+# in brackets or a reg-name (unreserved, pct-encoded, sub-delims); empty is allowed.
+_VALID_HOST = re.compile(rb"(?:\[[0-9A-Za-z:.%_~-]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?")
 
 
 @dataclass(slots=True, frozen=True)
@@ -207,6 +212,9 @@ class RequestParser:
         n = len(name)
         if n == 4 and name.lower() == b"host":
             self._host_count += 1
+            if _VALID_HOST.fullmatch(value) is None:
+                # RFC 9112 §3.2: an invalid Host value gets a 400 (no "x/y", "a b", "u@x")
+                self._fail(BadRequest("Invalid Host header"))
         elif n == 14 and name.lower() == b"content-length":
             self._content_length = int(value)  # llhttp has validated the digits
         elif n == 17 and name.lower() == b"transfer-encoding":

@@ -59,6 +59,12 @@ BAD_REQUESTS = {
     "obs-fold": b"GET / HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\n\r\n",
     "missing Host in 1.1": b"GET / HTTP/1.1\r\n\r\n",
     "two Host headers": b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+    # RFC 9112 §3.2: an invalid Host field value is a 400 too
+    "Host with a space": b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n",
+    "Host with a path": b"GET / HTTP/1.1\r\nHost: evil.example/x\r\n\r\n",
+    "Host with userinfo": b"GET / HTTP/1.1\r\nHost: user@evil.example\r\n\r\n",
+    "Host with a bad port": b"GET / HTTP/1.1\r\nHost: x:80:80\r\n\r\n",
+    "Host in raw UTF-8": b"GET / HTTP/1.1\r\nHost: \xc3\xa9.example\r\n\r\n",
     "CL and TE": (
         b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
         b"Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n"
@@ -123,6 +129,17 @@ async def test_malformed_request_after_a_good_one_on_the_same_connection(aiohttp
     resp = await read_response(reader)
     assert resp.status == 400
     assert await closed_by_peer(reader)
+    writer.close()
+
+
+@pytest.mark.parametrize(
+    "host", [b"example.com", b"example.com:8080", b"[::1]:80", b"xn--e1afmkfd.example", b"", b"x:"]
+)
+async def test_valid_host_values(aiohttp_server, host):
+    server = await aiohttp_server(await _app())
+    reader, writer = await open_raw(server.port)
+    writer.write(b"GET / HTTP/1.1\r\nHost: " + host + b"\r\n\r\n")
+    assert (await read_response(reader)).status == 200
     writer.close()
 
 
