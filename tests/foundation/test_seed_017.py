@@ -238,6 +238,19 @@ async def test_expect_handler_check_auth(aiohttp_server):
         assert r.content == b"Hello, world"
 
 
+async def test_expect_handler_with_aiohttp_client_expect100(aiohttp_server):
+    server = await aiohttp_server(await _expect_app())
+    url = f"http://127.0.0.1:{server.port}/"
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url, data=b"data", expect100=True) as resp:
+            assert resp.status == 403
+        async with session.post(
+            url, data=b"data", expect100=True, headers={"Authorization": "Basic x"}
+        ) as resp:
+            assert resp.status == 200
+            assert await resp.read() == b"Hello, world data"
+
+
 async def test_default_expect_sends_100_continue(aiohttp_server):
     async def echo(request):
         return web.Response(body=await request.read())
