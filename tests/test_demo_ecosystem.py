@@ -103,6 +103,13 @@ def test_chromium_login_survives_restart(key_file: Path) -> None:
                         "document.getElementById('hello').textContent"
                     )
                     assert hello == "Hello, chromium!"
+                    # HttpOnly: page scripts cannot read (and so cannot leak) the session.
+                    assert "AIOWEB_DEMO" not in await tab.js("document.cookie")
+                    cookies = (await tab.call("Network.getAllCookies"))["cookies"]
+                    (jar,) = [c for c in cookies if c["name"] == "AIOWEB_DEMO"]
+                    assert (
+                        jar["httpOnly"] and jar["sameSite"] == "Lax" and jar["path"] == "/session/"
+                    )
                     # Restart: a brand-new application on the same port, key from the file.
                     await runner.cleanup()
                     runner = await _serve(_listen(port))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import re
+import shutil
 import socket
 import tempfile
 import time
@@ -433,3 +434,26 @@ def test_any_text_roundtrips_through_the_event_format(data: str, event: str) -> 
 def test_reexported_from_the_web_namespace() -> None:
     assert web.EventSourceResponse is EventSourceResponse
     assert web.sse_response is sse_response
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+async def test_curl_reads_the_stream(aioweb_server) -> None:
+    async def handler(request):
+        async with sse_response(request) as resp:
+            for i in range(3):
+                await resp.send(f"line {i}\nsecond", id=i, event="n")
+        return resp
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    server = await aioweb_server(app)
+    proc = await asyncio.create_subprocess_exec(
+        "curl", "-sN", "--max-time", "10", "-H", "Accept: text/event-stream",
+        str(server.make_url("/")), stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await proc.communicate()
+    assert proc.returncode == 0
+    events = parse_stream(out.decode())
+    assert [(e["id"], e["event"], e["data"]) for e in events] == [
+        (str(i), "n", f"line {i}\nsecond") for i in range(3)
+    ]
