@@ -207,6 +207,11 @@ class RequestParser:
         self._fields_size += len(name) + len(value) + 4
         if self._fields_size > limits.max_head_size:
             self._fail(HeadersTooLarge("Request header section too large"))
+        if not self._in_head:
+            # A trailer field of a chunked body (RFC 9112 §7.1.2): bounded by the limits
+            # above, then dropped.  Appending it would slip it into the request's headers
+            # after they were checked (a proxy in front never sees trailers as headers).
+            return
         headers.append((name, value))
         # Only a handful of names matter to framing; compare lengths first to stay cheap.
         n = len(name)

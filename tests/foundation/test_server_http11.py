@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import json
 import random
 import subprocess
 
@@ -625,3 +626,36 @@ async def test_cookies(aiohttp_client):
             pass
         async with session.get(str(client.make_url("/me"))) as r:
             assert await r.json() == {"sid": "s3cr3t", "theme": "dark"}
+
+
+async def test_trailer_fields_never_become_request_headers(aiohttp_server):
+    """RFC 9112 §7.1.2: trailers are not merged into the header section."""
+
+    async def handler(request):
+        body = await request.read()
+        return web.json_response(
+            {
+                "body": body.decode(),
+                "headers": sorted(request.headers),
+                "raw": sorted(k.decode() for k, _v in request.raw_headers),
+                "host": request.host,
+            }
+        )
+
+    app = web.Application()
+    app.router.add_post("/", handler)
+    server = await aiohttp_server(app)
+    reader, writer = await open_raw(server.port)
+    writer.write(b"POST / HTTP/1.1\r\nHost: good\r\nTransfer-Encoding: chunked\r\n\r\n")
+    await writer.drain()
+    await asyncio.sleep(0.02)
+    writer.write(b"3\r\nabc\r\n0\r\nX-Injected: yes\r\nHost: evil\r\nAuthorization: x\r\n\r\n")
+    resp = await read_response(reader)
+    assert resp.status == 200
+    assert json.loads(resp.body) == {
+        "body": "abc",
+        "headers": ["Host", "Transfer-Encoding"],
+        "raw": ["Host", "Transfer-Encoding"],
+        "host": "good",
+    }
+    writer.close()
