@@ -14,6 +14,7 @@ import subprocess
 
 import aiohttp
 import httpx
+import pytest
 from foundation_util import closed_by_peer, exchange, open_raw, read_response
 
 from aioweb import web
@@ -471,6 +472,8 @@ async def test_frozen_app_rejects_new_routes(aiohttp_client):
         else:
             raise AssertionError("a frozen application accepted a change")
     assert (await client.get("/late")).status == 404
+    with pytest.warns(DeprecationWarning):  # as aiohttp: state changes after start warn
+        app["late"] = 1
 
 
 async def test_client_max_size_gives_413(aiohttp_client):
@@ -658,4 +661,35 @@ async def test_trailer_fields_never_become_request_headers(aiohttp_server):
         "raw": ["Host", "Transfer-Encoding"],
         "host": "good",
     }
+    writer.close()
+
+
+async def test_full_duplex_streaming_echo(aiohttp_server):
+    """The response streams while the request body is still arriving (chunked both ways)."""
+
+    async def echo(request):
+        resp = web.StreamResponse()
+        await resp.prepare(request)
+        async for chunk in request.content.iter_any():
+            await resp.write(chunk.upper())
+        await resp.write_eof()
+        return resp
+
+    app = web.Application()
+    app.router.add_post("/echo", echo)
+    app.router.add_get("/", lambda request: web.Response(text="index"))
+    server = await aiohttp_server(app)
+    reader, writer = await open_raw(server.port)
+    writer.write(
+        b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"
+    )
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    assert head.startswith(b"HTTP/1.1 200 ") and b"Transfer-Encoding: chunked" in head
+    assert await asyncio.wait_for(reader.readuntil(b"HELLO\r\n"), 5)  # echoed before the end
+    writer.write(b"5\r\nworld\r\n")
+    assert await asyncio.wait_for(reader.readuntil(b"WORLD\r\n"), 5)
+    writer.write(b"0\r\n\r\n")
+    assert await asyncio.wait_for(reader.readuntil(b"0\r\n\r\n"), 5)
+    writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")  # and the connection is kept alive
+    assert (await read_response(reader)).body == b"index"
     writer.close()
