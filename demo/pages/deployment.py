@@ -27,6 +27,10 @@ def _rows(pairs: list[tuple[str, object]]) -> str:
     )
 
 
+def _change(found: tuple[str | None, ...]) -> object:
+    return tuple(found) if any(v is not None for v in found) else "no change"
+
+
 def _if_trusted(request: web.Request) -> str:
     """What aioweb.proxy would conclude if this connection's peer were a trusted proxy."""
     peer = request.transport.get_extra_info("peername") if request.transport else None
@@ -49,8 +53,8 @@ def _if_trusted(request: web.Request) -> str:
         "the request would be seen as:</p><table>"
         + _rows(
             [
-                ("with headers='x-forwarded' (remote, scheme, host)", tuple(x_forwarded)),
-                ("with headers='forwarded' (remote, scheme, host)", tuple(forwarded)),
+                ("with headers='x-forwarded' (remote, scheme, host)", _change(x_forwarded)),
+                ("with headers='forwarded' (remote, scheme, host)", _change(forwarded)),
             ]
         )
         + "</table>"
@@ -65,7 +69,10 @@ async def page(request: web.Request) -> web.Response:
         ("request.host", request.host),
         ("request.url", request.url),
     ]
-    raw = [(name, ", ".join(request.headers.getall(name, ()))) for name in FORWARDING_HEADERS]
+    raw = [
+        (name, ", ".join(request.headers.getall(name, ())) or "(absent)")
+        for name in FORWARDING_HEADERS
+    ]
     body = (
         "<!doctype html><meta charset=utf-8><title>Deployment · aioweb demo</title>"
         f"<style>{STYLE}</style><p><a href='/'>demo index</a></p><h1>Deployment</h1>"
