@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import signal
+import ssl
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,6 +19,7 @@ from deploy_helpers import (
     free_port,
     pids_answering,
     port_closed,
+    self_signed_cert,
     wait_for,
     wait_http,
 )
@@ -166,3 +169,50 @@ def test_importing_aioweb_does_not_import_gunicorn() -> None:
         "assert 'gunicorn' in sys.modules"
     )
     subprocess.run([PYTHON, "-c", code], check=True, timeout=60)
+
+
+def test_tls_options_serve_https(spawn: Spawn, tmp_path: Path) -> None:
+    cert, key = self_signed_cert(tmp_path)
+    proc, url, _ = gunicorn(
+        spawn,
+        "deploy_app:app",
+        "aioweb.GunicornWebWorker",
+        "--certfile",
+        str(cert),
+        "--keyfile",
+        str(key),
+    )
+    https = url.replace("http://", "https://")
+    context = ssl.create_default_context(cafile=str(cert))
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            seen = httpx.get(https + "/whoami", verify=context, timeout=5).json()
+            break
+        except httpx.TransportError:
+            assert proc.popen.poll() is None, proc.output
+            assert time.monotonic() < deadline, proc.output
+            time.sleep(0.2)
+    assert seen["scheme"] == "https" and seen["secure"] is True
+
+
+def test_unix_socket_bind(spawn: Spawn, tmp_path: Path) -> None:
+    sock = tmp_path / "gunicorn.sock"
+    port = free_port()
+    proc = spawn(
+        PYTHON,
+        "-m",
+        "gunicorn",
+        "deploy_app:app",
+        "--worker-class",
+        "aioweb.GunicornWebWorker",
+        "--bind",
+        f"unix:{sock}",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--no-control-socket",
+        cwd=APPS,
+    )
+    tcp = wait_http(f"http://127.0.0.1:{port}/", proc).text
+    with httpx.Client(transport=httpx.HTTPTransport(uds=str(sock)), timeout=5) as client:
+        assert client.get("http://gunicorn/").text == tcp  # one worker serves both sockets
