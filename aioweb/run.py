@@ -149,7 +149,9 @@ def _run_workers(
     from .server.supervisor import run_workers
 
     def serve(listen: dict[str, Any], ready: Callable[[], None]) -> None:
-        run_app(app, **{**kwargs, **listen, "print": None, "_ready": ready})
+        # SIGTERM from the supervisor must mean a graceful stop, whatever handle_signals says.
+        options = {**kwargs, **listen, "print": None, "_ready": ready, "handle_signals": True}
+        run_app(app, **options)
 
     try:
         run_workers(
