@@ -9,6 +9,7 @@ the one docs/deployment.md recommends.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import signal
 import ssl
@@ -79,6 +80,18 @@ http {{
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_set_header X-Forwarded-Proto $scheme;
             proxy_set_header X-Forwarded-Host $http_host;
+            proxy_bind 127.0.0.2;
+        }}
+
+        location /ws {{
+            proxy_pass http://aioweb;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection "upgrade";
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header X-Forwarded-Host $http_host;
+            proxy_read_timeout 1h;
             proxy_bind 127.0.0.2;
         }}
 
@@ -258,3 +271,13 @@ def test_unix_socket_upstream_trusted_by_the_unix_word(stack: Stack) -> None:
         seen = http.get(stack.http + "/unix/whoami", headers={"Host": "sock.example"}).json()
     assert seen["remote"] == "127.0.0.3"
     assert seen["host"] == "sock.example"
+
+
+async def test_websocket_through_nginx_sees_the_client(stack: Stack) -> None:
+    import websockets
+
+    uri = stack.http.replace("http://", "ws://") + "/ws"
+    # The upgrade passes through nginx, and the handler sees the client, not nginx (127.0.0.2).
+    async with websockets.connect(uri, open_timeout=10, local_addr=("127.0.0.3", 0)) as ws:
+        await ws.send("hello")
+        assert await asyncio.wait_for(ws.recv(), 10) == "127.0.0.3 hello"

@@ -4,6 +4,7 @@ GET /        -> this worker's pid
 GET /slow    -> the pid, after 1.5 s (for graceful-stop tests)
 GET /whoami  -> JSON of request.remote / scheme / host / secure / url as the handler sees them
 GET /loop    -> the module of the running event loop's class (uvloop or asyncio...)
+GET /ws      -> WebSocket echo, each reply prefixed with request.remote
 GET /crash   -> the worker process exits at once (os._exit), for restart tests
 
 AIOWEB_FAIL_STARTUP=1 makes on_startup raise (boot-failure tests); AIOWEB_TRUSTED and
@@ -49,6 +50,17 @@ async def whoami(request: web.Request) -> web.Response:
 @routes.get("/loop")
 async def loop_kind(request: web.Request) -> web.Response:
     return web.Response(text=type(asyncio.get_running_loop()).__module__)
+
+
+@routes.get("/ws")
+async def websocket_echo(request: web.Request) -> web.WebSocketResponse:
+    """Echoes text messages, prefixed with the client address the handler sees."""
+    ws = web.WebSocketResponse()
+    await ws.prepare(request)
+    async for message in ws:
+        if message.type == web.WSMsgType.TEXT:
+            await ws.send_str(f"{request.remote} {message.data}")
+    return ws
 
 
 @routes.get("/crash")
