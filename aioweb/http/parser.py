@@ -238,6 +238,10 @@ class RequestParser:
                 BadRequest("Missing Host header" if not self._host_count else "Many Host headers")
             )
         if self._codings:
+            if version == "1.0":
+                # RFC 9112 §6.1: Transfer-Encoding in a 1.0 message means faulty framing (an
+                # old intermediary would have framed it differently): refuse it.
+                self._fail(BadRequest("Transfer-Encoding in an HTTP/1.0 request"))
             self._check_codings(self._codings)
         self._in_head = False
         url = self._url[0] if len(self._url) == 1 else b"".join(self._url)

@@ -98,6 +98,10 @@ BAD_REQUESTS = {
         b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n"
         b"5\r\nhello\r\n0\r\n\r\n"
     ),
+    "TE in HTTP/1.0": (
+        b"POST /echo HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"3\r\nabc\r\n0\r\n\r\n"
+    ),
     "TE over two fields, chunked first": (
         b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
         b"Transfer-Encoding: gzip\r\n\r\n5\r\nhello\r\n0\r\n\r\n"
