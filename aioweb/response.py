@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, istr
 
-from .helpers import HttpVersion10, parse_http_date, parse_mimetype_params
+from .helpers import HttpVersion10, HttpVersion11, parse_http_date, parse_mimetype_params
 from .http.writer import LAST_CHUNK, encode_chunk, http_date_now, serialize_head, status_line
 
 if TYPE_CHECKING:
@@ -36,6 +36,10 @@ CONTENT_LENGTH = istr("Content-Length")
 TRANSFER_ENCODING = istr("Transfer-Encoding")
 CONTENT_ENCODING = istr("Content-Encoding")
 SERVER_SOFTWARE_HEADER = "Server"
+# istr keys are case-folded once, here, instead of on every lookup
+DATE = istr("Date")
+SERVER = istr(SERVER_SOFTWARE_HEADER)
+CONNECTION = istr("Connection")
 
 _EMPTY_BODY_STATUSES = frozenset({204, 304})
 
@@ -378,6 +382,7 @@ class StreamResponse(MutableMapping[str, Any]):
     def _build_head(self, request: BaseRequest) -> bytes:
         headers = self._headers
         version = request.version
+        http11 = version >= HttpVersion11
         status = self._status
         keep_alive = self._keep_alive
         if keep_alive is None:
@@ -389,40 +394,44 @@ class StreamResponse(MutableMapping[str, Any]):
         if self._compression:
             self._start_compression(request)
         if self._chunked:
-            if version < (1, 1):
+            if not http11:
                 raise RuntimeError(
                     f"Chunked encoding is not supported by HTTP/{version[0]}.{version[1]}"
                 )
             headers[TRANSFER_ENCODING] = "chunked"
             headers.pop(CONTENT_LENGTH, None)
-        elif CONTENT_LENGTH in headers:
-            if status < 200 or status == 204:
-                del headers[CONTENT_LENGTH]
-            else:
-                self._length_check = int(headers[CONTENT_LENGTH])
-        elif not self._no_body:
-            if version >= (1, 1):
-                self._chunked = True
-                headers[TRANSFER_ENCODING] = "chunked"
-            else:
-                keep_alive = False  # the body ends when the connection does
+        else:
+            length = headers.get(CONTENT_LENGTH)
+            if length is not None:
+                if status < 200 or status == 204:
+                    del headers[CONTENT_LENGTH]
+                else:
+                    self._length_check = int(length)
+            elif not self._no_body:
+                if http11:
+                    self._chunked = True
+                    headers[TRANSFER_ENCODING] = "chunked"
+                else:
+                    keep_alive = False  # the body ends when the connection does
         if status not in _EMPTY_BODY_STATUSES and status >= 200 and CONTENT_TYPE not in headers:
             headers[CONTENT_TYPE] = "application/octet-stream"
-        if "Date" not in headers:
-            headers["Date"] = http_date_now()
-        if SERVER_SOFTWARE_HEADER not in headers:
-            headers[SERVER_SOFTWARE_HEADER] = request._protocol._server.server_header
-        if "Connection" not in headers:
+        if DATE not in headers:
+            headers[DATE] = http_date_now()
+        if SERVER not in headers:
+            headers[SERVER] = request._protocol._server.server_header
+        connection = headers.get(CONNECTION)
+        if connection is None:
             if keep_alive:
                 if version == HttpVersion10:
-                    headers["Connection"] = "keep-alive"
-            elif version >= (1, 1):
-                headers["Connection"] = "close"
-        elif headers["Connection"].lower() == "close":
+                    headers[CONNECTION] = "keep-alive"
+            elif http11:
+                headers[CONNECTION] = "close"
+        elif connection.lower() == "close":
             keep_alive = False
         self._keep_alive = keep_alive
-        version_str = "1.1" if version >= (1, 1) else "1.0"
-        return serialize_head(status_line(version_str, status, self._reason), headers.items())
+        return serialize_head(
+            status_line("1.1" if http11 else "1.0", status, self._reason), headers.items()
+        )
 
     def _start_compression(self, request: BaseRequest) -> None:
         coding = self._compression_force
