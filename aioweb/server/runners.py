@@ -34,6 +34,15 @@ def _raise_graceful_exit() -> None:
     raise GracefulExit()
 
 
+def _graceful_exit_once(loop: asyncio.AbstractEventLoop) -> None:
+    """SIGTERM starts the graceful shutdown once. A repeated SIGTERM (systemd signalling every
+    process of the service, a supervisor and an orchestrator both forwarding) must not abort the
+    shutdown already under way and cut off the requests it is letting finish; a second SIGINT
+    (Ctrl-C) still does, on purpose."""
+    loop.add_signal_handler(signal.SIGTERM, lambda: None)
+    raise GracefulExit()
+
+
 class BaseSite(ABC):
     __slots__ = ("_backlog", "_runner", "_server", "_ssl_context")
 
@@ -228,7 +237,7 @@ class BaseRunner(ABC):
         if self._handle_signals:
             try:
                 loop.add_signal_handler(signal.SIGINT, _raise_graceful_exit)
-                loop.add_signal_handler(signal.SIGTERM, _raise_graceful_exit)
+                loop.add_signal_handler(signal.SIGTERM, _graceful_exit_once, loop)
             except NotImplementedError:  # pragma: no cover - not on this platform
                 pass
         self._server = await self._make_server()

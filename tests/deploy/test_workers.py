@@ -203,3 +203,38 @@ def test_cli_rejects_a_bad_trusted_proxy(spawn: Spawn) -> None:
     proc = spawn(PYTHON, "-m", "aioweb", "deploy_app:app", "--trusted-proxies", "proxy.lan")
     assert proc.wait(20) != 0
     assert "--trusted-proxies" in proc.output and "proxy.lan" in proc.output
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_repeated_sigterm_does_not_cut_in_flight_requests(spawn: Spawn, workers: str) -> None:
+    # systemd's default KillMode signals every process of the service, and the supervisor
+    # forwards its own SIGTERM too: each worker may get SIGTERM twice while shutting down.
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = spawn(PYTHON, APP, "--port", str(port), "--workers", workers)
+    wait_http(url + "/", proc)
+    result: dict[str, object] = {}
+
+    def slow() -> None:
+        try:
+            result["response"] = httpx.get(url + "/slow", timeout=15)
+        except Exception as exc:  # reported below
+            result["error"] = exc
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    time.sleep(0.5)
+    targets = [proc.pid, *child_pids(proc.pid)]
+    for pid in targets:
+        os.kill(pid, signal.SIGTERM)
+    time.sleep(0.2)
+    for pid in targets:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    thread.join(15)
+    assert proc.wait(20) == 0, proc.output
+    response = result.get("response")
+    assert isinstance(response, httpx.Response), (result, proc.output)
+    assert response.status_code == 200
