@@ -465,8 +465,24 @@ class BaseRequest(MutableMapping[str, Any]):
         return self._read_bytes
 
     async def text(self) -> str:
+        """The body decoded with the request's charset (UTF-8 when none is given).
+
+        A charset nobody knows or bytes that do not decode are the client's fault: a
+        ``400 Bad Request`` (still a ``LookupError``/``ValueError``, what aiohttp raises),
+        not a 500 logged as a server error.
+        """
         body = await self.read()
-        return body.decode(self.charset or "utf-8")
+        try:
+            return body.decode(self.charset or "utf-8")
+        except (LookupError, ValueError) as exc:
+            from .exceptions import HTTPBadRequest
+
+            base = LookupError if isinstance(exc, LookupError) else ValueError
+
+            class _UndecodableBody(HTTPBadRequest, base):  # type: ignore[valid-type,misc]
+                pass
+
+            raise _UndecodableBody(text=f"Request body cannot be decoded: {exc}") from exc
 
     async def json(self, *, loads: Callable[[str], Any] = json.loads) -> Any:
         """The body decoded as JSON; a body that is not JSON is a ``400 Bad Request``."""

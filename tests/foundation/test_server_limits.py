@@ -393,3 +393,57 @@ async def test_keepalive_timeout_zero_closes_idle_connections(aiohttp_server):
     assert (await read_response(reader)).status == 200
     assert await closed_by_peer(reader, timeout=2)
     writer.close()
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type", "body"),
+    [
+        (b"/text", b"text/plain; charset=bogus", b"abc"),
+        (b"/text", b"text/plain; charset=utf-8", b"\xff\xfe"),
+        (b"/json", b"application/json", b"{not json"),
+        (b"/json", b"application/json", b"\xff"),
+        (b"/json", b"application/json; charset=nope", b"{}"),
+    ],
+)
+async def test_undecodable_bodies_are_400_not_logged_500(
+    aiohttp_server, caplog, path, content_type, body
+):
+    async def text(request):
+        return web.Response(text=await request.text())
+
+    async def as_json(request):
+        return web.json_response(await request.json())
+
+    app = web.Application()
+    app.router.add_post("/text", text)
+    app.router.add_post("/json", as_json)
+    server = await aiohttp_server(app)
+    reader, writer = await open_raw(server.port)
+    with caplog.at_level(logging.WARNING):
+        writer.write(
+            b"POST " + path + b" HTTP/1.1\r\nHost: x\r\nContent-Type: " + content_type
+            + b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+        )  # fmt: skip
+        resp = await read_response(reader)
+    assert resp.status == 400
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    writer.close()
+
+
+async def test_undecodable_body_is_still_a_value_error(aiohttp_client):
+    """aiohttp raises UnicodeDecodeError/LookupError; ours is an HTTPBadRequest that is also
+    a ValueError/LookupError (not a UnicodeDecodeError: uncaught, it is a 400 all the same)."""
+
+    async def handler(request):
+        try:
+            await request.text()
+        except ValueError as exc:
+            assert isinstance(exc, web.HTTPBadRequest)
+            return web.Response(text="caught as ValueError")
+        return web.Response(text="decoded")
+
+    app = web.Application()
+    app.router.add_post("/", handler)
+    client = await aiohttp_client(app)
+    resp = await client.post("/", data=b"\xff", headers={"Content-Type": "text/plain"})
+    assert await resp.text() == "caught as ValueError"
