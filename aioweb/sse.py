@@ -19,10 +19,10 @@ The API follows ``aiohttp-sse``::
                 await asyncio.sleep(1)
         return resp
 
-Disconnect detection: every write to a closed connection raises ``ConnectionResetError``, and
-the keep-alive task notices a vanished client within one ping interval even when the handler
-itself is only waiting; :meth:`EventSourceResponse.wait` returns then and
-:meth:`EventSourceResponse.is_connected` turns false.
+Disconnect detection: the server calls back when the connection drops (``protocol.
+add_close_callback``), so :meth:`EventSourceResponse.wait` returns and
+:meth:`EventSourceResponse.is_connected` turns false at once, even while the handler is only
+waiting; every later write raises ``ConnectionResetError``.
 """
 
 from __future__ import annotations
@@ -138,6 +138,8 @@ class EventSourceResponse(StreamResponse):
         self._allow_all_methods = allow_all_methods
         self._ping_task: asyncio.Task[None] | None = None
         self._closed: asyncio.Event | None = None
+        self._notified = False
+        self._close_callback: Any = None
         self._req: Any = None
 
     # -- properties --------------------------------------------------------------------
@@ -183,6 +185,13 @@ class EventSourceResponse(StreamResponse):
         if head:
             writer.write(head)
         self._closed = asyncio.Event()
+        # The server tells us when the connection drops; other protocols are polled instead.
+        protocol = getattr(request, "protocol", None)
+        add_close_callback = getattr(protocol, "add_close_callback", None)
+        self._notified = add_close_callback is not None
+        if add_close_callback is not None:
+            self._close_callback = self._closed.set
+            add_close_callback(self._close_callback)
         self._ping_task = asyncio.get_running_loop().create_task(self._ping())
         return writer
 
@@ -266,8 +275,9 @@ class EventSourceResponse(StreamResponse):
         """Keep the stream alive, and notice a departed client while the handler waits."""
         assert self._closed is not None
         ping = format_event(comment="ping", sep=self._sep).encode("utf-8")
-        # Poll the transport often so a disconnect is seen quickly, ping only every interval.
-        step = min(self._ping_interval, 0.25)
+        # Without a close notification, poll the transport often so a disconnect is seen
+        # quickly; ping only every interval either way.
+        step = self._ping_interval if self._notified else min(self._ping_interval, 0.25)
         loop = asyncio.get_running_loop()
         next_ping = loop.time() + self._ping_interval
         while True:
@@ -275,7 +285,7 @@ class EventSourceResponse(StreamResponse):
             if not self._transport_open():
                 self._closed.set()
                 return
-            if loop.time() >= next_ping:
+            if loop.time() >= next_ping - 0.01:  # timers may fire a hair early
                 next_ping = loop.time() + self._ping_interval
                 try:
                     await self._timed_write(ping)
@@ -288,6 +298,14 @@ class EventSourceResponse(StreamResponse):
             self._closed.set()
         if self._ping_task is not None and not self._ping_task.done():
             self._ping_task.cancel()
+        callback, self._close_callback = self._close_callback, None
+        remove = getattr(getattr(self._req, "protocol", None), "remove_close_callback", None)
+        if callback is not None and remove is not None:
+            remove(callback)
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        self._mark_closed()  # the stream is over: stop pinging, forget the close callback
+        await super().write_eof(data)
 
     def stop_streaming(self) -> None:
         """End the stream from the server side: :meth:`wait` returns, sends fail."""

@@ -457,3 +457,68 @@ async def test_curl_reads_the_stream(aioweb_server) -> None:
     assert [(e["id"], e["event"], e["data"]) for e in events] == [
         (str(i), "n", f"line {i}\nsecond") for i in range(3)
     ]
+
+
+async def test_protocol_close_callbacks(aioweb_server, caplog: pytest.LogCaptureFixture) -> None:
+    """The server hook SSE relies on: callbacks run once on disconnect, late ones at once,
+    and a faulty one is logged without disturbing the others."""
+    calls: list[str] = []
+    registered = asyncio.Event()
+    protocols: list[Any] = []
+
+    async def handler(request):
+        protocol = request.protocol
+        protocols.append(protocol)
+
+        def broken() -> None:
+            raise RuntimeError("faulty callback")
+
+        protocol.add_close_callback(lambda: calls.append("first"))
+        protocol.add_close_callback(broken)
+        protocol.add_close_callback(lambda: calls.append("third"))
+        resp = web.StreamResponse()
+        await resp.prepare(request)
+        await resp.write(b"x")
+        gone = asyncio.Event()
+        protocol.add_close_callback(gone.set)
+        registered.set()
+        await asyncio.wait_for(gone.wait(), 5)  # until the client leaves
+        return resp
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    server = await aioweb_server(app)
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    await asyncio.wait_for(registered.wait(), 5)
+    writer.close()
+    for _ in range(100):
+        if calls:
+            break
+        await asyncio.sleep(0.01)
+    assert calls == ["first", "third"]
+    assert "faulty callback" in caplog.text
+    protocols[0].add_close_callback(lambda: calls.append("late"))  # already closed: runs now
+    assert calls == ["first", "third", "late"]
+    del reader
+
+
+async def test_finished_streams_leave_no_callbacks_on_a_kept_alive_connection(
+    aioweb_server,
+) -> None:
+    pending: list[int] = []
+
+    async def handler(request):
+        pending.append(len(request.protocol._close_callbacks or ()))
+        async with sse_response(request) as resp:
+            await resp.send("one")
+        return resp
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    server = await aioweb_server(app)
+    async with httpx.AsyncClient() as client:  # one pooled keep-alive connection
+        for _ in range(5):
+            resp = await client.get(str(server.make_url("/")))
+            assert parse_stream(resp.text) == [{"data": "one"}]
+    assert pending == [0, 0, 0, 0, 0]

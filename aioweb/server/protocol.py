@@ -25,7 +25,7 @@ import logging
 import types
 from asyncio.tasks import _enter_task, _leave_task  # type: ignore[attr-defined]
 from collections import deque
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
 from ..http.errors import BodyTimeout, HttpProtocolError
@@ -112,6 +112,7 @@ class HttpProtocol(asyncio.Protocol):
         self._upgraded = False
         self._upgrade_buffer = bytearray()
         self._upgrade_sink: Any = None
+        self._close_callbacks: list[Callable[[], None]] | None = None
         self.request_count = 0
         self.current_request: Any = None
 
@@ -139,6 +140,14 @@ class HttpProtocol(asyncio.Protocol):
         self._queue.clear()
         if self._upgrade_sink is not None:
             self._upgrade_sink.connection_lost(exc)
+        callbacks = self._close_callbacks
+        if callbacks is not None:
+            self._close_callbacks = None
+            for callback in callbacks:
+                try:
+                    callback()
+                except Exception:  # one faulty callback must not break connection teardown
+                    server_logger.exception("Error in a connection close callback")
         waiter = self._drain_waiter
         if waiter is not None and not waiter.done():
             waiter.set_exception(lost)
@@ -149,6 +158,25 @@ class HttpProtocol(asyncio.Protocol):
         else:
             self._wake_carrier(None)
         self.transport = None
+
+    def add_close_callback(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` once when the connection is lost (at once if it already is).
+
+        For long-lived responses (Server-Sent Events, long polling) that must notice a departed
+        client while they are only waiting, without polling the transport.
+        """
+        if self._closed:
+            callback()
+            return
+        if self._close_callbacks is None:
+            self._close_callbacks = []
+        self._close_callbacks.append(callback)
+
+    def remove_close_callback(self, callback: Callable[[], None]) -> None:
+        """Forget a callback (a finished response on a kept-alive connection no longer cares)."""
+        callbacks = self._close_callbacks
+        if callbacks is not None and callback in callbacks:
+            callbacks.remove(callback)
 
     def close(self) -> None:
         """Close the connection now (buffered output is still flushed by the transport)."""
