@@ -56,7 +56,19 @@ def load_app(entry: str, argv: Sequence[str] = ()) -> Any:
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-U", "--path", help="Unix socket path to listen on")
     parser.add_argument("--debug", action="store_true", help="debug mode (tracebacks in 500 pages)")
-    parser.add_argument("--workers", type=int, default=1, help="worker processes (SO_REUSEPORT)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("WEB_CONCURRENCY", "1")),
+        help="worker processes sharing the port (SO_REUSEPORT); default $WEB_CONCURRENCY or 1",
+    )
+    parser.add_argument(
+        "--worker-timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="with --workers, restart a worker whose event loop is blocked this long (0: never)",
+    )
     parser.add_argument(
         "--reload", action="store_true", help="restart on source changes (development)"
     )
@@ -94,6 +106,7 @@ def _serve(args: argparse.Namespace, app: Any) -> None:
         kwargs["access_log"] = None
     if args.workers != 1:
         kwargs["workers"] = args.workers
+        kwargs["worker_timeout"] = args.worker_timeout
     run_app(app, **kwargs)
 
 

@@ -143,7 +143,10 @@ def _cancel_tasks(tasks: set[asyncio.Task[Any]], loop: asyncio.AbstractEventLoop
 
 
 def _run_workers(
-    app: Application | Awaitable[Application], workers: int, kwargs: dict[str, Any]
+    app: Application | Awaitable[Application],
+    workers: int,
+    worker_timeout: float,
+    kwargs: dict[str, Any],
 ) -> None:
     """``run_app(workers=N)``: the supervisor forks N processes, each running ``run_app``."""
     from .server.supervisor import run_workers
@@ -165,6 +168,7 @@ def _run_workers(
             shutdown_timeout=kwargs.get("shutdown_timeout", 60.0),
             secure=kwargs.get("ssl_context") is not None,
             print=kwargs.get("print", print),
+            timeout=worker_timeout,
         )
     finally:
         if asyncio.iscoroutine(app):
@@ -176,6 +180,7 @@ def run_app(
     *,
     loop: asyncio.AbstractEventLoop | None = None,
     workers: int = 1,
+    worker_timeout: float = 30.0,
     **kwargs: Any,
 ) -> None:
     """Run ``app`` (or a coroutine returning one) until SIGINT/SIGTERM, then shut down.
@@ -185,12 +190,14 @@ def run_app(
     ``access_log_format``, ``access_log``, ``handle_signals``, ``reuse_address``,
     ``reuse_port``, ``handler_cancellation``, plus any server limit (see ``web.Server``).
     ``workers=N`` (N > 1) serves from N processes on the same port under a supervisor that
-    restarts crashed workers and stops them gracefully on SIGTERM (docs/deployment.md).
+    restarts crashed workers, kills and restarts a worker whose event loop has been blocked for
+    ``worker_timeout`` seconds (0 disables), and stops them gracefully on SIGTERM
+    (docs/deployment.md).
     """
     if workers != 1:
         if loop is not None:
             raise ValueError("run_app(workers=N) takes no loop: each worker process makes its own")
-        _run_workers(app, workers, kwargs)
+        _run_workers(app, workers, worker_timeout, kwargs)
         return
     if loop is None:
         loop = new_event_loop()

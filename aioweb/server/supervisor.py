@@ -20,6 +20,10 @@ herd). The parent stays out of the request path; it only supervises:
   worker as ``SIGTERM``, which makes a worker stop accepting, finish in-flight requests and run
   its cleanup. Workers still alive after ``graceful_timeout`` seconds are killed; a second
   ``SIGINT`` kills them at once. The supervisor exits when every worker is gone.
+* **Hung workers.** With ``timeout`` set, each worker's event loop sends a heartbeat every
+  second (or ``timeout / 4``); a ready worker silent for ``timeout`` seconds has a blocked loop
+  (a CPU-bound handler, a synchronous call that hangs) and is killed with ``SIGKILL``, then
+  restarted, like gunicorn's worker timeout.
 * **Rolling replacement.** ``SIGHUP`` replaces the workers one slot at a time: the old worker
   is asked to stop gracefully (it finishes its in-flight requests) while a fresh one is forked in
   its slot, and the next slot is replaced once the fresh worker reports ready, so the other
@@ -37,6 +41,7 @@ This module knows nothing of applications: a worker is any callable taking a
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import logging
 import os
@@ -72,27 +77,56 @@ _HANDLED_SIGNALS = (*_STOP_SIGNALS, signal.SIGHUP, signal.SIGCHLD)
 class WorkerContext:
     """What a worker process knows about itself; passed to the worker callable."""
 
-    __slots__ = ("_ready_fd", "generation", "index", "supervisor_pid")
+    __slots__ = ("_fd", "_interval", "_ready", "generation", "index", "supervisor_pid")
 
-    def __init__(self, index: int, generation: int, supervisor_pid: int, ready_fd: int) -> None:
+    def __init__(
+        self,
+        index: int,
+        generation: int,
+        supervisor_pid: int,
+        fd: int,
+        heartbeat_interval: float = 1.0,
+    ) -> None:
         #: The worker's slot, ``0 .. workers-1``; a restarted worker keeps its slot.
         self.index = index
         #: How many workers this slot had before this one (0 for the first).
         self.generation = generation
         self.supervisor_pid = supervisor_pid
-        self._ready_fd = ready_fd
+        self._fd = fd
+        self._interval = heartbeat_interval
+        self._ready = False
 
     def notify_ready(self) -> None:
         """Tell the supervisor this worker is serving (call once its sockets listen).
 
-        Exiting before this call counts as a boot failure.
+        Exiting before this call counts as a boot failure. Called from inside a running event
+        loop, it also starts the heartbeat: a callback on that loop that tells the supervisor
+        every ``heartbeat_interval`` seconds that the loop is still turning, so a worker whose
+        loop is blocked (a CPU-bound handler, a synchronous call that hangs) can be detected.
         """
-        fd, self._ready_fd = self._ready_fd, -1
-        if fd >= 0:
-            try:
-                os.write(fd, b"R")
-            finally:
-                os.close(fd)
+        if self._ready:
+            return
+        self._ready = True
+        self._send(b"R")
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        if self._interval > 0:
+            loop.call_later(self._interval, self._beat, loop)
+
+    def _beat(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._send(b"H"):
+            loop.call_later(self._interval, self._beat, loop)
+
+    def _send(self, byte: bytes) -> bool:
+        try:
+            os.write(self._fd, byte)
+        except BlockingIOError:  # the supervisor is behind on reading: it knows we are alive
+            pass
+        except OSError:  # the supervisor is gone (the lifeline stops us) or fd closed
+            return False
+        return True
 
 
 @dataclass(slots=True)
@@ -102,7 +136,8 @@ class _Slot:
     generation: int = 0
     started: float = 0.0
     ready: bool = False
-    ready_fd: int = -1
+    ready_fd: int = -1  # the worker's ready/heartbeat pipe, read end
+    last_beat: float = 0.0
     fast_crashes: int = 0
     restart_at: float | None = None
     stopping: bool = False  # asked to stop by us (shutdown)
@@ -125,6 +160,7 @@ class Supervisor:
         backoff_initial: float = 0.5,
         backoff_max: float = 30.0,
         stable_after: float = 10.0,
+        timeout: float = 0.0,
         logger: logging.Logger | None = None,
     ) -> None:
         if workers < 1:
@@ -137,6 +173,8 @@ class Supervisor:
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
         self.stable_after = stable_after
+        #: Kill a ready worker whose event loop has not ticked for this long (0: never).
+        self.timeout = timeout
         self.log = logger or log
         self._slots = [_Slot(i) for i in range(workers)]
         self._by_pid: dict[int, _Slot] = {}
@@ -211,6 +249,8 @@ class Supervisor:
                 self._kill_all(signal.SIGKILL)
             if not self._stopping:
                 self._start_due(now)
+                if self.timeout > 0:
+                    self._kill_hung(now)
             timeout = self._next_timeout(now)
             for key, _ in self._selector.select(timeout):
                 if key.fd == self._wakeup_r:
@@ -342,7 +382,9 @@ class Supervisor:
             threading.Thread(
                 target=_watch_lifeline, args=(lifeline,), name="aioweb-lifeline", daemon=True
             ).start()
-            context = WorkerContext(slot.index, slot.generation, os.getppid(), ready_w)
+            os.set_blocking(ready_w, False)
+            interval = min(1.0, self.timeout / 4) if self.timeout > 0 else 1.0
+            context = WorkerContext(slot.index, slot.generation, os.getppid(), ready_w, interval)
             self.target(context)
             status = 0
         except SystemExit as exc:
@@ -361,14 +403,18 @@ class Supervisor:
                 os._exit(status)
 
     def _on_ready_fd(self, slot: _Slot) -> None:
+        """The worker wrote ``R`` (ready) or ``H`` (heartbeat), or closed its end (exited)."""
         try:
-            data = os.read(slot.ready_fd, 16)
+            data = os.read(slot.ready_fd, 4096)
         except BlockingIOError:
             return
         except OSError:
             data = b""
-        self._close_ready_fd(slot)
-        if data:
+        if not data:
+            self._close_ready_fd(slot)
+            return
+        slot.last_beat = time.monotonic()
+        if not slot.ready and b"R" in data:
             slot.ready = True
             self._ever_ready = True
             self.log.debug("worker %d (pid %d) ready", slot.index, slot.pid)
@@ -408,6 +454,7 @@ class Supervisor:
         # A ready byte may still sit in the pipe if the worker died right after writing it.
         if slot.ready_fd >= 0:
             self._on_ready_fd(slot)
+            self._close_ready_fd(slot)
         pid, lived = slot.pid, time.monotonic() - slot.started
         slot.pid = 0
         how = _describe(code)
@@ -443,6 +490,18 @@ class Supervisor:
             lived,
             delay,
         )
+
+    def _kill_hung(self, now: float) -> None:
+        for slot in self._slots:
+            if slot.pid and slot.ready and now - slot.last_beat > self.timeout:
+                self.log.error(
+                    "worker %d (pid %d) silent for %.1fs (event loop blocked?): killing",
+                    slot.index,
+                    slot.pid,
+                    now - slot.last_beat,
+                )
+                self._kill(slot.pid, signal.SIGKILL)
+                slot.last_beat = now  # once; the reaping restarts it
 
     def _start_due(self, now: float) -> None:
         for slot in self._slots:

@@ -238,3 +238,34 @@ def test_repeated_sigterm_does_not_cut_in_flight_requests(spawn: Spawn, workers:
     response = result.get("response")
     assert isinstance(response, httpx.Response), (result, proc.output)
     assert response.status_code == 200
+
+
+def test_worker_with_a_blocked_event_loop_is_killed_and_replaced(spawn: Spawn) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = spawn(
+        PYTHON,
+        "-m",
+        "aioweb",
+        "deploy_app:create_app",
+        "--port",
+        str(port),
+        "--workers",
+        "2",
+        "--worker-timeout",
+        "2",
+    )
+    wait_http(url + "/", proc)
+    assert wait_for(lambda: len(child_pids(proc.pid)) == 2)
+    before = set(child_pids(proc.pid))
+    # Heartbeats flow: a few quiet seconds longer than the timeout kill nobody.
+    time.sleep(3)
+    assert set(child_pids(proc.pid)) == before and "silent for" not in proc.output
+    with pytest.raises(httpx.TransportError):
+        httpx.get(url + "/block?seconds=60", timeout=15)
+    assert "silent for" in proc.output, proc.output
+    assert wait_for(lambda: len(child_pids(proc.pid)) == 2)
+    after = set(child_pids(proc.pid))
+    assert len(after - before) == 1
+    assert "died (signal 9)" in proc.output
+    assert pids_answering(url + "/", 2) == {str(p) for p in after}

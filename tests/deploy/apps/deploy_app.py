@@ -5,6 +5,7 @@ GET /slow    -> the pid, after 1.5 s (for graceful-stop tests)
 GET /whoami  -> JSON of request.remote / scheme / host / secure / url as the handler sees them
 GET /loop    -> the module of the running event loop's class (uvloop or asyncio...)
 GET /ws      -> WebSocket echo, each reply prefixed with request.remote
+GET /block   -> blocks the whole event loop (time.sleep) for ?seconds= (60)
 GET /crash   -> the worker process exits at once (os._exit), for restart tests
 
 AIOWEB_FAIL_STARTUP=1 makes on_startup raise (boot-failure tests); AIOWEB_TRUSTED and
@@ -61,6 +62,15 @@ async def websocket_echo(request: web.Request) -> web.WebSocketResponse:
         if message.type == web.WSMsgType.TEXT:
             await ws.send_str(f"{request.remote} {message.data}")
     return ws
+
+
+@routes.get("/block")
+async def block(request: web.Request) -> web.Response:
+    """Blocks the event loop (a handler doing synchronous work that hangs)."""
+    import time
+
+    time.sleep(float(request.query.get("seconds", "60")))
+    return web.Response(text="unblocked")
 
 
 @routes.get("/crash")
