@@ -53,13 +53,22 @@ def load_app(entry: str, argv: Sequence[str] = ()) -> Any:
     return target(list(argv)) if params else target()
 
 
+def _web_concurrency() -> int:
+    """``$WEB_CONCURRENCY``, the worker count convention of gunicorn and PaaS platforms."""
+    value = os.environ.get("WEB_CONCURRENCY", "1")
+    try:
+        return int(value)
+    except ValueError:
+        raise SystemExit(f"error: WEB_CONCURRENCY={value!r} is not a number") from None
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-U", "--path", help="Unix socket path to listen on")
     parser.add_argument("--debug", action="store_true", help="debug mode (tracebacks in 500 pages)")
     parser.add_argument(
         "--workers",
         type=int,
-        default=int(os.environ.get("WEB_CONCURRENCY", "1")),
+        default=_web_concurrency(),
         help="worker processes sharing the port (SO_REUSEPORT); default $WEB_CONCURRENCY or 1",
     )
     parser.add_argument(
