@@ -43,7 +43,13 @@ from .http.conditional import (
     if_range_matches,
     make_etag,
 )
-from .http.ranges import ByteRange, RangeNotSatisfiable, build_byteranges, parse_range
+from .http.ranges import (
+    MAX_RANGES,
+    ByteRange,
+    RangeNotSatisfiable,
+    build_byteranges,
+    parse_range,
+)
 from .response import StreamResponse
 
 if TYPE_CHECKING:
@@ -137,7 +143,18 @@ def _open_regular(path: str) -> tuple[int, os.stat_result] | None:
 
 
 class FileResponse(StreamResponse):
-    """A response that sends a file from disk (aiohttp's ``web.FileResponse``)."""
+    """A response that sends a file from disk (aiohttp's ``web.FileResponse``).
+
+    Limits, overridable per subclass or per instance: ``max_ranges`` (ranges served as
+    multipart/byteranges after coalescing; more and the whole file is sent), ``small_file``
+    (bytes read and sent with the headers in one write), ``send_timeout`` (seconds a client may
+    accept nothing before it is disconnected, on the uvloop sendfile path; asyncio's
+    ``loop.sendfile`` and the read-and-write fallback have no timeout of their own).
+    """
+
+    max_ranges: int = MAX_RANGES
+    small_file: int = SMALL_FILE
+    send_timeout: float = SEND_TIMEOUT
 
     def __init__(
         self,
@@ -231,7 +248,7 @@ class FileResponse(StreamResponse):
                 )
             ):
                 try:
-                    ranges = parse_range(range_header, size)
+                    ranges = parse_range(range_header, size, max_ranges=self.max_ranges)
                 except RangeNotSatisfiable as exc:
                     headers["Content-Range"] = exc.content_range
                     return await self._empty(request, 416)
@@ -299,7 +316,7 @@ class FileResponse(StreamResponse):
         protocol = request._protocol
         self._body_length += length
         # Small bodies: one read, one write together with the headers.
-        if length <= SMALL_FILE:
+        if length <= self.small_file:
             out = bytearray(self._frame(b"", False))
             for seg in segments:
                 if isinstance(seg, ByteRange):
@@ -317,7 +334,9 @@ class FileResponse(StreamResponse):
         for seg in segments:
             if isinstance(seg, ByteRange):
                 try:
-                    await sendfile(protocol, fd, seg.start, seg.length, self._chunk_size)
+                    await sendfile(
+                        protocol, fd, seg.start, seg.length, self._chunk_size, self.send_timeout
+                    )
                 except ConnectionResetError:
                     self._abort(protocol)
                     raise
@@ -335,7 +354,14 @@ class FileResponse(StreamResponse):
 # --- sending file bytes ---------------------------------------------------------------------
 
 
-async def sendfile(protocol: Any, fd: int, offset: int, count: int, chunk_size: int) -> None:
+async def sendfile(
+    protocol: Any,
+    fd: int,
+    offset: int,
+    count: int,
+    chunk_size: int,
+    timeout: float = SEND_TIMEOUT,
+) -> None:
     """Send ``count`` bytes of ``fd`` from ``offset`` on ``protocol``'s connection.
 
     Bytes the protocol holds back (it batches small writes) are flushed first so the file's
@@ -354,7 +380,7 @@ async def sendfile(protocol: Any, fd: int, offset: int, count: int, chunk_size: 
         if kind in ("TCPTransport", "UnixTransport"):  # uvloop
             sock = transport.get_extra_info("socket")
             if sock is not None:
-                await _sendfile_uvloop(loop, transport, sock.fileno(), fd, offset, count)
+                await _sendfile_uvloop(loop, transport, sock.fileno(), fd, offset, count, timeout)
                 return
         elif kind == "_SelectorSocketTransport":  # asyncio's own loop
             with os.fdopen(os.dup(fd), "rb", closefd=True) as fobj:
@@ -390,6 +416,7 @@ async def _sendfile_uvloop(
     fd: int,
     offset: int,
     count: int,
+    timeout: float,
 ) -> None:
     """``os.sendfile`` straight onto a uvloop transport's socket.
 
@@ -400,7 +427,7 @@ async def _sendfile_uvloop(
     watch_fd = os.dup(sock_fd)
     try:
         while transport.get_write_buffer_size():
-            await _writable(loop, transport, watch_fd)
+            await _writable(loop, transport, watch_fd, timeout)
             await asyncio.sleep(0)  # let uvloop flush its own buffer
         end = offset + count
         while offset < end:
@@ -409,7 +436,7 @@ async def _sendfile_uvloop(
             try:
                 sent = os.sendfile(sock_fd, fd, offset, end - offset)
             except (BlockingIOError, InterruptedError):
-                await _writable(loop, transport, watch_fd)
+                await _writable(loop, transport, watch_fd, timeout)
                 continue
             except OSError as exc:
                 raise ConnectionResetError(str(exc)) from exc
@@ -420,12 +447,14 @@ async def _sendfile_uvloop(
         os.close(watch_fd)
 
 
-async def _writable(loop: asyncio.AbstractEventLoop, transport: asyncio.Transport, fd: int) -> None:
+async def _writable(
+    loop: asyncio.AbstractEventLoop, transport: asyncio.Transport, fd: int, timeout: float
+) -> None:
     """Wait until the socket (watched through ``fd``, a dup) accepts more bytes.
 
     Waits in one-second slices so that a connection the server closes meanwhile (shutdown,
     an abort elsewhere) is noticed at once rather than after the whole timeout; a client that
-    accepts nothing for ``SEND_TIMEOUT`` seconds is disconnected.
+    accepts nothing for ``timeout`` seconds is disconnected.
     """
     waiter = loop.create_future()
 
@@ -439,7 +468,7 @@ async def _writable(loop: asyncio.AbstractEventLoop, transport: asyncio.Transpor
         while not waiter.done():
             if transport.is_closing():
                 raise ConnectionResetError("connection closed")
-            if waited >= SEND_TIMEOUT:
+            if waited >= timeout:
                 transport.abort()
                 raise ConnectionResetError("client stopped reading")
             try:
