@@ -314,3 +314,38 @@ async def test_streaming_upload_through_request_content(aiohttp_server):
             assert (await r.json())["total"] == size
     # reading pauses at a few times read_bufsize (64 KiB), far below the 20 MiB sent
     assert peak["buffered"] < 4 * 1024 * 1024
+
+
+async def test_no_connection_or_task_leaks(aiohttp_server):
+    async def handler(request):
+        if "wait" in request.query:
+            await asyncio.sleep(0.001)
+        return web.Response(text="x")
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    server = await aiohttp_server(app)
+    http_server = server.handler  # the protocol factory: it tracks live connections
+    baseline = len(asyncio.all_tasks())
+
+    async def one(i: int) -> None:
+        reader, writer = await open_raw(server.port)
+        path = "/?wait=1" if i % 2 else "/"
+        if i % 3 == 0:
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            await read_response(reader)
+        elif i % 3 == 1:
+            writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n")  # abandoned mid-head
+        else:
+            writer.write(b"\x00garbage\r\n\r\n")
+            await reader.read()
+        writer.close()
+        await writer.wait_closed()
+
+    await asyncio.gather(*(one(i) for i in range(150)))
+    for _ in range(200):
+        if not http_server.connections and len(asyncio.all_tasks()) <= baseline:
+            break
+        await asyncio.sleep(0.01)
+    assert not http_server.connections
+    assert len(asyncio.all_tasks()) <= baseline
