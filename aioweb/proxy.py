@@ -47,6 +47,7 @@ __all__ = (
     "TrustedProxies",
     "parse_forwarded",
     "parse_node",
+    "peer_trusted",
     "proxy_middleware",
     "resolve_forwarded",
     "resolve_x_forwarded",
