@@ -494,6 +494,12 @@ class Supervisor:
     def _kill_hung(self, now: float) -> None:
         for slot in self._slots:
             if slot.pid and slot.ready and now - slot.last_beat > self.timeout:
+                # Read what is waiting first: if the supervisor itself was not scheduled for a
+                # while, the heartbeats are in the pipe and the worker is fine.
+                if slot.ready_fd >= 0:
+                    self._on_ready_fd(slot)
+                if now - slot.last_beat <= self.timeout or not slot.pid:
+                    continue
                 self.log.error(
                     "worker %d (pid %d) silent for %.1fs (event loop blocked?): killing",
                     slot.index,

@@ -253,13 +253,13 @@ def test_worker_with_a_blocked_event_loop_is_killed_and_replaced(spawn: Spawn) -
         "--workers",
         "2",
         "--worker-timeout",
-        "2",
+        "3",
     )
     wait_http(url + "/", proc)
     assert wait_for(lambda: len(child_pids(proc.pid)) == 2)
     before = set(child_pids(proc.pid))
     # Heartbeats flow: a few quiet seconds longer than the timeout kill nobody.
-    time.sleep(3)
+    time.sleep(4)
     assert set(child_pids(proc.pid)) == before and "silent for" not in proc.output
     with pytest.raises(httpx.TransportError):
         httpx.get(url + "/block?seconds=60", timeout=15)
