@@ -294,7 +294,10 @@ def _report(
     results: dict[tuple[str, str], list[dict[str, float]]], workloads: list[str], rounds: int
 ) -> None:
     print()
-    print("| workload | aioweb | aiohttp+Motor | ratio (median of rounds) | server CPU/req ratio |")
+    print(
+        "| workload | aioweb | aiohttp+Motor | ratio (median of rounds) "
+        "| server CPU per request, Motor/aioweb |"
+    )
     print("| --- | --- | --- | --- | --- |")
     for name in workloads:
         ours = results[("aioweb", name)]
@@ -309,7 +312,7 @@ def _report(
             f"| {name} | {statistics.median(r[key] for r in ours) / scale:.1f} {unit} "
             f"| {statistics.median(r[key] for r in theirs) / scale:.1f} {unit} "
             f"| {statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f}) "
-            f"| {statistics.median(cpu):.2f}x less CPU |"
+            f"| {statistics.median(cpu):.2f}x |"
             if ratios and cpu
             else f"| {name} | n/a | n/a | n/a | n/a |"
         )
