@@ -483,12 +483,25 @@ class StreamResponse(MutableMapping[str, Any]):
         if not data:
             return
         data = bytes(data)
+        if self._length_check >= 0 and not self._no_body:
+            data = self._within_length(data)
+            if not data:
+                return
         self._body_length += len(data)
         out = self._frame(data, False)
         if out:
             writer.write(out)
         if writer._write_paused:
             await writer.drain()
+
+    def _within_length(self, data: bytes) -> bytes:
+        """``data`` cut to what Content-Length still allows (as aiohttp does).
+
+        Bytes past the announced length would be read by the client as the start of the
+        next response on the connection (a desync a handler echoing input could exploit).
+        """
+        room = self._length_check - self._body_length
+        return data if len(data) <= room else data[: max(room, 0)]
 
     async def drain(self) -> None:
         if self._writer is None:
@@ -501,6 +514,13 @@ class StreamResponse(MutableMapping[str, Any]):
         writer = self._writer
         if writer is None:
             raise RuntimeError("Response has not been started")
+        if self._length_check >= 0 and not self._no_body:
+            if data:
+                data = self._within_length(bytes(data))
+            if self._body_length + len(data) < self._length_check:
+                # Fewer bytes than Content-Length announced: the client would read the next
+                # response as the rest of this body, so this connection must end here.
+                self._keep_alive = False
         if data:
             self._body_length += len(data)
         out = self._frame(bytes(data), True)

@@ -693,3 +693,47 @@ async def test_full_duplex_streaming_echo(aiohttp_server):
     writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")  # and the connection is kept alive
     assert (await read_response(reader)).body == b"index"
     writer.close()
+
+
+async def test_content_length_is_never_overrun_or_left_short_on_a_kept_connection(aiohttp_server):
+    """A body longer than its Content-Length is cut (as aiohttp); a shorter one ends the
+    connection.  Either way the client never reads one response's bytes as the next one."""
+
+    async def more(request):
+        resp = web.StreamResponse()
+        resp.content_length = 3
+        await resp.prepare(request)
+        await resp.write(b"abc" + b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfake")
+        return resp
+
+    async def less(request):
+        resp = web.StreamResponse()
+        resp.content_length = 10
+        await resp.prepare(request)
+        await resp.write(b"abc")
+        await resp.write_eof()
+        return resp
+
+    async def mismatch(request):
+        return web.Response(body=b"abc", headers={"Content-Length": "10"})
+
+    app = web.Application()
+    app.router.add_get("/more", more)
+    app.router.add_get("/less", less)
+    app.router.add_get("/mismatch", mismatch)
+    app.router.add_get("/", lambda request: web.Response(text="index"))
+    server = await aiohttp_server(app)
+    reader, writer = await open_raw(server.port)
+    writer.write(b"GET /more HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert (await read_response(reader)).body == b"abc"
+    assert (await read_response(reader)).body == b"index"  # not the "fake" response
+    writer.close()
+    for path in (b"/less", b"/mismatch"):
+        reader, writer = await open_raw(server.port)
+        writer.write(
+            b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        assert b"Content-Length: 10" in head
+        assert await asyncio.wait_for(reader.read(), 5) == b"abc"  # then closed: no desync
+        writer.close()
