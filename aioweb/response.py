@@ -393,6 +393,13 @@ class StreamResponse(MutableMapping[str, Any]):
                 headers.add("Set-Cookie", morsel.OutputString())
         if self._compression:
             self._start_compression(request)
+        if not self._chunked and TRANSFER_ENCODING in headers:
+            # Framing is the server's job: a hand-set Transfer-Encoding would contradict the
+            # bytes actually sent (e.g. "chunked" next to Content-Length and a raw body).
+            # "chunked" is taken as enable_chunked_encoding(); any other coding is dropped.
+            wants_chunked = "chunked" in headers.popall(TRANSFER_ENCODING)[-1].lower()
+            if wants_chunked and http11 and not self._no_body:
+                self._chunked = True
         if self._chunked:
             if not http11:
                 raise RuntimeError(

@@ -737,3 +737,31 @@ async def test_content_length_is_never_overrun_or_left_short_on_a_kept_connectio
         assert b"Content-Length: 10" in head
         assert await asyncio.wait_for(reader.read(), 5) == b"abc"  # then closed: no desync
         writer.close()
+
+
+async def test_hand_set_transfer_encoding_never_breaks_framing(aiohttp_server):
+    async def chunked_and_length(request):
+        return web.Response(body=b"abc", headers={"Transfer-Encoding": "chunked"})
+
+    async def gzip_coding(request):
+        return web.Response(body=b"abc", headers={"Transfer-Encoding": "gzip"})
+
+    app = web.Application()
+    app.router.add_get("/chunked", chunked_and_length)
+    app.router.add_get("/gzip", gzip_coding)
+    app.router.add_get("/", lambda request: web.Response(text="index"))
+    server = await aiohttp_server(app)
+    reader, writer = await open_raw(server.port)
+    writer.write(
+        b"GET /chunked HTTP/1.1\r\nHost: x\r\n\r\nGET /gzip HTTP/1.1\r\nHost: x\r\n\r\n"
+        b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+    )
+    first = await read_response(reader)
+    assert first.body == b"abc" and first.header("Content-Length") is None  # chunked only
+    second = await read_response(reader)
+    assert second.body == b"abc" and second.header("Transfer-Encoding") is None
+    assert (await read_response(reader)).body == b"index"
+    writer.close()
+    async with httpx.AsyncClient() as client:
+        r = await client.get(f"http://127.0.0.1:{server.port}/chunked")
+        assert r.content == b"abc"
