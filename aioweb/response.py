@@ -98,7 +98,24 @@ def _accepted_codings(header: str) -> dict[str, float]:
 class StreamResponse(MutableMapping[str, Any]):
     """A response whose body is written in pieces after ``await prepare(request)``."""
 
+    # Per-response state starts at these class-level (immutable) defaults and is stored on
+    # the instance only when it changes: most responses never touch most of it, and a dozen
+    # attribute stores per response are a measurable part of a small request's cost.
     _body: bytes | None = None
+    _cookies: SimpleCookie | None = None
+    _req: BaseRequest | None = None
+    _writer: Any = None
+    _head: bytes | None = None  # status line + headers, not yet sent
+    _eof_sent = False
+    _keep_alive: bool | None = None
+    _chunked = False
+    _no_body = False
+    _compression = False
+    _compression_force: str | None = None
+    _compressor: _Compressor | None = None
+    _body_length = 0
+    _state: dict[str, Any] | None = None
+    _length_check = -1
 
     def __init__(
         self,
@@ -108,22 +125,8 @@ class StreamResponse(MutableMapping[str, Any]):
         headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
     ) -> None:
         self._headers: CIMultiDict[str] = CIMultiDict(headers) if headers else CIMultiDict()
-        self._status = int(status)
+        self._status = status if type(status) is int else int(status)
         self._reason = reason
-        self._cookies: SimpleCookie | None = None
-        self._req: BaseRequest | None = None
-        self._writer: Any = None
-        self._head: bytes | None = None  # status line + headers, not yet sent
-        self._eof_sent = False
-        self._keep_alive: bool | None = None
-        self._chunked = False
-        self._no_body = False
-        self._compression = False
-        self._compression_force: str | None = None
-        self._compressor: _Compressor | None = None
-        self._body_length = 0
-        self._state: dict[str, Any] | None = None
-        self._length_check = -1
 
     # -- status ------------------------------------------------------------------------
 
@@ -388,6 +391,10 @@ class StreamResponse(MutableMapping[str, Any]):
         if keep_alive is None:
             keep_alive = request.keep_alive
         self._no_body = request._method == "HEAD" or status in _EMPTY_BODY_STATUSES or status < 200
+        if status < 200 and status != 101:
+            # A 1xx is interim: sent as the final response, the client would go on waiting
+            # for another one (and read the next response as this request's answer).
+            raise ValueError(f"{status} is an interim status, not a final response")
         if self._cookies:
             for morsel in self._cookies.values():
                 headers.add("Set-Cookie", morsel.OutputString())

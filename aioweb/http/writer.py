@@ -30,15 +30,23 @@ def reason_phrase(status: int) -> str:
     return _REASONS.get(status, "")
 
 
+def _check_status(status: int) -> None:
+    """RFC 9110 §15: a status code is three digits (which also bounds the line cache)."""
+    if not 100 <= status <= 999:
+        raise ValueError(f"Invalid HTTP status code {status!r}: three digits expected")
+
+
 def status_line(version: str, status: int, reason: str | None = None) -> bytes:
     """``HTTP/1.1 200 OK\\r\\n``, pre-encoded and cached for the standard reason phrases."""
     if reason is None:
         key = (version, status)
         line = _STATUS_LINES.get(key)
         if line is None:
+            _check_status(status)
             line = f"HTTP/{version} {status} {_REASONS.get(status, '')}\r\n".encode("latin-1")
             _STATUS_LINES[key] = line
         return line
+    _check_status(status)
     if "\r" in reason or "\n" in reason:
         raise ValueError("Reason phrase must not contain CR or LF")
     return f"HTTP/{version} {status} {reason}\r\n".encode("utf-8", "surrogateescape")

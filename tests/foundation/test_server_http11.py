@@ -765,3 +765,20 @@ async def test_hand_set_transfer_encoding_never_breaks_framing(aiohttp_server):
     async with httpx.AsyncClient() as client:
         r = await client.get(f"http://127.0.0.1:{server.port}/chunked")
         assert r.content == b"abc"
+
+
+@pytest.mark.parametrize("status", [99, 1000, -1, 100, 199])
+async def test_impossible_status_codes_fail_the_request_cleanly(aiohttp_server, status):
+    """A malformed status line, or an interim 1xx sent as the final answer, is a 500:
+    a client would otherwise misparse it or wait for the real response forever."""
+
+    async def handler(request):
+        return web.Response(status=status, text="body")
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    server = await aiohttp_server(app)
+    reader, writer = await open_raw(server.port)
+    writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert (await read_response(reader)).status == 500
+    writer.close()
