@@ -63,8 +63,10 @@ cmd_install() {
     if is_installed; then
         return 0
     fi
-    local go dir bin src work
-    go="$(go_bin)" || die "the Go toolchain is needed to build FerretDB (install golang)"
+    local go dir bin src
+    go="$(go_bin)" || die "Go >= 1.24 is needed to build FerretDB (or set MONGODB_URI)"
+    "$go" list -f '{{context.ReleaseTags}}' runtime 2>/dev/null | grep -q 'go1\.24' \
+        || die "Go >= 1.24 is needed to build FerretDB $FERRETDB_VERSION; found $("$go" version)"
     dir="$(bin_dir)"
     bin="$dir/ferretdb"
     [ -n "${FERRETDB_BIN:-}" ] && bin="$FERRETDB_BIN" && dir="$(dirname "$bin")"
@@ -73,13 +75,13 @@ cmd_install() {
     src="$("$go" mod download -json "$FERRETDB_MODULE@$FERRETDB_VERSION" \
         | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
     [ -n "$src" ] && [ -d "$src" ] || die "could not download $FERRETDB_MODULE@$FERRETDB_VERSION"
-    work="$(mktemp -d "${TMPDIR:-/tmp}/ferretdb-build.XXXXXX")"
-    trap 'rm -rf "$work"' EXIT
-    cp -r "$src/." "$work/"
-    chmod -R u+w "$work"
-    echo "$FERRETDB_VERSION" > "$work/build/version/version.txt"
-    echo "aioweb-scripts" > "$work/build/version/package.txt"
-    (cd "$work" && GOFLAGS="-mod=readonly -buildvcs=false" "$go" build -o "$bin.tmp" ./cmd/ferretdb)
+    BUILD_DIR="$(mktemp -d "${TMPDIR:-/tmp}/ferretdb-build.XXXXXX")"
+    trap 'rm -rf "${BUILD_DIR:-}"' EXIT
+    cp -r "$src/." "$BUILD_DIR/"
+    chmod -R u+w "$BUILD_DIR"
+    echo "$FERRETDB_VERSION" > "$BUILD_DIR/build/version/version.txt"
+    echo "aioweb-scripts" > "$BUILD_DIR/build/version/package.txt"
+    (cd "$BUILD_DIR" && GOFLAGS="-mod=readonly -buildvcs=false" "$go" build -o "$bin.tmp" ./cmd/ferretdb)
     mv -f "$bin.tmp" "$bin"
     is_installed || die "built $bin but it does not report version $FERRETDB_VERSION"
 }
