@@ -123,10 +123,13 @@ class RequestParser:
         "_head_bytes",
         "_headers",
         "_host_count",
+        "_ignored_upgrade",
         "_in_head",
         "_limits",
         "_parser",
         "_sink",
+        "_synthetic",
+        "_upgrade_value",
         "_url",
         "_url_len",
     )
@@ -138,6 +141,10 @@ class RequestParser:
         self._error: HttpProtocolError | None = None
         self._in_head = False
         self._head_bytes = 0
+        # An Upgrade this server never switches to (h2c...) is ignored, as RFC 9110 §7.8
+        # allows; httptools then skipped the body, which is re-parsed (see ``feed``).
+        self._ignored_upgrade = False
+        self._synthetic = 0  # 1: inside the stand-in head, 2: inside its body
         self._reset_head()
 
     def _reset_head(self) -> None:
@@ -150,6 +157,7 @@ class RequestParser:
         self._expect: bytes | None = None
         self._host_count = 0
         self._fields_size = 0
+        self._upgrade_value: bytes | None = None
 
     @property
     def in_head(self) -> bool:
@@ -164,7 +172,10 @@ class RequestParser:
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade as upgrade:
-            return data[upgrade.args[0] :]
+            tail = data[upgrade.args[0] :]
+            if self._ignored_upgrade:
+                return self._resume_after_ignored_upgrade(tail)
+            return tail
         except httptools.HttpParserCallbackError:
             raise self._error or BadRequest("Invalid request") from None
         except httptools.HttpParserInvalidURLError as exc:
@@ -177,6 +188,26 @@ class RequestParser:
             raise HeadersTooLarge("Request header section too large")
         return None
 
+    def _resume_after_ignored_upgrade(self, tail: bytes) -> bytes | None:
+        """Go on with HTTP/1.1 after a request whose Upgrade is not taken up.
+
+        httptools stops at such a request and skips its body (httptools issue 124: the
+        body of ``curl --http2 -d ...`` was lost).  A fresh parser takes over; when the
+        request has a body, it is first given a stand-in head with the same framing, so
+        llhttp decodes (and validates) the body, whose bytes go to the original request.
+        """
+        self._ignored_upgrade = False
+        self._parser = httptools.HttpRequestParser(self)
+        if self._chunked or self._content_length:
+            framing = (
+                b"Transfer-Encoding: chunked"
+                if self._chunked
+                else b"Content-Length: %d" % self._content_length
+            )
+            self._synthetic = 1
+            tail = b"POST / HTTP/1.1\r\n" + framing + b"\r\n\r\n" + tail
+        return self.feed(tail) if tail else None
+
     def _fail(self, error: HttpProtocolError) -> None:
         self._error = error
         raise error
@@ -184,18 +215,24 @@ class RequestParser:
     # -- llhttp callbacks ----------------------------------------------------------------
 
     def on_message_begin(self) -> None:
+        if self._synthetic:
+            return
         self._in_head = True
         self._head_bytes = 0
         self._reset_head()
         self._sink.on_message_begin()
 
     def on_url(self, url: bytes) -> None:
+        if self._synthetic:
+            return
         self._url_len += len(url)
         if self._url_len > self._limits.max_line_size:
             self._fail(RequestURITooLong("Request target too long"))
         self._url.append(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self._synthetic == 1:
+            return
         limits = self._limits
         if len(name) + len(value) > limits.max_field_size:
             self._fail(HeadersTooLarge("Header field too large"))
@@ -226,8 +263,13 @@ class RequestParser:
             self._codings.extend(c.strip() for c in value.lower().split(b","))
         elif n == 6 and name.lower() == b"expect":
             self._expect = value
+        elif n == 7 and name.lower() == b"upgrade":
+            self._upgrade_value = value
 
     def on_headers_complete(self) -> None:
+        if self._synthetic:
+            self._synthetic = 2
+            return
         parser = self._parser
         version = parser.get_http_version()
         if version[0] != "1":
@@ -244,6 +286,10 @@ class RequestParser:
                 self._fail(BadRequest("Transfer-Encoding in an HTTP/1.0 request"))
             self._check_codings(self._codings)
         self._in_head = False
+        upgrade = parser.should_upgrade()
+        if upgrade and not self._can_switch(parser):
+            upgrade = False
+            self._ignored_upgrade = True
         url = self._url[0] if len(self._url) == 1 else b"".join(self._url)
         head = RequestHead(
             parser.get_method().decode("ascii"),
@@ -251,7 +297,7 @@ class RequestParser:
             version,
             self._headers,
             parser.should_keep_alive(),
-            parser.should_upgrade(),
+            upgrade,
             self._content_length,
             self._chunked,
             self._expect,
@@ -260,6 +306,13 @@ class RequestParser:
             self._sink.on_head(head)
         except HttpProtocolError as exc:
             self._fail(exc)
+
+    def _can_switch(self, parser: httptools.HttpRequestParser) -> bool:
+        """Upgrades this server may accept: WebSocket, and CONNECT's tunnel."""
+        if parser.get_method() == b"CONNECT":
+            return True
+        value = self._upgrade_value
+        return value is not None and b"websocket" in value.lower()
 
     def _check_codings(self, codings: list[bytes]) -> None:
         """Transfer codings of a request, checked before it is handed to anyone.
@@ -284,4 +337,7 @@ class RequestParser:
             self._fail(exc)
 
     def on_message_complete(self) -> None:
+        if self._ignored_upgrade and (self._chunked or self._content_length):
+            return  # httptools skipped the body: it ends when the stand-in message does
+        self._synthetic = 0
         self._sink.on_message_complete()

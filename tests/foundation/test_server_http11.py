@@ -782,3 +782,41 @@ async def test_impossible_status_codes_fail_the_request_cleanly(aiohttp_server, 
     writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
     assert (await read_response(reader)).status == 500
     writer.close()
+
+
+async def test_ignored_upgrade_keeps_the_body_and_the_connection(aiohttp_server):
+    """``Upgrade: h2c`` (curl --http2, Java's RestClient) is ignored, as RFC 9110 §7.8
+    allows: the request is served as HTTP/1.1 with its body, and pipelining goes on."""
+
+    async def echo(request):
+        return web.Response(body=b"got " + await request.read())
+
+    app = web.Application()
+    app.router.add_post("/echo", echo)
+    app.router.add_get("/", lambda request: web.Response(text="index"))
+    server = await aiohttp_server(app)
+    h2c = b"Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n"
+    reader, writer = await open_raw(server.port)
+    writer.write(
+        b"POST /echo HTTP/1.1\r\nHost: x\r\n" + h2c + b"Content-Length: 5\r\n\r\nhello"
+        b"GET / HTTP/1.1\r\nHost: x\r\n" + h2c + b"\r\n"
+        b"POST /echo HTTP/1.1\r\nHost: x\r\n" + h2c + b"Transfer-Encoding: chunked\r\n\r\n"
+        b"3\r\nabc\r\n0\r\n\r\n"
+    )
+    assert (await read_response(reader)).body == b"got hello"
+    assert (await read_response(reader)).body == b"index"
+    assert (await read_response(reader)).body == b"got abc"
+    # a body arriving after the head, in pieces
+    writer.write(b"POST /echo HTTP/1.1\r\nHost: x\r\n" + h2c + b"Content-Length: 6\r\n\r\nab")
+    await writer.drain()
+    await asyncio.sleep(0.02)
+    writer.write(b"cdef")
+    assert (await read_response(reader)).body == b"got abcdef"
+    writer.close()
+    proc = await asyncio.create_subprocess_exec(
+        "curl", "-sS", "--max-time", "5", "--http2", "-d", "data",
+        f"http://127.0.0.1:{server.port}/echo",
+        stdout=subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await proc.communicate()
+    assert out == b"got data"
