@@ -75,7 +75,8 @@ class BaseTestServer:
         ssl_context = self._kwargs.pop("ssl", None)
         self.runner = await self._make_runner(**self._kwargs)
         await self.runner.setup()
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port or 0))
         self.port = sock.getsockname()[1]
@@ -83,7 +84,8 @@ class BaseTestServer:
         await site.start()
         if not self.scheme:
             self.scheme = "https" if ssl_context else "http"
-        self._root = URL(f"{self.scheme}://{self.host}:{self.port}")
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        self._root = URL(f"{self.scheme}://{host}:{self.port}")
 
     async def _make_runner(self, **kwargs: Any) -> BaseRunner:
         raise NotImplementedError
