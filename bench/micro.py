@@ -8,6 +8,11 @@ process is involved: the figure moves only with aioweb's own code, which makes i
 way to see whether a hot-path change helps (wrk runs in ``run.py`` give the real ratios).
 The same request goes in each time; each reply is checked.  ``--profile`` prints cProfile's
 top functions instead of timing.
+
+``--instructions`` counts instead of timing: it runs this script twice under valgrind's
+callgrind (``apt-get install valgrind``) with 500 and 2,500 requests and prints the difference
+÷ 2,000, the CPU instructions one request costs.  That figure is deterministic (a shared,
+noisy machine cannot move it), so it resolves changes of 1% that no timing here can.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ import argparse
 import asyncio
 import cProfile
 import pstats
+import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -86,7 +93,7 @@ class MemoryTransport(asyncio.Transport):
 async def run(workload: str, count: int, profile: bool) -> float:
     web = load_web("aioweb")
     app = build_app(web)
-    factory = app.make_handler()
+    factory = app.make_handler(access_log=None)  # as in the benchmark app: logging off
     if hasattr(app, "startup"):
         await app.startup()
     transport = MemoryTransport()
@@ -135,13 +142,47 @@ async def run(workload: str, count: int, profile: bool) -> float:
     return elapsed * 1e6 / (feeds * PER_FEED.get(workload, 1))
 
 
+def count_instructions(workload: str) -> int:
+    """Instructions per request: two callgrind runs, their difference ÷ the extra requests."""
+    totals = []
+    for n in (500, 2500):
+        proc = subprocess.run(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                "--callgrind-out-file=/dev/null",
+                sys.executable,
+                __file__,
+                "--workload",
+                workload,
+                "--requests",
+                str(n),
+                "--repeat",
+                "1",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        found = re.search(r"Collected : (\d+)", proc.stderr)
+        if found is None:
+            raise SystemExit(f"callgrind gave no count:\n{proc.stdout}\n{proc.stderr[-2000:]}")
+        totals.append(int(found.group(1)))
+    return (totals[1] - totals[0]) // 2000
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workload", nargs="+", default=list(REQUESTS), choices=list(REQUESTS))
     ap.add_argument("--requests", type=int, default=50_000)
     ap.add_argument("--repeat", type=int, default=3, help="best of N timings")
     ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--instructions", action="store_true", help="count with callgrind")
     args = ap.parse_args()
+    if args.instructions:
+        for workload in args.workload:
+            print(f"{workload:10} {count_instructions(workload):,} instructions/request")
+        return
     for workload in args.workload:
         runs = [
             uvloop.run(run(workload, args.requests, args.profile))
