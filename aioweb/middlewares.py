@@ -7,6 +7,8 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from yarl import URL
+
 from .exceptions import HTTPMove, HTTPPermanentRedirect
 
 if TYPE_CHECKING:
@@ -42,6 +44,17 @@ def is_old_style_factory(candidate: Any) -> bool:
 _SLASHES = re.compile(r"//+")
 
 
+def _same_site(path: str) -> str:
+    """A redirect path that cannot leave this site.
+
+    ``//evil.example/`` (and ``/\\evil.example/``, which browsers read the same way) in a
+    ``Location`` is a network-path reference to another host: an open redirect (the class
+    of aiohttp's CVE-2021-21330).  Backslashes are escaped and leading slashes collapsed.
+    """
+    path = path.replace("\\", "%5C")
+    return "/" + path.lstrip("/") if path.startswith("//") else path
+
+
 def normalize_path_middleware(
     *,
     append_slash: bool = True,
@@ -61,8 +74,7 @@ def normalize_path_middleware(
         from .routing import SystemRoute
 
         if isinstance(request.match_info.route, SystemRoute):
-            path = request.raw_path.partition("?")[0]
-            query = request.query_string
+            path, _, query = request.raw_path.partition("?")  # the query as sent (encoded)
             candidates: list[str] = []
             if merge_slashes:
                 candidates.append(_SLASHES.sub("/", path))
@@ -77,10 +89,10 @@ def normalize_path_middleware(
             for candidate in candidates:
                 if candidate == path:
                     continue
-                clone = request.clone(rel_url=candidate)
+                clone = request.clone(rel_url=URL.build(path=candidate, encoded=True))
                 match_info = await request.app.router.resolve(clone)  # type: ignore[arg-type]
                 if not isinstance(match_info.route, SystemRoute):
-                    target = candidate + ("?" + query if query else "")
+                    target = _same_site(candidate) + ("?" + query if query else "")
                     raise redirect_class(target)
         return await handler(request)
 

@@ -820,3 +820,24 @@ async def test_ignored_upgrade_keeps_the_body_and_the_connection(aiohttp_server)
     )  # fmt: skip
     out, _ = await proc.communicate()
     assert out == b"got data"
+
+
+@pytest.mark.parametrize("merge_slashes", [True, False])
+async def test_normalize_path_never_redirects_off_site(aiohttp_server, merge_slashes):
+    """No ``Location: //host`` or ``/\\host`` (open redirect, aiohttp CVE-2021-21330 class)."""
+
+    async def handler(request):
+        return web.Response(text="x")
+
+    app = web.Application(middlewares=[web.normalize_path_middleware(merge_slashes=merge_slashes)])
+    app.router.add_get("/{tail:.+}/", handler)
+    server = await aiohttp_server(app)
+    for target in (b"//evil.example", b"///evil.example", b"/\\evil.example", b"/\\\\evil.example"):
+        resp = await exchange(server.port, b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert resp.status in (308, 404), (target, resp.status)
+        location = resp.header("Location") or "/"
+        assert location.startswith("/") and not location.startswith("//"), (target, location)
+        assert "\\" not in location, (target, location)
+    # the query is carried over as sent, still encoded (no CR/LF or '#' decoded into it)
+    resp = await exchange(server.port, b"GET /a?x=%20y&z=%0D%0A%23 HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert resp.status == 308 and resp.header("Location") == "/a/?x=%20y&z=%0D%0A%23"
