@@ -453,3 +453,34 @@ def test_run_app_quiet_without_print_or_access_log(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout == b"" and out.stderr == b""
+
+
+@pytest.mark.parametrize("entry", ["fd_app_module:make_app_async", "fd_app_module:APP"])
+async def test_cli_async_factory_and_app_instance(app_module, entry):
+    (app_module / "fd_app_module.py").write_text(APP_MODULE + "\nAPP = make_app()\n")
+    port = unused_port()
+    proc = await _spawn("-m", "aioweb", entry, "--port", str(port), cwd=app_module)
+    try:
+        await _wait_running(proc)
+        async with httpx.AsyncClient(timeout=5) as client:
+            r = await client.get(f"http://127.0.0.1:{port}/")
+            assert r.text == "hello from factory"
+    finally:
+        out = await _stop(proc, signal.SIGINT)
+    assert proc.returncode == 0, out
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("no_such_module_xyz:make", "cannot import module"),
+        ("fd_app_module:missing", "has no attribute"),
+        ("fd_app_module", "module:factory"),
+    ],
+)
+async def test_cli_bad_entry_fails_clearly(app_module, entry, message):
+    proc = await _spawn("-m", "aioweb", entry, "--port", str(unused_port()), cwd=app_module)
+    out, _ = await asyncio.wait_for(proc.communicate(), 15)
+    assert proc.returncode != 0
+    assert message in out.decode()
+    assert "Traceback" not in out.decode()
