@@ -489,7 +489,7 @@ class BaseRequest(MutableMapping[str, Any]):
         body = await self.text()
         try:
             return loads(body)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: "[[[[..." nesting
             from .exceptions import HTTPBadRequest
 
             class _InvalidJSON(HTTPBadRequest, ValueError):

@@ -403,6 +403,7 @@ async def test_keepalive_timeout_zero_closes_idle_connections(aiohttp_server):
         (b"/json", b"application/json", b"{not json"),
         (b"/json", b"application/json", b"\xff"),
         (b"/json", b"application/json; charset=nope", b"{}"),
+        (b"/json", b"application/json", b"[" * 200_000),  # nesting past the recursion limit
     ],
 )
 async def test_undecodable_bodies_are_400_not_logged_500(
@@ -414,7 +415,7 @@ async def test_undecodable_bodies_are_400_not_logged_500(
     async def as_json(request):
         return web.json_response(await request.json())
 
-    app = web.Application()
+    app = web.Application(client_max_size=1024**2)
     app.router.add_post("/text", text)
     app.router.add_post("/json", as_json)
     server = await aiohttp_server(app)
