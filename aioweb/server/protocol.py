@@ -41,6 +41,7 @@ __all__ = ["HttpProtocol"]
 server_logger = logging.getLogger("aioweb.server")
 
 _FLUSH_THRESHOLD = 64 * 1024
+_FEED_SLICE = 16 * 1024  # reads larger than this are parsed in slices (see ``_feed``)
 # Lingering close (see HttpProtocol._linger_close): how long / how much to keep discarding.
 _LINGER_SECONDS = 5.0
 _LINGER_BYTES = 16 * 1024 * 1024
@@ -99,6 +100,7 @@ class HttpProtocol(asyncio.Protocol):
         self._write_paused = False
         self._drain_waiter: asyncio.Future[None] | None = None
         self._read_pauses: set[str] = set()
+        self._unparsed = b""  # bytes held back while the pipeline queue is full
         self._carrier: asyncio.Task[None] | None = None
         self._carrier_waiter: asyncio.Future[Any] | None = None
         # Jobs handed over while the carrier was not (yet) waiting: on uvloop the first
@@ -255,10 +257,13 @@ class HttpProtocol(asyncio.Protocol):
                 if self._linger_left <= 0:
                     self.close()
             return
+        if self._unparsed:
+            data = self._unparsed + data
+            self._unparsed = b""
         self._out = []
         try:
             try:
-                tail = parser.feed(data)
+                tail = self._feed(parser, data) if len(data) > _FEED_SLICE else parser.feed(data)
             except HttpProtocolError as exc:
                 self._parser = None
                 self.pause_reading("error")
@@ -327,7 +332,33 @@ class HttpProtocol(asyncio.Protocol):
                 pass
         self._read_pauses.add(reason)
 
+    def _feed(self, parser: RequestParser, data: bytes) -> bytes | None:
+        """Parse a large read in slices, stopping once too many requests are queued.
+
+        A 256 KiB read of tiny pipelined requests would otherwise become ~14,000 parsed
+        requests held at once (megabytes per connection); the rest waits, unparsed, until
+        the queue drains (``resume_reading("pipeline")`` feeds it).
+        """
+        limit = self._settings.max_pipelined
+        queue = self._queue
+        for pos in range(0, len(data), _FEED_SLICE):
+            if len(queue) > limit:
+                self._unparsed = data[pos:]
+                self.pause_reading("pipeline")
+                return None
+            end = pos + _FEED_SLICE
+            tail = parser.feed(data[pos:end])
+            if tail is not None:
+                return tail + data[end:]
+        return None
+
+    def _feed_unparsed(self) -> None:
+        if self._unparsed and not self._closed and "pipeline" not in self._read_pauses:
+            self.data_received(b"")
+
     def resume_reading(self, reason: str = "body") -> None:
+        if reason == "pipeline" and self._unparsed:
+            self._loop.call_soon(self._feed_unparsed)
         self._read_pauses.discard(reason)
         if not self._read_pauses and self.transport is not None and not self._closed:
             try:

@@ -349,3 +349,29 @@ async def test_no_connection_or_task_leaks(aiohttp_server):
         await asyncio.sleep(0.01)
     assert not http_server.connections
     assert len(asyncio.all_tasks()) <= baseline
+
+
+async def test_pipelined_flood_is_parsed_only_as_fast_as_it_is_answered(aiohttp_server):
+    """Thousands of tiny pipelined requests in one read are not all parsed (and held) at
+    once: parsing stops past ``max_pipelined`` queued requests and resumes as they are
+    answered; every request is still answered, in order."""
+    release = asyncio.Event()
+
+    async def handler(request):
+        if request.match_info["n"] == "0":
+            await release.wait()
+        return web.Response(text=request.match_info["n"])
+
+    app = web.Application()
+    app.router.add_get("/{n}", handler)
+    server = await aiohttp_server(app)
+    reader, writer = await open_raw(server.port)
+    count = 3000
+    writer.write(b"".join(b"GET /%d HTTP/1.1\r\nHost: x\r\n\r\n" % i for i in range(count)))
+    await asyncio.sleep(0.3)
+    (protocol,) = server.handler.connections
+    assert len(protocol._queue) < 1500  # ~64 plus one 16 KiB slice, not all 3000
+    release.set()
+    for i in range(count):
+        assert (await read_response(reader)).body == str(i).encode()
+    writer.close()
