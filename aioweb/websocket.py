@@ -242,6 +242,19 @@ class WebSocketSession:
         if not msgs:
             return
         queue = self._queue
+        if len(msgs) == 1 and not self._closed:
+            # The common case, one data message: queue it and wake the reader.
+            msg = msgs[0]
+            t = msg.type
+            if t is _TEXT or t is _BINARY:
+                queue.append(msg)
+                self._queued_bytes += len(msg.data)
+                waiter = self._waiter
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(None)
+                if self._queued_bytes > _READ_HIGH_WATER and not self._reading_paused:
+                    self._pause_reading()
+                return
         for msg in msgs:
             t = msg.type
             if t is _TEXT or t is _BINARY:
