@@ -131,6 +131,11 @@ def test_chromium_chats_through_the_demo_page() -> None:
             with tempfile.TemporaryDirectory() as profile:
                 async with chromium(f"http://127.0.0.1:{port}{chat.PATH}", profile) as tab:
                     await tab.wait_for("document.body && document.body.dataset.state === 'open'")
+                    # Chromium offers permessage-deflate and the server accepted it: the
+                    # rest of the conversation is compressed both ways.
+                    (browser_ws,) = app[chat.rooms_key]
+                    ext = browser_ws.headers.get("Sec-WebSocket-Extensions", "")
+                    assert ext.startswith("permessage-deflate"), ext
                     async with websockets.connect(f"ws://127.0.0.1:{port}/chat/ws") as peer:
                         assert json.loads(await peer.recv())["online"] == 2
                         await tab.js(
