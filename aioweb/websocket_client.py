@@ -31,7 +31,7 @@ from .http.websocket import (
     accept_key,
     parse_extensions,
 )
-from .websocket import WebSocketSession
+from .websocket_session import WebSocketSession
 
 __all__ = ["ClientWebSocketResponse", "WSServerHandshakeError", "ws_connect"]
 
