@@ -109,15 +109,14 @@ def aioweb_unused_port() -> Callable[[], int]:
     return unused_port
 
 
-@pytest.fixture
-def aioweb_server(
-    loop: asyncio.AbstractEventLoop,
-) -> Iterator[Callable[..., Awaitable[TestServer]]]:
-    """``server = await aioweb_server(app, port=None, **server_kwargs)``."""
+def _server_starter(
+    loop: asyncio.AbstractEventLoop, server_class: type[BaseTestServer]
+) -> Iterator[Callable[..., Awaitable[Any]]]:
+    """Yield ``go(target, port=None, **kwargs)`` starting servers; close them all afterwards."""
     servers: list[BaseTestServer] = []
 
-    async def go(app: Application, *, port: int | None = None, **kwargs: Any) -> TestServer:
-        server = TestServer(app, port=port)
+    async def go(target: Any, *, port: int | None = None, **kwargs: Any) -> Any:
+        server = server_class(target, port=port)  # type: ignore[call-arg]
         await server.start_server(**kwargs)
         servers.append(server)
         return server
@@ -129,6 +128,14 @@ def aioweb_server(
             await servers.pop().close()
 
     loop.run_until_complete(finalize())
+
+
+@pytest.fixture
+def aioweb_server(
+    loop: asyncio.AbstractEventLoop,
+) -> Iterator[Callable[..., Awaitable[TestServer]]]:
+    """``server = await aioweb_server(app, port=None, **server_kwargs)``."""
+    yield from _server_starter(loop, TestServer)
 
 
 @pytest.fixture
@@ -136,21 +143,7 @@ def aioweb_raw_server(
     loop: asyncio.AbstractEventLoop,
 ) -> Iterator[Callable[..., Awaitable[RawTestServer]]]:
     """``server = await aioweb_raw_server(handler, port=None, **server_kwargs)``."""
-    servers: list[BaseTestServer] = []
-
-    async def go(handler: Any, *, port: int | None = None, **kwargs: Any) -> RawTestServer:
-        server = RawTestServer(handler, port=port)
-        await server.start_server(**kwargs)
-        servers.append(server)
-        return server
-
-    yield go
-
-    async def finalize() -> None:
-        while servers:
-            await servers.pop().close()
-
-    loop.run_until_complete(finalize())
+    yield from _server_starter(loop, RawTestServer)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import json
 import re
 import socket
 import warnings
-from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import parse_qsl
@@ -21,7 +21,14 @@ from urllib.parse import parse_qsl
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
-from .helpers import VERSIONS, HttpVersion, parse_http_date, parse_mimetype_params, sentinel
+from .helpers import (
+    VERSIONS,
+    DictStorage,
+    HttpVersion,
+    parse_http_date,
+    parse_mimetype_params,
+    sentinel,
+)
 from .http.parser import RequestHead
 from .server.streams import EMPTY_PAYLOAD, StreamReader
 
@@ -112,7 +119,7 @@ def _unescape_cookie_char(match: re.Match[str]) -> str:
     return chr(int(octal, 8)) if octal else char
 
 
-class BaseRequest(MutableMapping[str, Any]):
+class BaseRequest(DictStorage):
     """An HTTP request as the low-level server hands it to its handler."""
 
     _match_info: UrlMappingMatchInfo | None = None
@@ -603,37 +610,6 @@ class BaseRequest(MutableMapping[str, Any]):
         if self._read_bytes is not None:
             clone._read_bytes = self._read_bytes
         return clone
-
-    # -- dict-like storage ---------------------------------------------------------------
-
-    def _storage(self) -> dict[str, Any]:
-        if self._state is None:
-            self._state = {}
-        return self._state
-
-    def __getitem__(self, key: str) -> Any:
-        return self._storage()[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self._storage()[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self._storage()[key]
-
-    def __len__(self) -> int:
-        return len(self._state) if self._state else 0
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._state or ())
-
-    def __bool__(self) -> bool:
-        return True
-
-    def __hash__(self) -> int:
-        return id(self)
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
 
     def __repr__(self) -> str:
         return f"<{self.__class__.__name__} {self._method} {self.path} >"

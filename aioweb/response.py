@@ -11,14 +11,20 @@ from __future__ import annotations
 import datetime
 import json
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping
 from email.utils import formatdate
 from http.cookies import Morsel, SimpleCookie
 from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, istr
 
-from .helpers import HttpVersion10, HttpVersion11, parse_http_date, parse_mimetype_params
+from .helpers import (
+    DictStorage,
+    HttpVersion10,
+    HttpVersion11,
+    parse_http_date,
+    parse_mimetype_params,
+)
 from .http.writer import LAST_CHUNK, encode_chunk, http_date_now, serialize_head, status_line
 
 if TYPE_CHECKING:
@@ -95,7 +101,7 @@ def _accepted_codings(header: str) -> dict[str, float]:
     return codings
 
 
-class StreamResponse(MutableMapping[str, Any]):
+class StreamResponse(DictStorage):
     """A response whose body is written in pieces after ``await prepare(request)``."""
 
     # Per-response state starts at these class-level (immutable) defaults and is stored on
@@ -559,37 +565,6 @@ class StreamResponse(MutableMapping[str, Any]):
         if out:
             writer.write(out)
         return writer
-
-    # -- dict-like storage -------------------------------------------------------------
-
-    def _storage(self) -> dict[str, Any]:
-        if self._state is None:
-            self._state = {}
-        return self._state
-
-    def __getitem__(self, key: str) -> Any:
-        return self._storage()[key]
-
-    def __setitem__(self, key: str, value: Any) -> None:
-        self._storage()[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self._storage()[key]
-
-    def __len__(self) -> int:
-        return len(self._state) if self._state else 0
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._state or ())
-
-    def __bool__(self) -> bool:
-        return True
-
-    def __hash__(self) -> int:
-        return id(self)
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
 
     def __repr__(self) -> str:
         state = "eof" if self._eof_sent else ("prepared" if self.prepared else "not prepared")
