@@ -83,24 +83,6 @@ class _Compressor:
         return self._brotli.finish()
 
 
-def _accepted_codings(header: str) -> dict[str, float]:
-    codings: dict[str, float] = {}
-    for item in header.split(","):
-        name, _, params = item.partition(";")
-        name = name.strip().lower()
-        if not name:
-            continue
-        q = 1.0
-        params = params.strip()
-        if params.startswith("q="):
-            try:
-                q = float(params[2:])
-            except ValueError:
-                q = 0.0
-        codings[name] = q
-    return codings
-
-
 class StreamResponse(DictStorage):
     """A response whose body is written in pieces after ``await prepare(request)``."""
 
@@ -462,14 +444,10 @@ class StreamResponse(DictStorage):
     def _start_compression(self, request: BaseRequest) -> None:
         coding = self._compression_force
         if coding is None:
-            accepted = _accepted_codings(request.headers.get("Accept-Encoding", ""))
+            from .compression import best_coding
+
             self._headers.add("Vary", "Accept-Encoding")
-            for candidate in (ContentCoding.br, ContentCoding.gzip, ContentCoding.deflate):
-                if candidate == ContentCoding.br and brotli is None:
-                    continue
-                if accepted.get(candidate, accepted.get("*", 0.0)) > 0:
-                    coding = candidate
-                    break
+            coding = best_coding(request.headers.get("Accept-Encoding"))
         if coding is None or coding == ContentCoding.identity:
             return
         if CONTENT_ENCODING in self._headers:
