@@ -89,7 +89,7 @@ def test_chromium_login_survives_restart(key_file: Path) -> None:
         port = sock.getsockname()[1]
         runner = await _serve(sock)
         try:
-            with tempfile.TemporaryDirectory() as profile:
+            with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
                 url = f"http://127.0.0.1:{port}/session/"
                 async with browser.chromium(url, profile) as tab:
                     await tab.wait_for("!!document.getElementById('login')")

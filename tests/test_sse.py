@@ -292,7 +292,7 @@ def test_chromium_eventsource_on_demo_page() -> None:
         await runner.setup()
         await web.SockSite(runner, sock).start()
         try:
-            with tempfile.TemporaryDirectory() as profile:
+            with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
                 url = f"http://127.0.0.1:{port}{page.PATH}?step=0.02"
                 async with browser.chromium(url, profile) as tab:
                     first = await tab.wait_for(

@@ -15,6 +15,7 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
 import socket
 import tempfile
 from pathlib import Path
@@ -92,6 +93,7 @@ async def chromium(url: str, profile: str) -> Any:
         url,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
+        start_new_session=True,  # its helper processes too are killed at the end
     )
     try:
         port_file = Path(profile) / "DevToolsActivePort"
@@ -111,7 +113,7 @@ async def chromium(url: str, profile: str) -> Any:
             yield DevTools(conn)
     finally:
         with contextlib.suppress(ProcessLookupError):
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
         await proc.wait()
 
 
@@ -128,7 +130,7 @@ def test_chromium_chats_through_the_demo_page() -> None:
         await runner.setup()
         await web.SockSite(runner, sock).start()
         try:
-            with tempfile.TemporaryDirectory() as profile:
+            with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as profile:
                 async with chromium(f"http://127.0.0.1:{port}{chat.PATH}", profile) as tab:
                     await tab.wait_for("document.body && document.body.dataset.state === 'open'")
                     # Chromium offers permessage-deflate and the server accepted it: the
