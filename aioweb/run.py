@@ -55,14 +55,17 @@ async def _run_app(
     if asyncio.iscoroutine(app) or isinstance(app, Awaitable):
         app = await app  # type: ignore[misc]
     assert isinstance(app, Application)
+    # As aiohttp: the access log prints by itself only in debug mode; otherwise it follows
+    # the application's logging configuration (and costs nothing while that leaves it off).
     if (
-        access_log is not None
-        and access_log.level == logging.NOTSET
+        (app.debug or asyncio.get_running_loop().get_debug())
+        and access_log is not None
         and access_log.name == access_logger.name
-        and not access_log.hasHandlers()
     ):
-        logging.basicConfig(level=logging.DEBUG if app.debug else logging.INFO)
-        access_log.setLevel(logging.DEBUG)
+        if access_log.level == logging.NOTSET:
+            access_log.setLevel(logging.DEBUG)
+        if not access_log.hasHandlers():
+            access_log.addHandler(logging.StreamHandler())
     runner = AppRunner(
         app,
         handle_signals=handle_signals,
