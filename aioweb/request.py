@@ -137,7 +137,9 @@ class BaseRequest(DictStorage):
         host: str | None = None,
         remote: str | None = None,
         loop: asyncio.AbstractEventLoop | None = None,
+        app: Application | None = None,
     ) -> None:
+        self._app = app
         self._head = head
         self._method = head.method
         if payload is not EMPTY_PAYLOAD and head.headers:
@@ -219,6 +221,9 @@ class BaseRequest(DictStorage):
     def _routing_path(self) -> str:
         """The path the router matches: decoded, except that ``%2F`` and ``%25`` stay encoded,
         so an encoded slash can never split a path segment in two."""
+        url = self._head.url
+        if url[:1] == b"/" and b"%" not in url and b"?" not in url and b"#" not in url:
+            return url.decode("utf-8", "surrogateescape")  # the common case, nothing to split
         raw, _ = self._split_target()
         if "%" not in raw:
             return raw
@@ -617,10 +622,6 @@ class BaseRequest(DictStorage):
 
 class Request(BaseRequest):
     """A request routed inside an :class:`~aioweb.app.Application`."""
-
-    def __init__(self, *args: Any, app: Application | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._app = app
 
     @property
     def match_info(self) -> UrlMappingMatchInfo:

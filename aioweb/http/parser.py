@@ -132,6 +132,7 @@ class RequestParser:
         "_upgrade_value",
         "_url",
         "_url_len",
+        "_valid_host",
     )
 
     def __init__(self, sink: RequestSink, limits: ParserLimits | None = None) -> None:
@@ -139,6 +140,7 @@ class RequestParser:
         self._limits = limits or ParserLimits()
         self._parser = httptools.HttpRequestParser(self)
         self._error: HttpProtocolError | None = None
+        self._valid_host = b""  # the last Host value that passed validation
         self._in_head = False
         self._head_bytes = 0
         # An Upgrade this server never switches to (h2c...) is ignored, as RFC 9110 §7.8
@@ -254,9 +256,11 @@ class RequestParser:
         n = len(name)
         if n == 4 and name.lower() == b"host":
             self._host_count += 1
-            if _VALID_HOST.fullmatch(value) is None:
-                # RFC 9112 §3.2: an invalid Host value gets a 400 (no "x/y", "a b", "u@x")
-                self._fail(BadRequest("Invalid Host header"))
+            if value != self._valid_host:  # a connection sends the same Host every time
+                if _VALID_HOST.fullmatch(value) is None:
+                    # RFC 9112 §3.2: an invalid Host value gets a 400 (no "x/y", "a b", "u@x")
+                    self._fail(BadRequest("Invalid Host header"))
+                self._valid_host = value
         elif n == 14 and name.lower() == b"content-length":
             self._content_length = int(value)  # llhttp has validated the digits
         elif n == 17 and name.lower() == b"transfer-encoding":

@@ -110,6 +110,7 @@ class HttpProtocol(asyncio.Protocol):
         self._carrier_busy = False
         self._deadline_state = _NO_DEADLINE
         self._deadline = 0.0
+        self._now = 0.0  # the loop's clock at the start of the current read
         # Upgrade (e.g. WebSocket): bytes after the upgrade request, and who takes them.
         self._upgraded = False
         self._upgrade_buffer = bytearray()
@@ -257,6 +258,8 @@ class HttpProtocol(asyncio.Protocol):
                 if self._linger_left <= 0:
                     self.close()
             return
+        # One clock reading per read serves every deadline the parsed requests set.
+        self._now = self._loop.time()
         if self._unparsed:
             data = self._unparsed + data
             self._unparsed = b""
@@ -295,10 +298,15 @@ class HttpProtocol(asyncio.Protocol):
         if head.chunked or head.content_length:
             payload: StreamReader = StreamReader(self, self._settings.read_bufsize, loop=self._loop)
             self._receiving = payload
-            self._set_deadline(_BODY, self._settings.body_timeout)
+            body_timeout = self._settings.body_timeout
+            if body_timeout:
+                self._deadline_state = _BODY
+                self._deadline = self._now + body_timeout
+            else:
+                self._deadline_state = _NO_DEADLINE
         else:
             payload = EMPTY_PAYLOAD
-            self._set_deadline(_NO_DEADLINE, 0)
+            self._deadline_state = _NO_DEADLINE
         self._queue.append((head, payload))
         if len(self._queue) > self._settings.max_pipelined:
             self.pause_reading("pipeline")
@@ -307,7 +315,7 @@ class HttpProtocol(asyncio.Protocol):
         payload = self._receiving
         if payload is not None:
             payload.feed_data(chunk)
-            self._deadline = self._loop.time() + self._settings.body_timeout
+            self._deadline = self._now + self._settings.body_timeout
 
     def on_message_complete(self) -> None:
         payload = self._receiving
@@ -320,7 +328,7 @@ class HttpProtocol(asyncio.Protocol):
             self.resume_reading("body")
         # The next request's head must arrive within the header timeout once it starts;
         # until its first byte, the connection is idle (set when the response is done).
-        self._set_deadline(_NO_DEADLINE, 0)
+        self._deadline_state = _NO_DEADLINE
 
     # FlowControl ------------------------------------------------------------------------
 
@@ -651,7 +659,12 @@ class HttpProtocol(asyncio.Protocol):
                 self.close()
 
     def on_message_begin(self) -> None:
-        self._set_deadline(_HEAD, self._settings.header_timeout)
+        header_timeout = self._settings.header_timeout
+        if header_timeout:
+            self._deadline_state = _HEAD
+            self._deadline = self._now + header_timeout
+        else:
+            self._deadline_state = _NO_DEADLINE
 
     @property
     def peername(self) -> Any:
