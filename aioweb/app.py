@@ -371,7 +371,8 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         are awaited per request, as their contract allowed them to be.
         """
         key = (handler, *apps)
-        if not any(app._has_old_style for app in apps):
+        cacheable = not any(app._has_old_style for app in apps)
+        if cacheable:
             cached = self._chain_cache.get(key)
             if cached is not None:
                 return cached
@@ -387,6 +388,6 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
                     wrapped = update_wrapper(partial(m, handler=wrapped), wrapped)
             if fix_current:
                 wrapped = update_wrapper(partial(_as_current_app, app, wrapped), wrapped)
-        if not any(app._has_old_style for app in apps):
+        if cacheable:
             self._chain_cache[key] = wrapped
         return cast(Handler, wrapped)
