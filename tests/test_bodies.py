@@ -183,7 +183,7 @@ def test_curl_expect_100_continue() -> None:
                 f.write(data)
             try:
                 proc = await asyncio.create_subprocess_exec(
-                    CURL, "-sv", "--data-binary", f"@{path}", "-H", "Expect: 100-continue",
+                    CURL, "-sv", "--expect100-timeout", "30", "--data-binary", f"@{path}", "-H", "Expect: 100-continue",
                     "-H", "Content-Type: application/octet-stream", f"{base}/echo", "-o", "/dev/null",
                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                 )  # fmt: skip
@@ -417,7 +417,7 @@ def test_compression_bomb_is_413_not_memory(coding: str) -> None:
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         async with (
             serve(decode_app(client_max_size=1024**2)) as base,
-            httpx.AsyncClient() as client,
+            httpx.AsyncClient(timeout=60) as client,  # decoding 1 MB of bomb is slow on a busy box
         ):
             r = await client.post(
                 f"{base}/echo", content=bomb, headers={"Content-Encoding": coding}
