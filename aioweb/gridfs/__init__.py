@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from gridfs.errors import CorruptGridFile, NoFile
 
+from .cache import DEFAULT_CACHE_BYTES, DEFAULT_CACHE_FILE_BYTES, ChunkCache
 from .chunks import DEFAULT_CHUNK_SIZE, ChunkReader, ChunkWriter
 from .files import StoredFile, delete_file, list_files
 from .handler import (
@@ -26,8 +27,11 @@ from .uploads import DEFAULT_MAX_UPLOAD_SIZE, receive_upload
 
 __all__ = [
     "AIOHTTPGridFS",
+    "DEFAULT_CACHE_BYTES",
+    "DEFAULT_CACHE_FILE_BYTES",
     "DEFAULT_CHUNK_SIZE",
     "DEFAULT_MAX_UPLOAD_SIZE",
+    "ChunkCache",
     "ChunkReader",
     "ChunkWriter",
     "CorruptGridFile",

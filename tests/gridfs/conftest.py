@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from gridfs_server import ServerThread
+from gridfs_server import HANDLER_KEY, ServerThread
 from pymongo import MongoClient
 
 from aioweb import web
@@ -97,7 +97,7 @@ def gridfs_server(mongodb_uri: str, database_name: str) -> Iterator[Callable[...
             app.router.add_get("/list", do_list)
             app.router.add_post("/delete/{id}", do_delete)
             app.on_cleanup.append(close_client)
-            app["handler"] = handler
+            app[HANDLER_KEY] = handler
             return app
 
         server = ServerThread(make_app)

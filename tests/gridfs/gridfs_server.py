@@ -11,11 +11,16 @@ import asyncio
 import socket
 import threading
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aioweb import web
 
+if TYPE_CHECKING:
+    from aioweb.gridfs import GridFSHandler
+
 AppFactory = Callable[[], Awaitable[web.Application]]
+HANDLER_KEY: web.AppKey[GridFSHandler] = web.AppKey("handler")
+"""Where the ``gridfs_server`` fixture's apps keep their handler, for tests to inspect."""
 
 
 class ServerThread:
