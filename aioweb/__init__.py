@@ -8,8 +8,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from . import namespace as _namespace
-from .namespace import *  # noqa: F403
+from . import _extensions
+
+_extensions.install()  # before any compiled module is imported: a stale build is never used
+
+from . import namespace as _namespace  # noqa: E402
+from .namespace import *  # noqa: E402, F403
 
 __version__ = "0.1.0"
 

@@ -137,7 +137,7 @@ async def run(workload: str, count: int, profile: bool) -> float:
     elapsed = time.process_time() - start
     if prof:
         prof.disable()
-        pstats.Stats(prof).sort_stats("tottime").print_stats(25)
+        pstats.Stats(prof).sort_stats("tottime").print_stats(int(__import__("os").environ.get("MICRO_TOP", "25")))
     protocol.connection_lost(None)
     return elapsed * 1e6 / (feeds * PER_FEED.get(workload, 1))
 

@@ -42,19 +42,35 @@ do_venv() {
     want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1) $ROOT"
     if [ "$(cat "$stamp" 2>/dev/null || true)" = "$want" ] \
         && "$VENV/bin/python" -c 'import aioweb' >/dev/null 2>&1; then
+        build_extensions
         return 0
     fi
     echo "bootstrap: pip install -e '.[dev]'" >&2
     local log
     log="$(mktemp)"
-    if ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
-        -e "$ROOT[dev]" >"$log" 2>&1; then
+    # The hot-path modules are compiled right after, in place (incremental, see setup.py).
+    if ! AIOWEB_NO_EXTENSIONS=1 "$VENV/bin/python" -m pip install --quiet \
+        --disable-pip-version-check -e "$ROOT[dev]" >"$log" 2>&1; then
         cat "$log" >&2
         rm -f "$log"
         return 1
     fi
     rm -f "$log"
     echo "$want" > "$stamp"
+    build_extensions
+}
+
+# Cython-compiles the hot-path modules next to their sources (setup.py); only what changed
+# is rebuilt.  A module whose build fails stays pure Python (tests/test_extensions.py says so).
+build_extensions() {
+    local log
+    log="$(mktemp)"
+    if ! (cd "$ROOT" && "$VENV/bin/python" setup.py -q build_ext --inplace) >"$log" 2>&1; then
+        cat "$log" >&2
+    elif grep -q "failed\|Error compiling" "$log"; then
+        cat "$log" >&2
+    fi
+    rm -f "$log"
 }
 
 for part in "${parts[@]}"; do

@@ -126,6 +126,10 @@ class RequestParser:
         "_ignored_upgrade",
         "_in_head",
         "_limits",
+        "_max_field_size",
+        "_max_head_size",
+        "_max_headers",
+        "_max_line_size",
         "_parser",
         "_sink",
         "_synthetic",
@@ -137,7 +141,12 @@ class RequestParser:
 
     def __init__(self, sink: RequestSink, limits: ParserLimits | None = None) -> None:
         self._sink = sink
-        self._limits = limits or ParserLimits()
+        self._limits = limits = limits or ParserLimits()
+        # Copied out of ``limits``: read for every header field (and typed when compiled).
+        self._max_line_size = limits.max_line_size
+        self._max_field_size = limits.max_field_size
+        self._max_headers = limits.max_headers
+        self._max_head_size = limits.max_head_size
         self._parser = httptools.HttpRequestParser(self)
         self._error: HttpProtocolError | None = None
         self._valid_host = b""  # the last Host value that passed validation
@@ -186,7 +195,7 @@ class RequestParser:
             raise BadRequest("Invalid method") from None
         except httptools.HttpParserError as exc:
             raise BadRequest(f"Malformed request: {exc}") from None
-        if self._in_head and self._head_bytes > self._limits.max_head_size:
+        if self._in_head and self._head_bytes > self._max_head_size:
             raise HeadersTooLarge("Request header section too large")
         return None
 
@@ -228,23 +237,23 @@ class RequestParser:
         if self._synthetic:
             return
         self._url_len += len(url)
-        if self._url_len > self._limits.max_line_size:
+        if self._url_len > self._max_line_size:
             self._fail(RequestURITooLong("Request target too long"))
         self._url.append(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
         if self._synthetic == 1:
             return
-        limits = self._limits
-        if len(name) + len(value) > limits.max_field_size:
+        size = len(name) + len(value)
+        if size > self._max_field_size:
             self._fail(HeadersTooLarge("Header field too large"))
         headers = self._headers
-        if len(headers) >= limits.max_headers:
+        if len(headers) >= self._max_headers:
             self._fail(HeadersTooLarge("Too many header fields"))
         # ``feed`` bounds a head still arriving; this bounds one that arrived whole within
         # a single read (up to 256 KiB each), which ``feed`` alone would let through.
-        self._fields_size += len(name) + len(value) + 4
-        if self._fields_size > limits.max_head_size:
+        self._fields_size += size + 4
+        if self._fields_size > self._max_head_size:
             self._fail(HeadersTooLarge("Request header section too large"))
         if not self._in_head:
             # A trailer field of a chunked body (RFC 9112 §7.1.2): bounded by the limits
@@ -264,7 +273,7 @@ class RequestParser:
         elif n == 14 and name.lower() == b"content-length":
             self._content_length = int(value)  # llhttp has validated the digits
         elif n == 17 and name.lower() == b"transfer-encoding":
-            self._codings.extend(c.strip() for c in value.lower().split(b","))
+            self._codings.extend([c.strip() for c in value.lower().split(b",")])
         elif n == 6 and name.lower() == b"expect":
             self._expect = value
         elif n == 7 and name.lower() == b"upgrade":

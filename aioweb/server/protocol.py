@@ -80,8 +80,12 @@ async def _run_fresh(coro: Any, ctx: contextvars.Context) -> None:
     await _drive(coro, ctx, yielded)
 
 
-class HttpProtocol(asyncio.Protocol):
-    """The server side of one HTTP/1.1 connection."""
+class HttpProtocol:
+    """The server side of one HTTP/1.1 connection.
+
+    It implements ``asyncio.Protocol``'s methods without subclassing it (the event loop only
+    calls them), so that Cython can compile it into a C type (``protocol.pxd``).
+    """
 
     def __init__(self, server: HttpServer) -> None:
         self._server = server
@@ -239,6 +243,10 @@ class HttpProtocol(asyncio.Protocol):
     @property
     def busy(self) -> bool:
         return self._busy or bool(self._queue)
+
+    def eof_received(self) -> None:
+        """The client half-closed: nothing more will be read, so the transport closes."""
+        return None
 
     # -- reading -----------------------------------------------------------------------
 

@@ -1,0 +1,101 @@
+"""Which aioweb modules run compiled, and the import rule that keeps a stale build out.
+
+Some hot-path modules are compiled with Cython (see ``setup.py``): the compiled module sits
+beside its ``.py`` and Python's import system would prefer it even after the ``.py`` was
+edited.  The finder installed here loads a compiled module only when the ``.srchash`` written
+at build time matches the current ``.py`` and ``.pxd``; otherwise, and whenever
+``AIOWEB_NO_EXTENSIONS`` is set (to anything but empty), the ``.py`` is imported.
+
+This file must stay importable on its own: ``setup.py`` reads the module list from it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.machinery
+import importlib.util
+import os
+import sys
+import warnings
+from collections.abc import Sequence
+from importlib.machinery import ModuleSpec
+from pathlib import Path
+from types import ModuleType
+
+__all__ = ["COMPILED_MODULES", "compiled_modules", "install", "source_hash"]
+
+#: Modules built with Cython when possible, each with a ``.pxd`` of C declarations beside it.
+COMPILED_MODULES: tuple[str, ...] = ("aioweb.http.parser", "aioweb.server.protocol")
+
+DISABLE_VARIABLE = "AIOWEB_NO_EXTENSIONS"
+
+
+def source_hash(source: Path) -> str:
+    """The hash a build records: the ``.py`` and its ``.pxd`` (when there is one)."""
+    digest = hashlib.sha256(source.read_bytes())
+    declarations = source.with_suffix(".pxd")
+    if declarations.exists():
+        digest.update(b"\0pxd\0" + declarations.read_bytes())
+    return digest.hexdigest()
+
+
+def extensions_disabled() -> bool:
+    return bool(os.environ.get(DISABLE_VARIABLE))
+
+
+class _CurrentBuildFinder:
+    """Meta path finder for :data:`COMPILED_MODULES`: compiled if current, else source."""
+
+    @classmethod
+    def find_spec(
+        cls,
+        fullname: str,
+        path: Sequence[str] | None,
+        target: ModuleType | None = None,
+    ) -> ModuleSpec | None:
+        if fullname not in COMPILED_MODULES or not path:
+            return None
+        stem = fullname.rpartition(".")[2]
+        for entry in path:
+            source = Path(entry, stem + ".py")
+            if not source.exists():
+                continue
+            if not extensions_disabled() and _build_is_current(source):
+                return None  # the standard finders load the extension module
+            return importlib.util.spec_from_file_location(fullname, source)
+        return None
+
+
+def _build_is_current(source: Path) -> bool:
+    built = [
+        p
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES
+        if (p := source.with_suffix(suffix)).exists()
+    ]
+    if not built:
+        return False
+    recorded = source.with_suffix(".srchash")
+    if recorded.exists() and recorded.read_text().strip() == source_hash(source):
+        return True
+    warnings.warn(
+        f"{built[0].name} was built from another version of {source.name}; using the source. "
+        "Rebuild with `python setup.py build_ext --inplace` (scripts/bootstrap.sh does).",
+        RuntimeWarning,
+        stacklevel=2,
+    )
+    return False
+
+
+def install() -> None:
+    """Put the finder first on ``sys.meta_path`` (idempotent)."""
+    if _CurrentBuildFinder not in sys.meta_path:
+        sys.meta_path.insert(0, _CurrentBuildFinder)  # type: ignore[arg-type]
+
+
+def compiled_modules() -> dict[str, bool]:
+    """For each of :data:`COMPILED_MODULES` already imported: does it run compiled?"""
+    return {
+        name: not module.__file__.endswith(".py")
+        for name in COMPILED_MODULES
+        if (module := sys.modules.get(name)) is not None and module.__file__
+    }

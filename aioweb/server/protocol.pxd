@@ -1,0 +1,16 @@
+# C declarations for protocol.py when Cython compiles it (see setup.py); the .py is the source.
+from ..http.parser cimport RequestParser
+
+
+cdef class HttpProtocol:
+    cdef public object _server, _loop, _settings, transport, _queue, _receiving
+    cdef public object _out, _drain_waiter, _read_pauses, _unparsed
+    cdef public object _carrier, _carrier_waiter, _carrier_pending, _linger_left
+    cdef public object _upgrade_buffer, _upgrade_sink, _close_callbacks, current_request
+    cdef public RequestParser _parser
+    cdef public bint _busy, _closing, _closed, _wrote_for_request, _write_paused
+    cdef public bint _carrier_busy, _upgraded
+    cdef public Py_ssize_t _out_size, request_count
+    cdef public int _deadline_state
+    cdef public double _deadline, _now
+    cdef object __weakref__
