@@ -7,10 +7,19 @@ SQLite backend, or ``MONGODB_URI``), each through its own driver: aioweb with Py
 API, aiohttp with Motor (the handler aioweb's replaces). Workloads, all with ``wrk``:
 
 * ``small``: a 4 KiB file, 16 connections; requests per second.
+* ``spread``: 64 different 4 KiB files, each request picks one at random (a wrk Lua script),
+  16 connections; requests per second. Concurrent requests rarely share a name here, so this
+  shows what the small-file cache does without the look-up coalescing that ``small`` (one hot
+  name) benefits from.
 * ``big``: a 64 MiB file, 2 connections; MB/s of body delivered.
 * ``range``: ``Range: bytes=16777216-17825791`` (1 MiB from the middle) of the 64 MiB file,
   4 connections; requests per second. Motor's handler ignores Range and sends all 64 MiB each
   time, which is the point of the comparison: that is what its users get today.
+
+Frameworks: ``aioweb`` (GridFSHandler with its defaults: small-file cache, look-up
+coalescing), ``aiohttp+motor``; with ``--frameworks`` also ``aioweb-nocache`` (both turned
+off: one files query and one chunks query per request, as Motor does) and ``aioweb+motor``
+(aioweb's handler over Motor's driver).
 
 Method: each server runs on uvloop. Nothing is pinned by default: the database runs on the
 same two cores, and pinning the server to one core (``--pin``: server on CPU 0, wrk on CPU 1)
@@ -33,6 +42,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,12 +57,16 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 # otherwise scan the big file's 64 MiB of chunks too and the figure would measure that.
 SMALL_DB = "aioweb_bench_gridfs_small"
 BIG_DB = "aioweb_bench_gridfs_big"
+SPREAD_DB = "aioweb_bench_gridfs_spread"
+DATABASES = (SMALL_DB, BIG_DB, SPREAD_DB)
 SMALL_SIZE = 4 * 1024
+SPREAD_FILES = 64
 BIG_SIZE = 64 * 1024 * 1024
 RANGE = (16 * 1024 * 1024, 17 * 1024 * 1024)  # half-open
 FRAMEWORKS = ("aioweb", "aiohttp+motor")
-# also runnable with --frameworks: aioweb's handler given a Motor database (isolates the driver)
-ALL_FRAMEWORKS = (*FRAMEWORKS, "aioweb+motor")
+# also runnable with --frameworks: aioweb's handler given a Motor database (isolates the driver),
+# and aioweb with the small-file cache and look-up coalescing off (isolates those two)
+ALL_FRAMEWORKS = (*FRAMEWORKS, "aioweb+motor", "aioweb-nocache")
 
 
 # --------------------------------------------------------------------------- server side
@@ -73,28 +87,31 @@ def serve(framework: str, port: int, uri: str) -> None:
 
     async def make_app() -> Any:
         # inside the loop: Motor binds to the running loop when its client is created
-        if framework == "aioweb":
+        if framework in ("aioweb", "aioweb-nocache"):
             from pymongo import AsyncMongoClient
 
             from aioweb.gridfs import GridFSHandler
 
             client: Any = AsyncMongoClient(uri)
-            handlers = [GridFSHandler(client[SMALL_DB]), GridFSHandler(client[BIG_DB])]
+            options: dict[str, Any] = {}
+            if framework == "aioweb-nocache":
+                options = {"cache_bytes": 0, "coalesce_lookups": False}
+            handlers = [GridFSHandler(client[name], **options) for name in DATABASES]
         elif framework == "aioweb+motor":
             from motor.motor_asyncio import AsyncIOMotorClient
 
             from aioweb.gridfs import GridFSHandler
 
             client = AsyncIOMotorClient(uri)
-            handlers = [GridFSHandler(client[SMALL_DB]), GridFSHandler(client[BIG_DB])]
+            handlers = [GridFSHandler(client[name]) for name in DATABASES]
         else:
             from motor.aiohttp import AIOHTTPGridFS
             from motor.motor_asyncio import AsyncIOMotorClient
 
             client = AsyncIOMotorClient(uri)
-            handlers = [AIOHTTPGridFS(client[SMALL_DB]), AIOHTTPGridFS(client[BIG_DB])]
+            handlers = [AIOHTTPGridFS(client[name]) for name in DATABASES]
         app = web.Application()
-        for prefix, handler in zip(("/small", "/fs"), handlers, strict=True):
+        for prefix, handler in zip(("/small", "/fs", "/spread"), handlers, strict=True):
             resource = app.router.add_resource(prefix + "/{filename}")
             resource.add_route("GET", handler)
             resource.add_route("HEAD", handler)
@@ -127,14 +144,22 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+SERVER_LOG = Path(tempfile.gettempdir()) / "bench_gridfs_servers.log"
+
+
 @contextlib.contextmanager
 def _server(framework: str, uri: str) -> Iterator[tuple[int, int]]:
+    """Start one server; its stderr goes to ``SERVER_LOG`` (aiohttp logs a traceback for each
+    connection wrk drops at the end of a run, which would bury the results)."""
     port = _free_port()
-    proc = subprocess.Popen(
-        [*_pin(0), sys.executable, __file__, "--serve", framework, "--port", str(port),
-         "--uri", uri],
-        cwd=ROOT,
-    )  # fmt: skip
+    with SERVER_LOG.open("ab") as log:
+        log.write(f"--- {framework} on port {port}\n".encode())
+        log.flush()
+        proc = subprocess.Popen(
+            [*_pin(0), sys.executable, __file__, "--serve", framework, "--port", str(port),
+             "--uri", uri],
+            cwd=ROOT, stderr=log,
+        )  # fmt: skip
     try:
         deadline = time.monotonic() + 30
         while True:
@@ -158,10 +183,21 @@ def _server(framework: str, uri: str) -> Iterator[tuple[int, int]]:
 _UNITS = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
 
 
+SPREAD_SCRIPT = Path(tempfile.gettempdir()) / "bench_gridfs_spread.lua"
+
+
 def _wrk(port: int, path: str, conns: int, seconds: float, headers: list[str]) -> dict[str, float]:
     cmd = [*_pin(1), "wrk", "-t1", f"-c{conns}", f"-d{round(seconds)}s", "--timeout", "30s"]
     for header in headers:
         cmd += ["-H", header]
+    if path.startswith("/spread/"):
+        SPREAD_SCRIPT.write_text(
+            "math.randomseed(os.time())\n"
+            "request = function()\n"
+            f'  return wrk.format(nil, "/spread/f" .. math.random(0, {SPREAD_FILES - 1}) .. ".bin")\n'
+            "end\n"
+        )
+        cmd += ["-s", str(SPREAD_SCRIPT)]
     cmd.append(f"http://127.0.0.1:{port}{path}")
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60).stdout
     rps = re.search(r"Requests/sec:\s*([0-9.]+)", out)
@@ -181,6 +217,7 @@ def _wrk(port: int, path: str, conns: int, seconds: float, headers: list[str]) -
 
 WORKLOADS: dict[str, tuple[str, int, list[str]]] = {
     "small": ("/small/small.bin", 16, []),
+    "spread": ("/spread/", 16, []),
     "big": ("/fs/big.bin", 2, []),
     "range": ("/fs/big.bin", 4, [f"Range: bytes={RANGE[0]}-{RANGE[1] - 1}"]),
 }
@@ -192,9 +229,10 @@ def _check(port: int) -> None:
 
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
-        conn.request("GET", "/small/small.bin")
-        resp = conn.getresponse()
-        assert resp.status == 200 and len(resp.read()) == SMALL_SIZE
+        for path in ("/small/small.bin", f"/spread/f{SPREAD_FILES - 1}.bin"):
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            assert resp.status == 200 and len(resp.read()) == SMALL_SIZE, path
         conn.request("GET", "/fs/big.bin", headers={"Range": f"bytes={RANGE[0]}-{RANGE[1] - 1}"})
         resp = conn.getresponse()
         body = resp.read()
@@ -210,9 +248,12 @@ def _seed(uri: str) -> None:
 
     client: MongoClient[Any] = MongoClient(uri)
     try:
-        for name in (SMALL_DB, BIG_DB):
+        for name in DATABASES:
             client.drop_database(name)
         GridFSBucket(client[SMALL_DB]).upload_from_stream("small.bin", os.urandom(SMALL_SIZE))
+        spread = GridFSBucket(client[SPREAD_DB])
+        for i in range(SPREAD_FILES):
+            spread.upload_from_stream(f"f{i}.bin", os.urandom(SMALL_SIZE))
         with GridFSBucket(client[BIG_DB]).open_upload_stream("big.bin") as grid_in:
             block = os.urandom(1024 * 1024)
             for _ in range(BIG_SIZE // len(block)):
@@ -226,7 +267,7 @@ def _drop(uri: str) -> None:
 
     client: MongoClient[Any] = MongoClient(uri)
     try:
-        for name in (SMALL_DB, BIG_DB):
+        for name in DATABASES:
             client.drop_database(name)
     finally:
         client.close()
@@ -273,7 +314,8 @@ def main() -> None:
                         for name in args.workloads:
                             path, conns, headers = WORKLOADS[name]
                             before = _cpu_seconds(pid)
-                            seconds = args.seconds if name == "small" else args.big_seconds
+                            small = name in ("small", "spread")
+                            seconds = args.seconds if small else args.big_seconds
                             r = _wrk(port, path, conns, seconds, headers)
                             r["cpu_per_req_ms"] = (
                                 (_cpu_seconds(pid) - before) / max(r["requests"], 1) * 1000
@@ -287,20 +329,28 @@ def main() -> None:
                             )
         finally:
             _drop(uri)
-    _report(results, args.workloads, args.rounds)
+    print(f"(servers' stderr: {SERVER_LOG})")
+    for framework in args.frameworks:
+        if framework != "aiohttp+motor":
+            _report(results, args.workloads, args.rounds, framework)
 
 
 def _report(
-    results: dict[tuple[str, str], list[dict[str, float]]], workloads: list[str], rounds: int
+    results: dict[tuple[str, str], list[dict[str, float]]],
+    workloads: list[str],
+    rounds: int,
+    framework: str = "aioweb",
 ) -> None:
+    if ("aiohttp+motor", workloads[0]) not in results:
+        return
     print()
     print(
-        "| workload | aioweb | aiohttp+Motor | ratio (median of rounds) "
+        f"| workload | {framework} | aiohttp+Motor | ratio (median of rounds) "
         "| server CPU per request, Motor/aioweb |"
     )
     print("| --- | --- | --- | --- | --- |")
     for name in workloads:
-        ours = results[("aioweb", name)]
+        ours = results[(framework, name)]
         theirs = results[("aiohttp+motor", name)]
         key = "bytes_per_s" if name == "big" else "rps"
         unit = "MB/s" if name == "big" else "req/s"
