@@ -465,15 +465,19 @@ class BaseRequest(DictStorage):
             declared = self._head.content_length
             if limit and declared is not None and declared > limit:
                 raise self._too_large(declared)
-            body = bytearray()
+            # Chunks are joined once at the end (one copy of the body, none for a body that
+            # came in one piece); the limit is checked as they arrive.
+            chunks: list[bytes] = []
+            size = 0
             while True:
                 chunk = await payload.readany()
                 if not chunk:
                     break
-                body.extend(chunk)
-                if limit and len(body) > limit:
-                    raise self._too_large(len(body))
-            self._read_bytes = bytes(body)
+                size += len(chunk)
+                if limit and size > limit:
+                    raise self._too_large(size)
+                chunks.append(chunk)
+            self._read_bytes = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         return self._read_bytes
 
     async def text(self) -> str:

@@ -48,6 +48,8 @@ SERVER = istr(SERVER_SOFTWARE_HEADER)
 CONNECTION = istr("Connection")
 
 _EMPTY_BODY_STATUSES = frozenset({204, 304})
+# Bodies from this size up are written after their head instead of being copied behind it.
+_JOIN_LIMIT = 16 * 1024
 
 
 class ContentCoding:
@@ -473,7 +475,11 @@ class StreamResponse(DictStorage):
         head = self._head
         if head is not None:
             self._head = None
-            return head + data
+            if len(data) < _JOIN_LIMIT:
+                return head + data
+            # A large body is not copied behind its head: the head goes first, on its own
+            # (the connection sends both with one writev while it batches).
+            self._writer.write(head)
         return data
 
     async def write(self, data: bytes | bytearray | memoryview) -> None:

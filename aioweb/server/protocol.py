@@ -41,6 +41,7 @@ __all__ = ["HttpProtocol"]
 server_logger = logging.getLogger("aioweb.server")
 
 _FLUSH_THRESHOLD = 64 * 1024
+_JOIN_LIMIT = 16 * 1024  # batched writes up to this size are joined into one buffer
 _FEED_SLICE = 16 * 1024  # reads larger than this are parsed in slices (see ``_feed``)
 # Lingering close (see HttpProtocol._linger_close): how long / how much to keep discarding.
 _LINGER_SECONDS = 5.0
@@ -357,15 +358,16 @@ class HttpProtocol:
         """
         limit = self._settings.max_pipelined
         queue = self._queue
+        view = memoryview(data)  # slices of a view copy nothing (a body may be most of it)
         for pos in range(0, len(data), _FEED_SLICE):
             if len(queue) > limit:
-                self._unparsed = data[pos:]
+                self._unparsed = bytes(view[pos:])
                 self.pause_reading("pipeline")
                 return None
             end = pos + _FEED_SLICE
-            tail = parser.feed(data[pos:end])
+            tail = parser.feed(view[pos:end])
             if tail is not None:
-                return tail + data[end:]
+                return bytes(tail) + data[end:]
         return None
 
     def _feed_unparsed(self) -> None:
@@ -538,11 +540,16 @@ class HttpProtocol:
     def _flush(self) -> None:
         out = self._out
         if out:
-            data = out[0] if len(out) == 1 else b"".join(out)
+            transport = self.transport
+            if transport is not None and not transport.is_closing():
+                if len(out) == 1:
+                    transport.write(out[0])
+                elif self._out_size < _JOIN_LIMIT:
+                    transport.write(b"".join(out))
+                else:  # large pieces are not copied into one buffer: the loop uses writev
+                    transport.writelines(out)
             out.clear()
             self._out_size = 0
-            if self.transport is not None and not self.transport.is_closing():
-                self.transport.write(data)
 
     async def drain(self) -> None:
         """Wait while the transport's write buffer is above its high-water mark."""
