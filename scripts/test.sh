@@ -8,4 +8,11 @@ cd "$ROOT"
 
 bash scripts/bootstrap.sh
 .venv/bin/ruff check .
-exec .venv/bin/python -m pytest "$@"
+.venv/bin/python -m pytest "$@"
+if [ "$#" -eq 0 ]; then
+    # The hot-path modules ran compiled above; the wire and core tests run again on their pure
+    # Python sources, which is what runs wherever no C compiler built them (see setup.py).
+    echo "test.sh: wire and core tests again with AIOWEB_NO_EXTENSIONS=1 (pure Python)" >&2
+    AIOWEB_NO_EXTENSIONS=1 .venv/bin/python -m pytest -q -p no:cacheprovider \
+        tests/http tests/foundation tests/test_extensions.py
+fi
