@@ -29,6 +29,10 @@ shared and noisy, so the server process's CPU time per request (user+sys from /p
 reported too.
 Rounds alternate the servers and the ratio is taken per round (median shown). Load goes to
 127.0.0.1 only and every run is bounded in time.
+
+``--queries`` measures instead the database floor: each query a small-file GET makes, sent
+alone in a loop through PyMongo's async client, with the client's CPU and the database
+process's CPU per query (the database's only when this script started it).
 """
 
 from __future__ import annotations
@@ -274,11 +278,66 @@ def _drop(uri: str) -> None:
 
 
 @contextlib.contextmanager
-def _database() -> Iterator[str]:
+def _database() -> Iterator[tuple[str, int | None]]:
+    """The database's URI, and its process id when this script started it."""
     import services
 
-    with services.mongodb() as uri:
-        yield uri
+    if os.environ.get("MONGODB_URI"):
+        with services.mongodb() as uri:
+            yield uri, None
+        return
+    service = services.start_ferretdb()
+    try:
+        yield service.url, service.process.pid if service.process else None
+    finally:
+        service.stop()
+
+
+def _query_floor(uri: str, db_pid: int | None, count: int = 1500) -> None:
+    """Print wall time, client CPU and database CPU per bare query (see ``--queries``)."""
+    import asyncio
+
+    from pymongo import AsyncMongoClient
+
+    async def measure() -> None:
+        client: Any = AsyncMongoClient(uri)
+        files, chunks = client[SMALL_DB].fs.files, client[SMALL_DB].fs.chunks
+        spread = client[SPREAD_DB].fs.files
+        file_id = (await files.find_one({"filename": "small.bin"}))["_id"]
+        newest = [("uploadDate", -1)]
+        queries = {
+            "ping": lambda: client[SMALL_DB].command("ping"),
+            "files: newest 'small.bin' (1 file)": lambda: files.find_one(
+                {"filename": "small.bin"}, sort=newest
+            ),
+            f"files: newest 'f1.bin' ({SPREAD_FILES} files)": lambda: spread.find_one(
+                {"filename": "f1.bin"}, sort=newest
+            ),
+            "chunks: chunk 0 of small.bin": lambda: chunks.find_one(
+                {"files_id": file_id, "n": 0}, {"_id": 0, "n": 1, "data": 1}
+            ),
+        }
+        print("| query | wall ms | client CPU ms | database CPU ms |")
+        print("| --- | --- | --- | --- |")
+        for label, query in queries.items():
+            for _ in range(50):
+                await query()
+            start, cpu = time.perf_counter(), time.process_time()
+            db_cpu = _cpu_seconds(db_pid) if db_pid else 0.0
+            for _ in range(count):
+                await query()
+            wall = (time.perf_counter() - start) / count * 1e3
+            mine = (time.process_time() - cpu) / count * 1e3
+            theirs = f"{(_cpu_seconds(db_pid) - db_cpu) / count * 1e3:.3f}" if db_pid else "n/a"
+            print(f"| {label} | {wall:.3f} | {mine:.3f} | {theirs} |", flush=True)
+        await client.close()
+
+    try:
+        import uvloop
+
+        uvloop.run(measure())
+    except ImportError:  # pragma: no cover
+        asyncio.run(measure())
 
 
 def main() -> None:
@@ -292,6 +351,7 @@ def main() -> None:
     parser.add_argument("--big-seconds", type=float, default=20.0, help="64 MiB and range runs")
     parser.add_argument("--pin", action="store_true", help="server on CPU 0, wrk on CPU 1")
     parser.add_argument("--workloads", nargs="*", default=list(WORKLOADS))
+    parser.add_argument("--queries", action="store_true", help="bare query costs, no HTTP")
     args = parser.parse_args()
     if args.serve:
         serve(args.serve, args.port, args.uri)
@@ -301,9 +361,15 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: scripts/install-system-deps.sh")
 
-    with _database() as uri:
+    with _database() as (uri, db_pid):
         print(f"database: {uri} ({'MONGODB_URI' if os.environ.get('MONGODB_URI') else 'FerretDB'})")
         _seed(uri)
+        if args.queries:
+            try:
+                _query_floor(uri, db_pid)
+            finally:
+                _drop(uri)
+            return
         results: dict[tuple[str, str], list[dict[str, float]]] = {}
         try:
             for rnd in range(args.rounds):

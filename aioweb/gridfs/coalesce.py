@@ -16,7 +16,9 @@ The price is latency for the requests that queue (at most one extra query time);
 at most two queries in flight per key, however many requests wait.
 
 The shared query runs in its own task: a waiting request that is cancelled (its client left)
-stops waiting without cancelling the query the others wait for.
+stops waiting without cancelling the query the others wait for. When the last waiter of a
+query is gone, the query is cancelled (or, not yet sent, dropped), so a server shutting down,
+which cancels its requests, leaves no query behind.
 """
 
 from __future__ import annotations
@@ -28,6 +30,17 @@ from typing import Any
 __all__ = ["LookupCoalescer"]
 
 
+class _Round:
+    """One shared query: the future its waiters await, its task once sent, how many wait."""
+
+    __slots__ = ("future", "task", "waiters")
+
+    def __init__(self, future: asyncio.Future[Any]) -> None:
+        self.future = future
+        self.task: asyncio.Future[Any] | None = None
+        self.waiters = 0
+
+
 class LookupCoalescer:
     """Run ``fetch(*key)`` for concurrent callers of ``get(key)`` under the rule above."""
 
@@ -35,48 +48,65 @@ class LookupCoalescer:
 
     def __init__(self, fetch: Callable[..., Awaitable[Any]]) -> None:
         self._fetch = fetch
-        self._running: dict[Hashable, asyncio.Future[Any]] = {}
-        self._queued: dict[Hashable, asyncio.Future[Any]] = {}
+        self._running: dict[Hashable, _Round] = {}
+        self._queued: dict[Hashable, _Round] = {}
 
     def in_flight(self) -> int:
         """Keys with a query in flight (for tests and monitoring)."""
         return len(self._running)
 
     async def get(self, key: tuple[Any, ...]) -> Any:
-        future = self._queued.get(key)
-        if future is None:
+        round_ = self._queued.get(key)
+        if round_ is None:
+            round_ = _Round(asyncio.get_running_loop().create_future())
             if key in self._running:
-                future = asyncio.get_running_loop().create_future()
-                self._queued[key] = future
+                self._queued[key] = round_
             else:
-                future = self._start(key)
-        # shield: one waiter being cancelled must not cancel the answer the others wait for
-        return await asyncio.shield(future)
+                self._start(key, round_)
+        round_.waiters += 1
+        try:
+            # shield: one waiter being cancelled must not cancel the answer others wait for
+            return await asyncio.shield(round_.future)
+        except asyncio.CancelledError:
+            round_.waiters -= 1
+            if round_.waiters == 0 and not round_.future.done():
+                self._abandon(key, round_)
+            raise
 
-    def _start(self, key: tuple[Any, ...]) -> asyncio.Future[Any]:
+    def _start(self, key: tuple[Any, ...], round_: _Round) -> None:
         task = asyncio.ensure_future(self._fetch(*key))
-        self._running[key] = task
-        task.add_done_callback(lambda done: self._finished(key, done))
-        return task
+        round_.task = task
+        self._running[key] = round_
+        task.add_done_callback(lambda done: self._finished(key, round_, done))
 
-    def _finished(self, key: tuple[Any, ...], done: asyncio.Future[Any]) -> None:
-        del self._running[key]
-        if not done.cancelled():
-            done.exception()  # retrieved here, so that no waiter left is not an error
+    def _abandon(self, key: tuple[Any, ...], round_: _Round) -> None:
+        """Nobody waits for ``round_`` any more: cancel its query, or never send it."""
+        if round_.task is not None:
+            round_.task.cancel()
+        elif self._queued.get(key) is round_:
+            del self._queued[key]
+            round_.future.cancel()
+
+    def _finished(self, key: tuple[Any, ...], round_: _Round, done: asyncio.Future[Any]) -> None:
+        if self._running.get(key) is round_:
+            del self._running[key]
+        _copy_outcome(done, round_.future)
         queued = self._queued.pop(key, None)
-        if queued is None:
-            return
-        # Everyone in ``queued`` arrived before this point, so a query sent now is fresh
-        # enough for all of them.
-        self._start(key).add_done_callback(lambda result: _copy_outcome(result, queued))
+        if queued is not None:
+            # Everyone waiting on ``queued`` arrived before this point, so a query sent now
+            # is fresh enough for all of them.
+            self._start(key, queued)
 
 
 def _copy_outcome(source: asyncio.Future[Any], target: asyncio.Future[Any]) -> None:
+    if source.cancelled():
+        if not target.done():
+            target.cancel()
+        return
+    exc = source.exception()  # retrieved here, so that no waiter left is not an error
     if target.done():
         return
-    if source.cancelled():
-        target.cancel()
-    elif (exc := source.exception()) is not None:
+    if exc is not None:
         target.set_exception(exc)
         target.exception()  # mark retrieved: the waiters may all have gone
     else:

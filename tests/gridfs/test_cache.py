@@ -326,3 +326,39 @@ def test_etag_is_unchanged_by_the_view(sync_db: Any, gridfs_server: Any) -> None
     for name in ("etag", "last-modified", "content-type", "cache-control", "content-length"):
         assert plain.headers[name] == hooked.headers[name], name
     assert datetime.datetime.strptime(plain.headers["last-modified"], "%a, %d %b %Y %H:%M:%S GMT")
+
+
+def test_coalescer_cancels_a_query_nobody_waits_for() -> None:
+    """A shutting-down server cancels its requests; their shared queries must go with them
+    (a query left running would outlive the server's connection pool)."""
+
+    async def main() -> None:
+        started: list[str] = []
+        cancelled: list[str] = []
+
+        async def fetch(name: str) -> str:
+            started.append(name)
+            try:
+                await asyncio.sleep(10)
+            except asyncio.CancelledError:
+                cancelled.append(name)
+                raise
+            return name
+
+        coalescer = LookupCoalescer(fetch)
+        leader = asyncio.ensure_future(coalescer.get(("k",)))
+        await asyncio.sleep(0.01)  # the leader's query is in flight
+        queued = [asyncio.ensure_future(coalescer.get(("k",))) for _ in range(3)]
+        await asyncio.sleep(0.01)
+        for task in (leader, *queued):
+            task.cancel()
+        await asyncio.gather(leader, *queued, return_exceptions=True)
+        await asyncio.sleep(0.01)
+        assert started == ["k"]  # the queued round was dropped, never sent
+        assert cancelled == ["k"]
+        assert coalescer.in_flight() == 0 and not coalescer._queued
+        # and the key works again afterwards
+        fast = LookupCoalescer(lambda name: asyncio.sleep(0, name))
+        assert await fast.get(("x",)) == "x"
+
+    asyncio.run(main())
