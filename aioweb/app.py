@@ -344,8 +344,11 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         match_info: UrlMappingMatchInfo = self._router._resolve_path(
             request, request._routing_path, request._method
         )
-        match_info.add_app(self)
-        match_info.freeze()
+        # match_info.add_app(self) and .freeze(), inlined (this runs for every request)
+        if match_info._current_app is None:
+            match_info._current_app = self
+        match_info._apps.insert(0, self)
+        match_info._frozen = True
         request._match_info = match_info
         apps = match_info._apps
         for app in apps:
@@ -356,7 +359,7 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
             expect = await match_info.expect_handler(request)
             if expect is not None:
                 return expect
-        handler = match_info.handler
+        handler = match_info._route.handler
         if self._run_middlewares:
             handler = await self._with_middlewares(handler, apps)
         response = await handler(request)

@@ -24,6 +24,7 @@ from collections.abc import (
     Mapping,
     Sized,
 )
+from collections.abc import Set as AbstractSet
 from functools import wraps
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -107,6 +108,10 @@ def _wrap_handler(handler: Any) -> Handler:
         return result
 
     return legacy_handler
+
+
+# "No allowed methods to report": shared, as resolution runs for every request.
+_NO_METHODS: frozenset[str] = frozenset()
 
 
 class AbstractRoute(abc.ABC):
@@ -332,11 +337,12 @@ class AbstractResource(Sized, Iterable["AbstractRoute"]):
     @abc.abstractmethod
     def _resolve(
         self, request: Request, path: str, method: str
-    ) -> tuple[UrlMappingMatchInfo | None, set[str]]:
+    ) -> tuple[UrlMappingMatchInfo | None, AbstractSet[str]]:
         """Match ``path`` (routing form) and ``method``: (match info | None, allowed methods)."""
 
     async def resolve(self, request: Request) -> tuple[UrlMappingMatchInfo | None, set[str]]:
-        return self._resolve(request, request._routing_path, request.method)
+        match_info, allowed = self._resolve(request, request._routing_path, request.method)
+        return match_info, set(allowed)  # the caller's own set, as in aiohttp
 
     def freeze(self) -> None:
         pass
@@ -401,13 +407,13 @@ class Resource(AbstractResource):
 
     def _resolve(
         self, request: Request, path: str, method: str
-    ) -> tuple[UrlMappingMatchInfo | None, set[str]]:
+    ) -> tuple[UrlMappingMatchInfo | None, AbstractSet[str]]:
         match_dict = self._match(path)
         if match_dict is None:
-            return None, set()
+            return None, _NO_METHODS
         route_obj = self._match_route(method)
         if route_obj is not None:
-            return UrlMappingMatchInfo(match_dict, route_obj), set()
+            return UrlMappingMatchInfo(match_dict, route_obj), _NO_METHODS
         return None, self.allowed_methods
 
     def __len__(self) -> int:
@@ -455,13 +461,13 @@ class PlainResource(Resource):
 
     def _resolve(
         self, request: Request, path: str, method: str
-    ) -> tuple[UrlMappingMatchInfo | None, set[str]]:
+    ) -> tuple[UrlMappingMatchInfo | None, AbstractSet[str]]:
         # Inlined fast path: the router already found us by the exact path.
         if path != self._path and not (not self._path and path == "/"):
-            return None, set()
+            return None, _NO_METHODS
         route_obj = self._routes.get(method) or self._match_route(method)
         if route_obj is not None:
-            return UrlMappingMatchInfo({}, route_obj), set()
+            return UrlMappingMatchInfo({}, route_obj), _NO_METHODS
         return None, self.allowed_methods
 
     def raw_match(self, path: str) -> bool:
@@ -649,14 +655,14 @@ class PrefixedSubAppResource(PrefixResource):
 
     def _resolve(
         self, request: Request, path: str, method: str
-    ) -> tuple[UrlMappingMatchInfo | None, set[str]]:
+    ) -> tuple[UrlMappingMatchInfo | None, AbstractSet[str]]:
         if not self._under_prefix(path):
-            return None, set()
+            return None, _NO_METHODS
         match_info = self._app.router._resolve_path(request, path, method)
         match_info.add_app(self._app)
         if isinstance(match_info.http_exception, HTTPMethodNotAllowed):
             return match_info, match_info.http_exception.allowed_methods
-        return match_info, set()
+        return match_info, _NO_METHODS
 
     @property
     def app(self) -> Application:
@@ -748,14 +754,14 @@ class MatchedSubAppResource(PrefixedSubAppResource):
 
     def _resolve(
         self, request: Request, path: str, method: str
-    ) -> tuple[UrlMappingMatchInfo | None, set[str]]:
+    ) -> tuple[UrlMappingMatchInfo | None, AbstractSet[str]]:
         if not self._rule.match_domain(request.host):
-            return None, set()
+            return None, _NO_METHODS
         match_info = self._app.router._resolve_path(request, path, method)
         match_info.add_app(self._app)
         if isinstance(match_info.http_exception, HTTPMethodNotAllowed):
             return match_info, match_info.http_exception.allowed_methods
-        return match_info, set()
+        return match_info, _NO_METHODS
 
     def __repr__(self) -> str:
         return f"<MatchedSubAppResource -> {self._app!r}>"
