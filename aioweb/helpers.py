@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator, MutableMapping
+import warnings
+from collections.abc import Hashable, Iterator, MutableMapping
 from email.utils import parsedate_to_datetime
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 
 __all__ = [
+    "BaseKey",
     "DictStorage",
     "HttpVersion",
     "HttpVersion10",
     "HttpVersion11",
+    "NotAppKeyWarning",
+    "RequestKey",
+    "ResponseKey",
     "parse_http_date",
     "parse_mimetype_params",
     "sentinel",
 ]
+
+T = TypeVar("T")
 
 
 class HttpVersion(NamedTuple):
@@ -59,33 +66,118 @@ def parse_mimetype_params(value: str) -> tuple[str, dict[str, str]]:
     return mimetype.strip().lower(), params
 
 
-class DictStorage(MutableMapping[str, Any]):
-    """Per-object storage (``request['key']``, ``response['key']``), made on first use.
+class NotAppKeyWarning(UserWarning):
+    """A plain key (usually a ``str``) was stored where a typed key is recommended.
 
-    Objects with storage compare and hash by identity and are always true, even when empty.
-    Subclasses set ``self._state = None`` (or a shared dict) in ``__init__``.
+    Typed keys (``AppKey``, ``RequestKey``, ``ResponseKey``) cannot collide between two
+    libraries that both pick the name ``"db"``, and let type checkers know what the stored
+    value is.  As in aiohttp, the warning is ignored unless warnings are switched on
+    (``python -W default``, ``-X dev``, a test runner's filters): see ``aioweb.namespace``.
     """
 
-    _state: dict[str, Any] | None
 
-    def _storage(self) -> dict[str, Any]:
+class BaseKey(Generic[T]):
+    """A typed storage key: ``db_key = web.RequestKey("db", Database)``.
+
+    Keys compare and hash by identity, so two keys with the same name never collide.  The
+    type is only documentation for type checkers (``request[db_key]`` is a ``Database``);
+    it is never checked at runtime.  ``web.RequestKey[list[int]]("ids")`` works too, for
+    types that are not plain classes.
+    """
+
+    __slots__ = ("__orig_class__", "_name", "_t")
+
+    def __init__(self, name: str, t: type[T] | None = None) -> None:
+        self._name = name
+        self._t = t
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def __lt__(self, other: object) -> bool:
+        # Keys sort among themselves by name and after any other kind of key, so that a
+        # storage mixing str and typed keys can still be listed in a stable order.
+        if isinstance(other, BaseKey):
+            return self._name < other._name
+        return True
+
+    def __repr__(self) -> str:
+        t: Any = self._t
+        if t is None:
+            args = getattr(getattr(self, "__orig_class__", None), "__args__", None)
+            t = args[0] if args else None
+        if t is None:
+            type_name = "<<Unknown>>"
+        elif isinstance(t, type):
+            qualname = t.__qualname__
+            type_name = qualname if t.__module__ == "builtins" else f"{t.__module__}.{qualname}"
+        else:
+            type_name = repr(t)
+        return f"<{type(self).__name__}({self._name}, type={type_name})>"
+
+
+class RequestKey(BaseKey[T]):
+    """A typed key for request storage: ``request[user_key] = user``."""
+
+    __slots__ = ()
+
+
+class ResponseKey(BaseKey[T]):
+    """A typed key for response storage: ``response[timing_key] = 0.25``."""
+
+    __slots__ = ()
+
+
+class DictStorage(MutableMapping[Any, Any]):
+    """Per-object storage (``request[key]``, ``response[key]``), made on first use.
+
+    Objects with storage compare and hash by identity and are always true, even when empty.
+    Subclasses set ``self._state = None`` (or a shared dict) in ``__init__``, and name their
+    typed key class in ``_key_type``: storing under any other kind of key warns once per key
+    (:class:`NotAppKeyWarning`), as aiohttp does, because a new request or response is made
+    for every HTTP exchange and a warning each time would drown the log.
+    """
+
+    _state: dict[Any, Any] | None
+    _key_type: ClassVar[type[BaseKey[Any]]] = BaseKey
+    #: plain keys already warned about, per typed key class (shared by all instances)
+    _warned: ClassVar[dict[type[BaseKey[Any]], set[Hashable]]] = {}
+
+    def _storage(self) -> dict[Any, Any]:
         if self._state is None:
             self._state = {}
         return self._state
 
-    def __getitem__(self, key: str) -> Any:
+    def __getitem__(self, key: Any) -> Any:
         return self._storage()[key]
 
-    def __setitem__(self, key: str, value: Any) -> None:
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if not isinstance(key, self._key_type):
+            self._warn_plain_key(key)
         self._storage()[key] = value
 
-    def __delitem__(self, key: str) -> None:
+    def _warn_plain_key(self, key: Hashable) -> None:
+        key_type = self._key_type
+        warned = DictStorage._warned.setdefault(key_type, set())
+        if key in warned:
+            return
+        warned.add(key)
+        name = key_type.__name__
+        warnings.warn(
+            f"Storage key {key!r}: a web.{name} instance is recommended "
+            f"(a plain key may collide with another library's)",
+            NotAppKeyWarning,
+            stacklevel=3,
+        )
+
+    def __delitem__(self, key: Any) -> None:
         del self._storage()[key]
 
     def __len__(self) -> int:
         return len(self._state) if self._state else 0
 
-    def __iter__(self) -> Iterator[str]:
+    def __iter__(self) -> Iterator[Any]:
         return iter(self._state or ())
 
     def __bool__(self) -> bool:
