@@ -62,3 +62,36 @@ class BodyTimeout(HttpProtocolError, TimeoutError):
     """
 
     status = 408
+
+
+class RequestPayloadError(Exception):
+    """The request body is malformed: its framing or its ``Content-Encoding`` is broken.
+
+    aiohttp's name (``web.RequestPayloadError``) for what a handler's body read raises in
+    that case; aioweb's concrete errors are also ``HttpProtocolError``/``HTTPBadRequest``
+    subclasses, so an uncaught one is still answered with its 4xx status.
+    """
+
+
+class PayloadAccessError(Exception):
+    """The request body was read after the response to its request was sent.
+
+    The body belongs to one exchange: once the handler has returned and the reply is out,
+    its unread bytes are gone (discarded or dropped with the connection), so a late reader
+    (a task the handler left behind) gets this error instead of a silently short body.
+    """
+
+
+class MalformedBody(HttpProtocolError, RequestPayloadError):
+    """The framing of a request body broke while it was being received (bad chunk size...).
+
+    Carries the status of the wire error it stands for (``__cause__``), usually 400.
+    """
+
+    @classmethod
+    def from_error(cls, exc: HttpProtocolError) -> HttpProtocolError:
+        if isinstance(exc, RequestPayloadError):
+            return exc
+        error = cls(exc.message, exc.status)
+        error.__cause__ = exc
+        return error
