@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import Callable, Generator
 from typing import TYPE_CHECKING, Any
 
-from ..http.errors import BodyTimeout, HttpProtocolError
+from ..http.errors import BodyTimeout, HttpProtocolError, MalformedBody, PayloadAccessError
 from ..http.parser import RequestHead, RequestParser
 from ..http.writer import http_date_now, reason_phrase
 from .streams import EMPTY_PAYLOAD, StreamReader
@@ -287,7 +287,7 @@ class HttpProtocol:
                     # after that response; no second, unrelated response is queued.
                     self._receiving = None
                     self._closing = True
-                    receiving.set_exception(exc)
+                    receiving.set_exception(MalformedBody.from_error(exc))
                 else:
                     self._queue.append((exc, EMPTY_PAYLOAD))
             else:
@@ -502,6 +502,10 @@ class HttpProtocol:
         finally:
             self.current_request = None
             self._busy = False
+            if payload is not EMPTY_PAYLOAD:
+                # The exchange is over: a late read of its body (from a task the handler left
+                # behind) fails instead of returning a short body, as in aiohttp.
+                payload.set_exception(PayloadAccessError())
             if self._upgraded and self._upgrade_sink is not None:
                 # The upgraded protocol owns the connection now; tell it the handler is
                 # gone (returned or raised) so it can close what nobody will read.
