@@ -25,6 +25,7 @@ from .helpers import (
     VERSIONS,
     DictStorage,
     HttpVersion,
+    RequestKey,
     parse_http_date,
     parse_mimetype_params,
     sentinel,
@@ -121,6 +122,8 @@ def _unescape_cookie_char(match: re.Match[str]) -> str:
 
 class BaseRequest(DictStorage):
     """An HTTP request as the low-level server hands it to its handler."""
+
+    _key_type = RequestKey  # typed key of ``request[key]`` storage (others warn)
 
     _match_info: UrlMappingMatchInfo | None = None
     _app: Application | None = None
