@@ -22,8 +22,10 @@ from .helpers import (
     DictStorage,
     HttpVersion10,
     HttpVersion11,
+    ResponseKey,
     parse_http_date,
     parse_mimetype_params,
+    sentinel,
 )
 from .http.writer import LAST_CHUNK, encode_chunk, http_date_now, serialize_head, status_line
 
@@ -35,7 +37,7 @@ try:  # optional
 except ImportError:  # pragma: no cover - depends on the environment
     brotli = None
 
-__all__ = ["ContentCoding", "Response", "StreamResponse", "json_response"]
+__all__ = ["ContentCoding", "Response", "StreamResponse", "json_bytes_response", "json_response"]
 
 CONTENT_TYPE = istr("Content-Type")
 CONTENT_LENGTH = istr("Content-Length")
@@ -87,6 +89,8 @@ class _Compressor:
 
 class StreamResponse(DictStorage):
     """A response whose body is written in pieces after ``await prepare(request)``."""
+
+    _key_type = ResponseKey  # typed key of ``response[key]`` storage (others warn)
 
     # Per-response state starts at these class-level (immutable) defaults and is stored on
     # the instance only when it changes: most responses never touch most of it, and a dozen
@@ -689,7 +693,7 @@ class Response(StreamResponse):
 
 
 def json_response(
-    data: Any = None,
+    data: Any = sentinel,
     *,
     text: str | None = None,
     body: bytes | None = None,
@@ -699,8 +703,12 @@ def json_response(
     content_type: str = "application/json",
     dumps: Callable[[Any], str] = json.dumps,
 ) -> Response:
-    """A ``Response`` with ``data`` serialised by ``dumps`` (``json.dumps`` by default)."""
-    if data is not None:
+    """A ``Response`` with ``data`` serialised by ``dumps`` (``json.dumps`` by default).
+
+    ``data=None`` is serialised too (the body is ``null``); only an absent ``data`` means
+    "use ``text`` or ``body`` as given".
+    """
+    if data is not sentinel:
         if text or body:
             raise ValueError("only one of data, text, or body should be specified")
         text = dumps(data)
@@ -711,4 +719,28 @@ def json_response(
         reason=reason,
         headers=headers,
         content_type=content_type,
+    )
+
+
+def json_bytes_response(
+    data: Any = sentinel,
+    *,
+    dumps: Callable[[Any], bytes],
+    body: bytes | None = None,
+    status: int = 200,
+    reason: str | None = None,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+    content_type: str = "application/json",
+) -> Response:
+    """A JSON ``Response`` whose ``dumps`` returns bytes (orjson, msgspec...).
+
+    The bytes become the body as they are, with no round trip through ``str``; ``dumps`` is
+    required because ``json.dumps`` returns ``str``.
+    """
+    if data is not sentinel:
+        if body is not None:
+            raise ValueError("only one of data or body should be specified")
+        body = dumps(data)
+    return Response(
+        body=body, status=status, reason=reason, headers=headers, content_type=content_type
     )
