@@ -7,8 +7,9 @@ import logging
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping
 from functools import partial, update_wrapper
-from typing import Any, Generic, TypeVar, cast, overload
+from typing import Any, TypeVar, cast, overload
 
+from .helpers import BaseKey, NotAppKeyWarning
 from .http.parser import RequestHead
 from .middlewares import is_old_style_factory
 from .request import Request
@@ -33,28 +34,10 @@ T = TypeVar("T")
 Handler = Callable[[Request], Awaitable[StreamResponse]]
 
 
-class AppKey(Generic[T]):
+class AppKey(BaseKey[T]):
     """A typed key for application storage: ``db_key = web.AppKey("db", Database)``."""
 
-    __slots__ = ("__orig_class__", "_name", "_t")
-
-    def __init__(self, name: str, t: type[T] | None = None) -> None:
-        self._name = name
-        self._t = t
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    def __lt__(self, other: object) -> bool:
-        if isinstance(other, AppKey):
-            return self._name < other._name
-        return True
-
-    def __repr__(self) -> str:
-        t = self._t
-        type_name = "<<Unknown>>" if t is None else getattr(t, "__qualname__", repr(t))
-        return f"<AppKey({self._name}, type={type_name})>"
+    __slots__ = ()
 
 
 async def _as_current_app(app: Application, handler: Handler, request: Request) -> StreamResponse:
@@ -126,6 +109,13 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
 
     def __setitem__(self, key: str | AppKey[Any], value: Any) -> None:
         self._check_frozen()
+        if not isinstance(key, AppKey):
+            warnings.warn(
+                f"Application key {key!r}: a web.AppKey instance is recommended "
+                "(a plain key may collide with another library's)",
+                NotAppKeyWarning,
+                stacklevel=2,
+            )
         self._state[key] = value
 
     def __delitem__(self, key: str | AppKey[Any]) -> None:
