@@ -19,6 +19,7 @@ __all__ = [
     "BaseRunner",
     "BaseSite",
     "GracefulExit",
+    "NamedPipeSite",
     "ServerRunner",
     "SockSite",
     "TCPSite",
@@ -161,6 +162,38 @@ class UnixSite(BaseSite):
         self._server = await loop.create_unix_server(
             server, self._path, ssl=self._ssl_context, backlog=self._backlog
         )
+
+
+class NamedPipeSite(BaseSite):
+    """A Windows named pipe (``r"\\\\.\\pipe\\name"``), served by asyncio's proactor loop.
+
+    Named pipes exist only on Windows, and only ``ProactorEventLoop`` can serve them: anywhere
+    else the site cannot be made, and its constructor raises ``RuntimeError`` at once (as
+    aiohttp intends) rather than failing later in ``start()``.  The Windows path uses
+    ``loop.start_serving_pipe`` as asyncio documents it; this project's tests run on Linux,
+    where only the refusal is exercised.
+    """
+
+    __slots__ = ("_path",)
+
+    def __init__(self, runner: BaseRunner, path: str, *, shutdown_timeout: float = 60.0) -> None:
+        proactor = getattr(asyncio, "ProactorEventLoop", None)  # defined on Windows only
+        if proactor is None or not isinstance(asyncio.get_running_loop(), proactor):
+            raise RuntimeError("Named pipes are only available with the proactor loop on Windows")
+        super().__init__(runner, shutdown_timeout=shutdown_timeout)
+        self._path = path
+
+    @property
+    def name(self) -> str:
+        return self._path
+
+    async def start(self) -> None:
+        await super().start()
+        loop: Any = asyncio.get_running_loop()
+        server = self._runner.server
+        assert server is not None
+        pipe_servers = await loop.start_serving_pipe(server, self._path)
+        self._server = pipe_servers[0]
 
 
 class SockSite(BaseSite):
