@@ -117,7 +117,7 @@ async def _pump(
     loop: asyncio.AbstractEventLoop,
 ) -> None:
     """Read the raw body, decode it piece by piece, feed the decoded stream (if it lives)."""
-    from .exceptions import HTTPBadRequest, HTTPUnsupportedMediaType
+    from .exceptions import HTTPUnsupportedMediaType, UndecodableRequestBody
 
     def fail(exc: BaseException) -> None:
         reader = ref()
@@ -147,7 +147,7 @@ async def _pump(
                 reader.feed_data(tail)
             reader.feed_eof()
     except DecodingError as exc:
-        fail(HTTPBadRequest(text=f"Undecodable request body: {exc}"))
+        fail(UndecodableRequestBody(text=f"Undecodable request body: {exc}"))
     except asyncio.CancelledError:
         raise
     except Exception as exc:  # the connection went away, and the like

@@ -2,6 +2,10 @@
 
 As in aiohttp 3, each exception is also a :class:`~aioweb.response.Response`, so a handler may
 ``raise web.HTTPFound('/x')`` or ``return web.HTTPFound('/x')``.
+
+aiohttp's other ``web`` exception names are gathered here too: ``RequestPayloadError``
+(a malformed request body), ``PayloadAccessError`` (a body read after its response was sent),
+``CleanupError`` and ``NotAppKeyWarning``.
 """
 
 from __future__ import annotations
@@ -11,9 +15,13 @@ from typing import Any
 
 from yarl import URL
 
+from .helpers import NotAppKeyWarning
+from .http.errors import PayloadAccessError, RequestPayloadError
 from .response import Response
+from .signals import CleanupError
 
 __all__ = [
+    "CleanupError",
     "HTTPAccepted",
     "HTTPBadGateway",
     "HTTPBadRequest",
@@ -72,6 +80,9 @@ __all__ = [
     "HTTPUseProxy",
     "HTTPVariantAlsoNegotiates",
     "HTTPVersionNotSupported",
+    "NotAppKeyWarning",
+    "PayloadAccessError",
+    "RequestPayloadError",
 ]
 
 HeadersArg = Mapping[str, str] | Iterable[tuple[str, str]] | None
@@ -410,3 +421,11 @@ class HTTPNotExtended(HTTPServerError):
 
 class HTTPNetworkAuthenticationRequired(HTTPServerError):
     status_code = 511
+
+
+class UndecodableRequestBody(HTTPBadRequest, RequestPayloadError):
+    """A request body that its ``Content-Encoding`` (gzip, deflate, br) cannot decode.
+
+    Both a ``400 Bad Request`` (the client's fault, answered as such when uncaught) and, as
+    in aiohttp, a :class:`RequestPayloadError` for handlers that catch that name.
+    """

@@ -7,17 +7,25 @@ Optional parts (files, WebSockets, GridFS, workers) are imported on first use, s
 from __future__ import annotations
 
 import importlib
+import warnings
 from typing import Any
 
 from .app import AppKey, Application
 from .app_runner import AppRunner
 from .exceptions import *  # noqa: F403
 from .exceptions import __all__ as _exceptions_all
-from .helpers import HttpVersion, HttpVersion10, HttpVersion11
+from .helpers import (
+    HttpVersion,
+    HttpVersion10,
+    HttpVersion11,
+    NotAppKeyWarning,
+    RequestKey,
+    ResponseKey,
+)
 from .lowlevel import Server
 from .middlewares import middleware, normalize_path_middleware
 from .request import BaseRequest, FileField, Request
-from .response import ContentCoding, Response, StreamResponse, json_response
+from .response import ContentCoding, Response, StreamResponse, json_bytes_response, json_response
 from .routing import (
     AbstractResource,
     AbstractRoute,
@@ -45,10 +53,12 @@ from .routing import (
 )
 from .run import run_app
 from .server.accesslog import AbstractAccessLogger, AccessLogger
+from .server.protocol import HttpProtocol
 from .server.runners import (
     BaseRunner,
     BaseSite,
     GracefulExit,
+    NamedPipeSite,
     ServerRunner,
     SockSite,
     TCPSite,
@@ -56,6 +66,16 @@ from .server.runners import (
 )
 from .server.streams import StreamReader
 from .views import AbstractView, View
+
+#: aiohttp's name for the per-connection protocol (``request.protocol``, ``Server``'s
+#: connections): aioweb's :class:`~aioweb.server.protocol.HttpProtocol`, with its own API
+#: (``close()``, ``abort()``, ``transport``, ``peername``...), not aiohttp's private one.
+RequestHandler = HttpProtocol
+
+# NotAppKeyWarning (a plain str key in app/request/response storage) is shown only when
+# warnings are switched on (-W default, -X dev, a test runner's filters), as in aiohttp:
+# appended, so any filter the user sets wins.
+warnings.filterwarnings("ignore", category=NotAppKeyWarning, append=True)
 
 # name -> module that defines it, imported on first access
 _LAZY = {
@@ -110,12 +130,16 @@ __all__ = [
     "HttpVersion",
     "HttpVersion10",
     "HttpVersion11",
+    "NamedPipeSite",
     "PlainResource",
     "PrefixedSubAppResource",
     "Request",
+    "RequestHandler",
+    "RequestKey",
     "Resource",
     "ResourceRoute",
     "Response",
+    "ResponseKey",
     "RouteDef",
     "RouteTableDef",
     "Server",
@@ -132,6 +156,7 @@ __all__ = [
     "delete",
     "get",
     "head",
+    "json_bytes_response",
     "json_response",
     "middleware",
     "normalize_path_middleware",

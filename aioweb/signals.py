@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .app import Application
 
-__all__ = ["CleanupContext", "FrozenList", "Signal"]
+__all__ = ["CleanupContext", "CleanupError", "FrozenList", "Signal"]
 
 
 class FrozenList(list[Any]):
@@ -100,13 +101,20 @@ class CleanupContext(FrozenList):
             self._running.append(iterator)
 
     async def _on_cleanup(self, app: Application) -> None:
+        """Resume every context, newest first, even when some of them fail.
+
+        A failing cleanup must not keep the others from releasing their resources, so
+        errors are collected: one error is raised as itself, several as a
+        :class:`CleanupError` listing them all (as aiohttp does).  A cancellation raised
+        inside a cleanup is collected the same way, so the remaining contexts still run.
+        """
         errors: list[BaseException] = []
         for iterator in reversed(self._running):
             try:
                 await iterator.__anext__()
             except StopAsyncIteration:
                 pass
-            except Exception as exc:
+            except (Exception, asyncio.CancelledError) as exc:
                 errors.append(exc)
             else:
                 errors.append(RuntimeError(f"{iterator!r} has more than one 'yield'"))
@@ -118,6 +126,11 @@ class CleanupContext(FrozenList):
 
 
 class CleanupError(RuntimeError):
+    """Several ``cleanup_ctx`` contexts failed on cleanup; ``exceptions`` lists their errors.
+
+    Raised by ``app.cleanup()`` (and so by ``runner.cleanup()``) after every context ran.
+    """
+
     @property
     def exceptions(self) -> list[BaseException]:
         return self.args[1]  # type: ignore[no-any-return]
