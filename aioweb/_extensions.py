@@ -25,7 +25,11 @@ from types import ModuleType
 __all__ = ["COMPILED_MODULES", "compiled_modules", "install", "source_hash"]
 
 #: Modules built with Cython when possible, each with a ``.pxd`` of C declarations beside it.
-COMPILED_MODULES: tuple[str, ...] = ("aioweb.http.parser", "aioweb.server.protocol")
+COMPILED_MODULES: tuple[str, ...] = (
+    "aioweb.http.parser",
+    "aioweb.server.protocol",
+    "aioweb.server.streams",
+)
 
 DISABLE_VARIABLE = "AIOWEB_NO_EXTENSIONS"
 
