@@ -330,7 +330,13 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
     def _make_request(self, head: RequestHead, payload: StreamReader, protocol: Any) -> Request:
         return Request(head, payload, protocol, app=self, client_max_size=self._client_max_size)
 
-    async def _handle(self, request: Request) -> StreamResponse:
+    def _handle(self, request: Request) -> Awaitable[StreamResponse]:
+        """Route ``request``; returns what to await for its response.
+
+        That is the handler's own coroutine (wrapped in the cached middleware chain) unless
+        an ``Expect`` header or a chain not built yet needs awaiting first: one coroutine
+        layer fewer per request.  The server checks that a response came back.
+        """
         match_info: UrlMappingMatchInfo = self._router._resolve_path(
             request, request._routing_path, request._method
         )
@@ -346,16 +352,31 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
                 request._prepare_hook = request._send_prepare_signals
                 break
         if request._head.expect is not None:
+            return self._handle_expecting(request, match_info, apps)
+        handler = match_info._route.handler
+        if self._run_middlewares:
+            chain = self._cached_chain(handler, apps)
+            if chain is None:
+                return self._handle_expecting(request, match_info, apps)
+            handler = chain
+        return handler(request)
+
+    async def _handle_expecting(
+        self, request: Request, match_info: UrlMappingMatchInfo, apps: list[Application]
+    ) -> StreamResponse:
+        """The awaiting path of :meth:`_handle`: ``Expect`` answered, middlewares built."""
+        if request._head.expect is not None:
             expect = await match_info.expect_handler(request)
             if expect is not None:
                 return expect
         handler = match_info._route.handler
         if self._run_middlewares:
             handler = await self._with_middlewares(handler, apps)
-        response = await handler(request)
-        if not isinstance(response, StreamResponse):
-            raise RuntimeError(f"Web-handler should return a response instance, got {response!r}")
-        return response
+        return await handler(request)
+
+    def _cached_chain(self, handler: Handler, apps: list[Application]) -> Handler | None:
+        """The middleware chain around ``handler`` if built before (never for old-style)."""
+        return self._chain_cache.get((handler, *apps))
 
     async def _with_middlewares(self, handler: Handler, apps: list[Application]) -> Handler:
         """Wrap ``handler`` in the middlewares of ``apps``, outermost app first.

@@ -562,6 +562,8 @@ class StreamResponse(DictStorage):
 class Response(StreamResponse):
     """A response whose whole body is given up front (``body=`` bytes or ``text=``)."""
 
+    _finishes_now = True  # see _finish_now; recomputed for each subclass
+
     def __init__(
         self,
         *,
@@ -679,6 +681,33 @@ class Response(StreamResponse):
         if self._chunked and CONTENT_LENGTH not in self._headers:
             self._chunked = False
             self._headers.pop(TRANSFER_ENCODING, None)
+
+    def _finish_now(self, request: BaseRequest) -> bool:
+        """``prepare(request)`` then ``write_eof()``, without their coroutines, when neither
+        has anything to await: no ``on_response_prepare`` signal, no subclass overriding a
+        step, not started yet.  False means: nothing was done, await them as usual.  The
+        server calls this and waits for the transport to drain itself when it must.
+        """
+        if not self._finishes_now or request._prepare_hook is not None:
+            return False
+        if self._writer is not None or self._eof_sent:
+            return False
+        self._req = request
+        self._writer = request._protocol
+        self._head = self._build_head(request)
+        body = self._body
+        self._send_eof(body if body is not None else b"")
+        self._writer = None
+        self._eof_sent = True
+        return True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._finishes_now = (
+            cls.prepare is StreamResponse.prepare
+            and cls._start is StreamResponse._start
+            and cls.write_eof is Response.write_eof
+        )
 
     async def write_eof(self, data: bytes = b"") -> None:
         if self._eof_sent:

@@ -464,6 +464,11 @@ class HttpProtocol:
             response: Any = None
             try:
                 response = await server.handler(request)
+                finish_now = getattr(response, "_finish_now", None)
+                if finish_now is None and not hasattr(response, "prepare"):
+                    raise RuntimeError(
+                        f"Web-handler should return a response instance, got {response!r}"
+                    )
                 if getattr(response, "_eof_sent", False) and not self._wrote_for_request:
                     # A finished response that sent nothing on this connection belongs to an
                     # earlier request (e.g. a cached response object): sending "nothing"
@@ -476,8 +481,11 @@ class HttpProtocol:
                     # The handler is done and left body bytes unreceived: the connection
                     # closes after this response, so say so (RFC 9112 §9.6).
                     response.force_close()
-                await response.prepare(request)
-                await response.write_eof()
+                if finish_now is None or not finish_now(request):
+                    await response.prepare(request)
+                    await response.write_eof()
+                elif self._write_paused:
+                    await self.drain()  # what write_eof would have awaited
             except (asyncio.CancelledError, ConnectionError):
                 raise
             except Exception as exc:
