@@ -36,6 +36,7 @@ from .http.websocket import (
     WSMessage,
     WSMsgType,
 )
+from .http.ws_mask import apply_mask
 
 __all__ = ["WS_CLOSED_MESSAGE", "WS_CLOSING_MESSAGE", "WebSocketSession"]
 
@@ -49,6 +50,17 @@ _BINARY = WSMsgType.BINARY
 _PING = WSMsgType.PING
 _PONG = WSMsgType.PONG
 _CLOSE = WSMsgType.CLOSE
+_CLOSING = WSMsgType.CLOSING
+_CLOSED = WSMsgType.CLOSED
+# What ends ``async for msg in ws``.
+_END_OF_ITERATION: Final = frozenset((_CLOSE, _CLOSING, _CLOSED))
+
+# ``tuple.__new__`` builds a NamedTuple without the generated ``__new__``'s Python frame.
+_new = tuple.__new__
+
+# Two-byte headers of unmasked, unfragmented small frames, by payload length (< 126).
+_TEXT_HEAD: Final = tuple(bytes((0x81, n)) for n in range(126))
+_BINARY_HEAD: Final = tuple(bytes((0x82, n)) for n in range(126))
 
 # Messages at least this big go out as (header, body) without being joined into one frame.
 _WRITELINES_MIN: Final = 256 * 1024
@@ -120,6 +132,11 @@ class WebSocketSession:
         self._transport: asyncio.Transport | None = None
         self._frame_reader: FrameReader | None = None
         self._frame_writer: FrameWriter | None = None
+        # Largest payload feed_data parses inline (0: never, e.g. on the client side).
+        self._rx_small = 0
+        # Small messages may be framed inline by send_str/send_bytes: unmasked, uncompressed.
+        self._tx_plain = False
+        self._sent: Any = _DONE  # what a send returns when no drain is needed
         self._ws_protocol: str | None = None
         self._deflate: PerMessageDeflate | None = None
 
@@ -190,6 +207,13 @@ class WebSocketSession:
             max_msg_size=self._max_msg_size, deflate=deflate, require_mask=is_server
         )
         self._frame_writer = FrameWriter(deflate=deflate, mask=not is_server)
+        limit = self._max_msg_size
+        self._rx_small = (min(125, limit) if limit else 125) if is_server else 0
+        self._tx_plain = is_server and deflate is None
+        # A finished future: awaiting it costs no Python frame (``_Done.__await__`` does).
+        sent = loop.create_future()
+        sent.set_result(None)
+        self._sent = sent
         self._peer_close = loop.create_future()
         transport.set_write_buffer_limits(high=self._write_limit)
         if self._heartbeat:
@@ -207,6 +231,37 @@ class WebSocketSession:
             return
         if self._heartbeat_handle is not None:
             self._last_rx = self._loop.time()  # type: ignore[union-attr]
+        if reader.at_boundary and self._rx_small and not self._closed:
+            # Fast path for the chunk that is exactly one small, masked, unfragmented
+            # TEXT/BINARY frame without RSV bits (a chat message, a game tick): parsed
+            # here, without the general parser's frame loop and its list of results. It
+            # enforces the same rules; anything else (including invalid UTF-8, an empty
+            # payload or a size over the limit) goes to the general parser below.
+            n = len(data)
+            if n > 6:
+                b0 = data[0]
+                length = data[1] - 0x80  # negative when the frame is not masked
+                if 0 < length <= self._rx_small and n == length + 6:
+                    msg = None
+                    if b0 == 0x81:
+                        try:
+                            msg = _new(
+                                WSMessage,
+                                (_TEXT, apply_mask(data[6:], data[2:6]).decode("utf-8"), ""),
+                            )
+                        except UnicodeDecodeError:
+                            pass
+                    elif b0 == 0x82:
+                        msg = _new(WSMessage, (_BINARY, apply_mask(data[6:], data[2:6]), ""))
+                    if msg is not None:
+                        self._queue.append(msg)
+                        self._queued_bytes += len(msg.data)  # as receive() subtracts it
+                        waiter = self._waiter
+                        if waiter is not None and not waiter.done():
+                            waiter.set_result(None)
+                        if self._queued_bytes > _READ_HIGH_WATER and not self._reading_paused:
+                            self._pause_reading()
+                        return
         msgs = reader.feed(data)
         if not msgs:
             return
@@ -453,7 +508,7 @@ class WebSocketSession:
             transport.writelines(
                 writer.message_parts(payload, opcode, compress=compress is None or bool(compress))
             )
-            return _Drain(self) if self._conn.writing_paused else _DONE
+            return _Drain(self) if self._conn.writing_paused else self._sent
         frame = writer.message(payload, opcode, compress=compress is None or bool(compress))
         out = self._out
         if self._queue:
@@ -464,7 +519,7 @@ class WebSocketSession:
                 self._loop.call_soon(self._flush_out)  # type: ignore[union-attr]
             out.append(frame)
             if len(out) < 64:
-                return _DONE
+                return self._sent  # type: ignore[no-any-return]
             self._flush_out()
         elif out:
             out.append(frame)
@@ -473,13 +528,24 @@ class WebSocketSession:
             transport.write(frame)
         if self._conn.writing_paused:
             return _Drain(self)
-        return _DONE
+        return self._sent  # type: ignore[no-any-return]
 
     def send_str(self, data: str, compress: int | bool | None = None) -> _Done | _Drain:
         """Send a TEXT message. Queued before returning; await it for back-pressure."""
         if not isinstance(data, str):
             raise TypeError(f"data argument must be str ({type(data)!r})")
-        return self._send(data.encode("utf-8"), OP_TEXT, compress)
+        payload = data.encode("utf-8")
+        n = len(payload)
+        if n < 126 and self._tx_plain and not self._queue and not self._out:
+            # Fast path: a small unmasked frame, one write, no FrameWriter call.
+            transport = self._transport
+            if self._closed or transport.is_closing():  # type: ignore[union-attr]
+                raise ConnectionResetError("Cannot send on a closed WebSocket")
+            transport.write(_TEXT_HEAD[n] + payload)  # type: ignore[union-attr]
+            if transport.get_write_buffer_size() and self._need_drain():  # type: ignore[union-attr]
+                return _Drain(self)
+            return self._sent  # type: ignore[no-any-return]
+        return self._send(payload, OP_TEXT, compress)
 
     def send_bytes(
         self, data: bytes | bytearray | memoryview, compress: int | bool | None = None
@@ -487,7 +553,17 @@ class WebSocketSession:
         """Send a BINARY message. Queued before returning; await it for back-pressure."""
         if not isinstance(data, bytes | bytearray | memoryview):
             raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
-        return self._send(bytes(data), OP_BINARY, compress)
+        payload = bytes(data)
+        n = len(payload)
+        if n < 126 and self._tx_plain and not self._queue and not self._out:
+            transport = self._transport  # the fast path of send_str, for BINARY
+            if self._closed or transport.is_closing():  # type: ignore[union-attr]
+                raise ConnectionResetError("Cannot send on a closed WebSocket")
+            transport.write(_BINARY_HEAD[n] + payload)  # type: ignore[union-attr]
+            if transport.get_write_buffer_size() and self._need_drain():  # type: ignore[union-attr]
+                return _Drain(self)
+            return self._sent  # type: ignore[no-any-return]
+        return self._send(payload, OP_BINARY, compress)
 
     def send_json(
         self,
@@ -520,7 +596,7 @@ class WebSocketSession:
         if self._out:
             self._flush_out()
         transport.write(frame)
-        return _Drain(self) if self._need_drain() else _DONE
+        return _Drain(self) if self._need_drain() else self._sent
 
     def ping(self, message: bytes | str = b"") -> _Done | _Drain:
         if self._frame_writer is None:
@@ -598,8 +674,36 @@ class WebSocketSession:
         return self
 
     async def __anext__(self) -> WSMessage:
+        # ``async for`` is the common way to read, so the common case, waiting for the next
+        # data message, is done here rather than in receive(): one coroutine less to resume
+        # per message. Everything else (timeouts, control messages, the end) is receive's.
+        queue = self._queue
+        if (
+            not queue
+            and self._waiter is None
+            and not self._closed
+            and not self._closing
+            and not self._receive_timeout
+            and self._frame_reader is not None
+        ):
+            if self._out:
+                self._flush_out()
+            waiter = self._waiter = self._loop.create_future()  # type: ignore[union-attr]
+            try:
+                await waiter
+            finally:
+                self._waiter = None
+        if queue:
+            msg = queue[0]
+            t = msg.type
+            if t is _TEXT or t is _BINARY:
+                queue.popleft()
+                self._queued_bytes -= len(msg.data)
+                if self._reading_paused and self._queued_bytes < _READ_HIGH_WATER // 2:
+                    self._resume_reading()
+                return msg
         msg = await self.receive()
-        if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
+        if msg.type in _END_OF_ITERATION:
             raise StopAsyncIteration
         return msg
 

@@ -58,6 +58,7 @@ class FrameReader:
         "_frag_size",
         "_frag_text",
         "_frags",
+        "at_boundary",
         "max_msg_size",
         "require_mask",
     )
@@ -80,6 +81,10 @@ class FrameReader:
         self._frags: list[bytes] | list[str] = []
         self._frag_text: codecs.IncrementalDecoder | None = None
         self._frag_size = 0
+        # True while no partial frame is buffered, no fragmented message is in progress and
+        # the stream has not ended: the next byte starts a fresh message. The session reads
+        # it to parse a lone small frame inline (see ``WebSocketSession.feed_data``).
+        self.at_boundary = True
 
     @property
     def done(self) -> bool:
@@ -131,10 +136,12 @@ class FrameReader:
                     buf += rest[pos:]  # no intermediate copy of a large tail
             else:
                 buf += view
+        self.at_boundary = not buf and not self._frag_op and not self._done
         return out
 
     def _fail(self, out: list[WSMessage], exc: WebSocketError) -> None:
         self._done = True
+        self.at_boundary = False
         self._buf.clear()
         self._frags = []
         out.append(WSMessage(_ERROR, exc, None))
