@@ -16,7 +16,7 @@ from email.utils import formatdate
 from http.cookies import Morsel, SimpleCookie
 from typing import TYPE_CHECKING, Any
 
-from multidict import CIMultiDict, istr
+from multidict import CIMultiDict, getversion, istr
 
 from .helpers import (
     DictStorage,
@@ -563,6 +563,8 @@ class Response(StreamResponse):
     """A response whose whole body is given up front (``body=`` bytes or ``text=``)."""
 
     _finishes_now = True  # see _finish_now; recomputed for each subclass
+    _plain_version = -1  # see __init__ and _build_head
+    _plain_content_type: str | None = None
 
     def __init__(
         self,
@@ -607,6 +609,11 @@ class Response(StreamResponse):
                     content_type += f"; charset={charset}"
                 hdrs[CONTENT_TYPE] = content_type
             self.body = body
+        if headers is None:
+            # The headers are exactly what this constructor set: while they stay so (the
+            # version moves with any change), the head is built without looking them up.
+            self._plain_version = getversion(hdrs)
+            self._plain_content_type = hdrs.get(CONTENT_TYPE)
 
     @property
     def body(self) -> bytes | None:
@@ -662,12 +669,64 @@ class Response(StreamResponse):
     def _build_head(self, request: BaseRequest) -> bytes:
         body = self._body
         headers = self._headers
+        if (
+            self._plain_version == getversion(headers)
+            and request._head.version == "1.1"
+            and self._keep_alive is None
+            and not self._cookies
+            and not self._compression
+            and not self._chunked
+            and request._method != "HEAD"
+            and self._status >= 200
+            and self._status not in _EMPTY_BODY_STATUSES
+        ):
+            return self._build_plain_head(request, headers, body)
         if self._compression and body:
             self._start_compression_whole(request)
             body = self._body
         if not self._chunked and CONTENT_LENGTH not in headers:
             headers[CONTENT_LENGTH] = str(len(body)) if body is not None else "0"
         return super()._build_head(request)
+
+    def _build_plain_head(
+        self, request: BaseRequest, headers: CIMultiDict[str], body: bytes | None
+    ) -> bytes:
+        """The head of a 1.1 response whose headers are still those its constructor set.
+
+        The result is what the general path (``StreamResponse._build_head``) would build,
+        fields in the same order, and ``headers`` gets the same fields added.
+        """
+        length = len(body) if body is not None else 0
+        content_type = self._plain_content_type
+        date = http_date_now()
+        server = request._protocol._server.server_header
+        keep_alive = request.keep_alive
+        length_text = str(length)
+        headers[CONTENT_LENGTH] = length_text
+        if content_type is None:  # added after Content-Length, as the general path does
+            headers[CONTENT_TYPE] = "application/octet-stream"
+            fields = f"Content-Length: {length_text}\r\nContent-Type: application/octet-stream\r\n"
+        else:
+            fields = f"Content-Type: {content_type}\r\nContent-Length: {length_text}\r\n"
+        headers[DATE] = date
+        headers[SERVER] = server
+        if keep_alive:
+            fields = f"{fields}Date: {date}\r\nServer: {server}\r\n\r\n"
+            lines = 5
+        else:
+            headers[CONNECTION] = "close"
+            fields = f"{fields}Date: {date}\r\nServer: {server}\r\nConnection: close\r\n\r\n"
+            lines = 6
+        if fields.count("\n") != lines or fields.count("\r") != lines:
+            # CR or LF inside a value (content_type= comes from the application): refused,
+            # as serialize_head refuses it.
+            raise ValueError("Newline or carriage return character in a header name or value")
+        self._keep_alive = keep_alive
+        self._no_body = False
+        self._length_check = length
+        return status_line("1.1", self._status, self._reason) + fields.encode(
+            "utf-8", "surrogateescape"
+        )
 
     def _start_compression_whole(self, request: BaseRequest) -> None:
         """A body known in full is compressed at once, so it keeps a Content-Length."""

@@ -1,0 +1,103 @@
+"""A response whose headers are untouched since its constructor gets its head built on a short
+path (``Response._build_plain_head``): on the wire it must be byte for byte what the general
+path sends, and the response's ``headers`` must end up the same."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from foundation_util import open_raw
+
+from aioweb import web
+
+CASES: dict[str, Callable[[], web.Response]] = {
+    "text": lambda: web.Response(text="hello"),
+    "json": lambda: web.json_response({"a": 1}),
+    "bytes": lambda: web.Response(body=b"\x00\x01"),
+    "content_type": lambda: web.Response(body=b"x", content_type="image/png"),
+    "charset": lambda: web.Response(text="é", charset="latin-1"),
+    "empty": lambda: web.Response(),
+    "created": lambda: web.Response(status=201, text="made"),
+    "reason": lambda: web.Response(status=299, reason="Fine Indeed", text="x"),
+    "not_found": lambda: web.HTTPNotFound(),
+    "no_content": lambda: web.Response(status=204),
+    "not_modified": lambda: web.Response(status=304),
+}
+
+
+def _general(response: web.Response) -> web.Response:
+    """The same response, sent through the general path (its headers were touched)."""
+    response.headers["X-Touch"] = "1"
+    del response.headers["X-Touch"]
+    return response
+
+
+def _app(seen: dict[str, list[tuple[str, str]]]) -> web.Application:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        make = CASES[request.match_info["case"]]
+        response = make() if request.query.get("path") == "plain" else _general(make())
+        await response.prepare(request)
+        seen[request.path_qs] = list(response.headers.items())
+        return response
+
+    app = web.Application()
+    app.router.add_route("*", "/{case}", handler)
+    return app
+
+
+async def _raw(port: int, request: bytes) -> bytes:
+    reader, writer = await open_raw(port)
+    writer.write(request)
+    data = await reader.read()  # every request asks the server to close
+    writer.close()
+    return re.sub(rb"Date: [^\r]*", b"Date: -", data)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize(
+    "request_line",
+    [
+        "GET /{} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "HEAD /{} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "GET /{} HTTP/1.0\r\n\r\n",
+    ],
+    ids=["get-close", "head", "http10"],
+)
+async def test_short_path_sends_what_the_general_path_sends(aiohttp_server, case, request_line):
+    seen: dict[str, list[tuple[str, str]]] = {}
+    server = await aiohttp_server(_app(seen))
+    plain = await _raw(server.port, request_line.format(f"{case}?path=plain").encode())
+    general = await _raw(server.port, request_line.format(f"{case}?path=general").encode())
+    assert plain == general
+    assert plain.startswith(b"HTTP/1.")
+    strip_date = [(k, "-" if k == "Date" else v) for k, v in seen[f"/{case}?path=plain"]]
+    assert strip_date == [(k, "-" if k == "Date" else v) for k, v in seen[f"/{case}?path=general"]]
+
+
+async def test_keep_alive_heads_match_too(aiohttp_server):
+    seen: dict[str, list[tuple[str, str]]] = {}
+    server = await aiohttp_server(_app(seen))
+    reader, writer = await open_raw(server.port)
+    heads = []
+    for path in ("plain", "general"):
+        writer.write(f"GET /text?path={path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert await reader.readexactly(5) == b"hello"
+        heads.append(re.sub(rb"Date: [^\r]*", b"Date: -", head))
+    writer.close()
+    assert heads[0] == heads[1]
+    assert b"Connection" not in heads[0]
+
+
+async def test_newline_in_content_type_is_refused_on_the_short_path(aiohttp_client):
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=b"x", content_type="text/plain\r\nX-Injected: 1")
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    client = await aiohttp_client(app)
+    response = await client.get("/")
+    assert response.status == 500
+    assert "X-Injected" not in response.headers
