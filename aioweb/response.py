@@ -752,10 +752,28 @@ class Response(StreamResponse):
         if self._writer is not None or self._eof_sent:
             return False
         self._req = request
-        self._writer = request._protocol
-        self._head = self._build_head(request)
+        writer = self._writer = request._protocol
+        head = self._build_head(request)
         body = self._body
-        self._send_eof(body if body is not None else b"")
+        length = len(body) if body is not None else 0
+        if (
+            self._length_check == length
+            and self._compressor is None
+            and not self._chunked
+            and not self._no_body
+        ):
+            # What _send_eof would send, without its general checks: the head, the body.
+            self._body_length = length
+            if not length:
+                writer.write(head)
+            elif length < _JOIN_LIMIT:
+                writer.write(head + body)
+            else:
+                writer.write(head)
+                writer.write(body)
+        else:
+            self._head = head
+            self._send_eof(body if body is not None else b"")
         self._writer = None
         self._eof_sent = True
         return True
