@@ -118,6 +118,7 @@ class StreamResponse(DictStorage):
         reason: str | None = None,
         headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
     ) -> None:
+        # (Response.__init__ inlines these three for text responses: keep both in step.)
         self._headers: CIMultiDict[str] = CIMultiDict(headers) if headers else CIMultiDict()
         self._status = status if type(status) is int else int(status)
         self._reason = reason
@@ -579,6 +580,24 @@ class Response(StreamResponse):
         zlib_executor_size: int | None = None,
         zlib_executor: Any = None,
     ) -> None:
+        if (
+            headers is None
+            and body is None
+            and type(text) is str
+            and (content_type is None or "charset" not in content_type)
+        ):
+            # The common ``Response(text=...)`` (and json_response): what the general code
+            # below does for it, without its checks for headers that cannot be there.
+            self._headers = hdrs = CIMultiDict()
+            self._status = status if type(status) is int else int(status)
+            self._reason = reason
+            charset = charset or "utf-8"
+            value = hdrs[CONTENT_TYPE] = f"{content_type or 'text/plain'}; charset={charset}"
+            self._charset_for_text = charset
+            self._body = text.encode(charset)
+            self._plain_version = getversion(hdrs)
+            self._plain_content_type = value
+            return
         if body is not None and text is not None:
             raise ValueError("body and text are not allowed together")
         super().__init__(status=status, reason=reason, headers=headers)
