@@ -27,6 +27,7 @@ __all__ = ["COMPILED_MODULES", "compiled_modules", "install", "source_hash"]
 #: Modules built with Cython when possible, each with a ``.pxd`` of C declarations beside it.
 COMPILED_MODULES: tuple[str, ...] = (
     "aioweb.http.parser",
+    "aioweb.http.writer",
     "aioweb.server.protocol",
     "aioweb.server.streams",
 )
