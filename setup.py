@@ -49,20 +49,34 @@ def _extensions() -> list:
 
 
 class BuildExt(build_ext):
-    """``build_ext`` that records, beside each built module, the source hash it came from."""
+    """``build_ext`` that records, beside each built module, the source hash it came from.
+
+    A module whose build failed gets no hash (an older one is removed), so whatever binary
+    is left beside its source from an earlier build is not used.
+    """
 
     def build_extension(self, ext) -> None:  # type: ignore[no-untyped-def]
-        super().build_extension(ext)
-        _record_hash(ext.name, Path(self.get_ext_fullpath(ext.name)))
+        built = Path(self.get_ext_fullpath(ext.name))
+        _forget_hash(ext.name, built)
+        super().build_extension(ext)  # raises when the build fails
+        _record_hash(ext.name, built)
+        self.__dict__.setdefault("_succeeded", set()).add(ext.name)
 
     def copy_extensions_to_source(self) -> None:
         # --inplace: setuptools builds under build/ and copies the modules next to the sources.
         super().copy_extensions_to_source()
+        succeeded = self.__dict__.get("_succeeded", set())
         for ext in self.extensions:
-            built = Path(self.get_ext_fullpath(ext.name))
-            if built.exists():
-                source = Path(ext.name.replace(".", "/") + ".py")
-                _record_hash(ext.name, source.with_name(built.name))
+            source = Path(ext.name.replace(".", "/") + ".py")
+            if ext.name in succeeded:
+                built = source.with_name(Path(self.get_ext_filename(ext.name)).name)
+                _record_hash(ext.name, built)
+            else:
+                _forget_hash(ext.name, source)
+
+
+def _forget_hash(name: str, built: Path) -> None:
+    built.with_name(name.rpartition(".")[2] + ".srchash").unlink(missing_ok=True)
 
 
 def _record_hash(name: str, built: Path) -> None:
