@@ -8,7 +8,8 @@ connection, back-pressure and the close handshake).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import contextlib
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .exceptions import HTTPBadRequest, HTTPMethodNotAllowed, HTTPUpgradeRequired
@@ -51,6 +52,30 @@ class WebSocketReady(NamedTuple):
 
     def __bool__(self) -> bool:
         return self.ok
+
+
+class _UpgradedProtocol(asyncio.Protocol):
+    """The transport's protocol once a connection is a WebSocket: received bytes go
+    straight to the session; the rest (connection lost, write flow control, EOF) to the
+    HTTP connection, which stays in charge of the socket's life."""
+
+    __slots__ = ("_conn", "data_received")
+
+    def __init__(self, conn: Any, feed: Callable[[bytes], None]) -> None:
+        self._conn = conn
+        self.data_received = feed  # type: ignore[method-assign]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._conn.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self._conn.pause_writing()
+
+    def resume_writing(self) -> None:
+        self._conn.resume_writing()
+
+    def eof_received(self) -> bool | None:
+        return self._conn.eof_received()  # type: ignore[no-any-return]
 
 
 class WebSocketResponse(WebSocketSession, StreamResponse):
@@ -177,6 +202,13 @@ class WebSocketResponse(WebSocketSession, StreamResponse):
         self._conn = conn
         self._begin_session(asyncio.get_running_loop(), transport, protocol, deflate)
         conn.attach_upgrade_sink(self)
+        # Every later chunk is the session's: let the transport hand it to feed_data
+        # directly instead of through the HTTP protocol's data_received (one Python call
+        # less per read). The HTTP protocol still gets every other transport callback.
+        if not transport.is_closing():
+            # A transport without set_protocol keeps forwarding through the HTTP protocol.
+            with contextlib.suppress(NotImplementedError):
+                transport.set_protocol(_UpgradedProtocol(conn, self.feed_data))
 
     # -- the server protocol's upgrade-sink interface ---------------------------------
 

@@ -15,7 +15,8 @@ Method: the server runs on uvloop, pinned to CPU 0 (``taskset``); the load gener
 uvloop process pinned to CPU 1 that speaks raw frames through aioweb's own sans-IO codec with
 its C masking, so the client costs the same whatever the server. Because the machine is
 shared and noisy, the server's CPU time per round-trip (user+sys from /proc) is reported
-too. Rounds alternate the servers; the ratio is taken per round and shown as the median.
+too. Rounds alternate the servers; the ratio is taken per round and shown as the median
+(min-max over rounds).
 All traffic goes to 127.0.0.1, every run is bounded in time.
 """
 
@@ -309,11 +310,13 @@ def main() -> None:
         if {"aiohttp", "aioweb"} <= set(args.frameworks):
             a = results[("aioweb", workload)]
             b = results[("aiohttp", workload)]
-            speed = statistics.median(x[0] / y[0] for x, y in zip(a, b, strict=True))
-            cpu = statistics.median(y[1] / x[1] for x, y in zip(a, b, strict=True))
+            speeds = [x[0] / y[0] for x, y in zip(a, b, strict=True)]
+            cpus = [y[1] / x[1] for x, y in zip(a, b, strict=True)]
             print(
-                f"  {workload:5} ratio: throughput x{speed:.2f}, "
-                f"server CPU per op x{cpu:.2f} less than aiohttp"
+                f"  {workload:5} ratio: throughput x{statistics.median(speeds):.2f} "
+                f"({min(speeds):.2f}-{max(speeds):.2f}), server CPU per op "
+                f"x{statistics.median(cpus):.2f} ({min(cpus):.2f}-{max(cpus):.2f}) "
+                "less than aiohttp"
             )
 
 
