@@ -718,8 +718,9 @@ class Response(StreamResponse):
         length = len(body) if body is not None else 0
         content_type = self._plain_content_type
         date = http_date_now()
-        server = request._protocol._server.server_header
-        keep_alive = request.keep_alive
+        protocol = request._protocol
+        server = protocol._server.server_header
+        keep_alive = request._head.keep_alive and not getattr(protocol, "_closing", False)
         length_text = str(length)
         headers[CONTENT_LENGTH] = length_text
         if content_type is None:  # added after Content-Length, as the general path does
@@ -772,8 +773,23 @@ class Response(StreamResponse):
             return False
         self._req = request
         writer = self._writer = request._protocol
-        head = self._build_head(request)
         body = self._body
+        if (
+            self._plain_version == getversion(self._headers)
+            and request._head.version == "1.1"
+            and self._keep_alive is None
+            and not self._cookies
+            and not self._compression
+            and not self._chunked
+            and request._method != "HEAD"
+            and self._status >= 200
+            and self._status not in _EMPTY_BODY_STATUSES
+            and type(self)._build_head is Response._build_head
+        ):  # what _build_head would decide, one call fewer
+            head = self._build_plain_head(request, self._headers, body)
+        else:
+            head = self._build_head(request)
+            body = self._body  # (compressed by now, when compression is on)
         length = len(body) if body is not None else 0
         if (
             self._length_check == length

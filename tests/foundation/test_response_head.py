@@ -12,7 +12,22 @@ from foundation_util import open_raw
 
 from aioweb import web
 
+
+def _chunked() -> web.Response:
+    response = web.Response(text="in chunks")
+    response.enable_chunked_encoding()
+    return response
+
+
+def _closing() -> web.Response:
+    response = web.Response(text="last one")
+    response.force_close()
+    return response
+
+
 CASES: dict[str, Callable[[], web.Response]] = {
+    "chunked": _chunked,
+    "force_close": _closing,
     "text": lambda: web.Response(text="hello"),
     "json": lambda: web.json_response({"a": 1}),
     "bytes": lambda: web.Response(body=b"\x00\x01"),
@@ -34,12 +49,13 @@ def _general(response: web.Response) -> web.Response:
     return response
 
 
-def _app(seen: dict[str, list[tuple[str, str]]]) -> web.Application:
+def _app(seen: dict[str, web.StreamResponse]) -> web.Application:
     async def handler(request: web.Request) -> web.StreamResponse:
         make = CASES[request.match_info["case"]]
-        response = make() if request.query.get("path") == "plain" else _general(make())
-        await response.prepare(request)
-        seen[request.path_qs] = list(response.headers.items())
+        response = make() if request.query["path"] == "plain" else _general(make())
+        seen[request.path_qs] = response
+        if request.query["prepare"] == "handler":
+            await response.prepare(request)  # else the server prepares and finishes it
         return response
 
     app = web.Application()
@@ -56,6 +72,7 @@ async def _raw(port: int, request: bytes) -> bytes:
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("prepare", ["handler", "server"])
 @pytest.mark.parametrize(
     "request_line",
     [
@@ -65,24 +82,35 @@ async def _raw(port: int, request: bytes) -> bytes:
     ],
     ids=["get-close", "head", "http10"],
 )
-async def test_short_path_sends_what_the_general_path_sends(aiohttp_server, case, request_line):
-    seen: dict[str, list[tuple[str, str]]] = {}
+async def test_short_path_sends_what_the_general_path_sends(
+    aiohttp_server, case, prepare, request_line
+):
+    seen: dict[str, web.StreamResponse] = {}
     server = await aiohttp_server(_app(seen))
-    plain = await _raw(server.port, request_line.format(f"{case}?path=plain").encode())
-    general = await _raw(server.port, request_line.format(f"{case}?path=general").encode())
-    assert plain == general
-    assert plain.startswith(b"HTTP/1.")
-    strip_date = [(k, "-" if k == "Date" else v) for k, v in seen[f"/{case}?path=plain"]]
-    assert strip_date == [(k, "-" if k == "Date" else v) for k, v in seen[f"/{case}?path=general"]]
+    sent = {}
+    for path in ("plain", "general"):
+        target = f"{case}?path={path}&prepare={prepare}"
+        sent[path] = await _raw(server.port, request_line.format(target).encode())
+    assert sent["plain"] == sent["general"]
+    assert sent["plain"].startswith(b"HTTP/1.")
+    heads = [
+        [
+            (k, "-" if k == "Date" else v)
+            for k, v in seen[f"/{case}?path={p}&prepare={prepare}"].headers.items()
+        ]
+        for p in ("plain", "general")
+    ]
+    assert heads[0] == heads[1]
 
 
 async def test_keep_alive_heads_match_too(aiohttp_server):
-    seen: dict[str, list[tuple[str, str]]] = {}
+    seen: dict[str, web.StreamResponse] = {}
     server = await aiohttp_server(_app(seen))
     reader, writer = await open_raw(server.port)
     heads = []
     for path in ("plain", "general"):
-        writer.write(f"GET /text?path={path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        target = f"/text?path={path}&prepare=server"
+        writer.write(f"GET {target} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
         head = await reader.readuntil(b"\r\n\r\n")
         assert await reader.readexactly(5) == b"hello"
         heads.append(re.sub(rb"Date: [^\r]*", b"Date: -", head))
