@@ -10,7 +10,7 @@ cdef class HttpProtocol:
     cdef public RequestParser _parser
     cdef public bint _busy, _closing, _closed, _wrote_for_request, _write_paused
     cdef public bint _carrier_busy, _upgraded
-    cdef public Py_ssize_t _out_size, request_count
+    cdef public Py_ssize_t _out_size, request_count, _body_left
     cdef public int _deadline_state
     cdef public double _deadline, _now
     cdef object __weakref__

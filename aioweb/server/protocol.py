@@ -96,6 +96,7 @@ class HttpProtocol:
         self._parser: RequestParser | None = RequestParser(self, server.settings.limits)
         self._queue: deque[tuple[RequestHead | HttpProtocolError, StreamReader]] = deque()
         self._receiving: StreamReader | None = None
+        self._body_left = 0  # bytes of the body being received still to come (when known)
         self._busy = False
         self._closing = False  # close once the in-flight response is done
         self._closed = False
@@ -307,6 +308,7 @@ class HttpProtocol:
         if head.chunked or head.content_length:
             payload: StreamReader = StreamReader(self, self._settings.read_bufsize, loop=self._loop)
             self._receiving = payload
+            self._body_left = head.content_length or 0  # (0 for chunked: not known)
             body_timeout = self._settings.body_timeout
             if body_timeout:
                 self._deadline_state = _BODY
@@ -322,6 +324,7 @@ class HttpProtocol:
 
     def on_body(self, chunk: bytes) -> None:
         payload = self._receiving
+        self._body_left -= len(chunk)
         if payload is not None:
             payload.feed_data(chunk)
             self._deadline = self._now + self._settings.body_timeout
@@ -359,15 +362,20 @@ class HttpProtocol:
         limit = self._settings.max_pipelined
         queue = self._queue
         view = memoryview(data)  # slices of a view copy nothing (a body may be most of it)
-        for pos in range(0, len(data), _FEED_SLICE):
+        pos = 0
+        size = len(data)
+        while pos < size:
             if len(queue) > limit:
                 self._unparsed = bytes(view[pos:])
                 self.pause_reading("pipeline")
                 return None
-            end = pos + _FEED_SLICE
+            # The rest of a body of known length goes in as one slice (one chunk for the
+            # handler to read, none to join); requests after it are sliced again.
+            end = pos + max(_FEED_SLICE, self._body_left if self._receiving is not None else 0)
             tail = parser.feed(view[pos:end])
             if tail is not None:
                 return bytes(tail) + data[end:]
+            pos = end
         return None
 
     def _feed_unparsed(self) -> None:
