@@ -337,8 +337,9 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         an ``Expect`` header or a chain not built yet needs awaiting first: one coroutine
         layer fewer per request.  The server checks that a response came back.
         """
+        path = request._head.simple_path  # (request._routing_path, found by the parser)
         match_info: UrlMappingMatchInfo = self._router._resolve_path(
-            request, request._routing_path, request._method
+            request, request._routing_path if path is None else path, request._method
         )
         # match_info.add_app(self) and .freeze(), inlined (this runs for every request)
         if match_info._current_app is None:

@@ -213,6 +213,9 @@ class BaseRequest(DictStorage):
     @property
     def path(self) -> str:
         """The path, percent-decoded."""
+        path = self._head.simple_path  # nothing to decode (found by the parser)
+        if path is not None:
+            return path
         path = self._cache.get("path")
         if path is None:
             raw, _ = self._split_target()
@@ -224,9 +227,9 @@ class BaseRequest(DictStorage):
     def _routing_path(self) -> str:
         """The path the router matches: decoded, except that ``%2F`` and ``%25`` stay encoded,
         so an encoded slash can never split a path segment in two."""
-        url = self._head.url
-        if url[:1] == b"/" and b"%" not in url and b"?" not in url and b"#" not in url:
-            return url.decode("utf-8", "surrogateescape")  # the common case, nothing to split
+        path = self._head.simple_path  # the common case, found by the parser
+        if path is not None:
+            return path
         raw, _ = self._split_target()
         if "%" not in raw:
             return raw

@@ -4,7 +4,7 @@ import cython
 
 cdef class RequestHead:
     cdef public object method, url, version, headers, keep_alive, upgrade
-    cdef public object content_length, chunked, expect
+    cdef public object content_length, chunked, expect, simple_path
 
 
 cdef class RequestParser:
@@ -21,3 +21,6 @@ cdef class RequestParser:
     cpdef on_header(self, bytes name, bytes value)
 
     cpdef on_url(self, bytes url)
+
+    @cython.locals(url=bytes)
+    cpdef on_headers_complete(self)

@@ -57,6 +57,7 @@ class RequestHead:
         "headers",
         "keep_alive",
         "method",
+        "simple_path",
         "upgrade",
         "url",
         "version",
@@ -73,7 +74,11 @@ class RequestHead:
         content_length: int | None,
         chunked: bool,
         expect: bytes | None,
+        simple_path: str | None = None,
     ) -> None:
+        #: The target as a path when it is one with nothing to decode or split off (no
+        #: ``%``, ``?`` or ``#``): what routing matches, found here once.  Else ``None``.
+        self.simple_path = simple_path
         self.method = method
         self.url = url
         self.version = version
@@ -304,6 +309,9 @@ class RequestParser:
             upgrade = False
             self._ignored_upgrade = True
         url = self._url[0] if len(self._url) == 1 else b"".join(self._url)
+        simple_path = None
+        if url.startswith(b"/") and b"%" not in url and b"?" not in url and b"#" not in url:
+            simple_path = url.decode("utf-8", "surrogateescape")
         head = RequestHead(
             parser.get_method().decode("ascii"),
             url,
@@ -314,6 +322,7 @@ class RequestParser:
             self._content_length,
             self._chunked,
             self._expect,
+            simple_path,
         )
         try:
             self._sink.on_head(head)
