@@ -319,13 +319,19 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
             kwargs["access_log_class"] = access_log_class
         return Server(
             self._handle,
-            request_factory=self._make_request,
+            request_factory=self._request_factory(),
             loop=loop,
             debug=self._debug,
             **kwargs,
         )
 
     # -- request handling ----------------------------------------------------------------
+
+    def _request_factory(self) -> Callable[[RequestHead, StreamReader, Any], Request]:
+        """``_make_request``, or the same call without its Python frame when not overridden."""
+        if type(self)._make_request is Application._make_request:
+            return partial(Request, app=self, client_max_size=self._client_max_size)
+        return self._make_request
 
     def _make_request(self, head: RequestHead, payload: StreamReader, protocol: Any) -> Request:
         return Request(head, payload, protocol, app=self, client_max_size=self._client_max_size)
