@@ -42,12 +42,12 @@ def frame(op: int, payload: bytes = b"", **kw: object) -> bytes:
 
 
 @contextlib.contextmanager
-def running_server() -> Iterator[tuple[int, list[object]]]:
+def running_server(max_msg_size: int = MAX) -> Iterator[tuple[int, list[object]]]:
     """An echo server in a thread with its own loop; yields (port, handler outcomes)."""
     outcomes: list[object] = []
 
     async def echo(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(max_msg_size=MAX, protocols=("chat",))
+        ws = web.WebSocketResponse(max_msg_size=max_msg_size, protocols=("chat",))
         await ws.prepare(request)
         async for msg in ws:
             if msg.type == web.WSMsgType.TEXT:
@@ -195,6 +195,17 @@ def test_protocol_error_gets_close_code(
     assert again.recv_msg() == (WSMsgType.TEXT, "still here", "")
     again.send(frame(OP_CLOSE, struct.pack("!H", 1000)))
     again.expect_close(1000)
+
+
+@pytest.mark.parametrize("op", [OP_TEXT, OP_BINARY])
+def test_small_limit_applies_to_single_small_frames(op: int) -> None:
+    """A lone small frame is parsed on a fast path; a limit under 125 bytes still holds."""
+    with running_server(max_msg_size=16) as (port, _):
+        client = RawClient(port)
+        client.send(frame(op, b"y" * 16))
+        assert client.recv_msg()[1] in ("y" * 16, b"y" * 16)
+        client.send(frame(op, b"y" * 17))
+        client.expect_close(1009)
 
 
 def test_handler_sees_error_then_closed() -> None:
