@@ -411,7 +411,7 @@ class Resource(AbstractResource):
         match_dict = self._match(path)
         if match_dict is None:
             return None, _NO_METHODS
-        route_obj = self._match_route(method)
+        route_obj = self._routes.get(method) or self._match_route(method)
         if route_obj is not None:
             return UrlMappingMatchInfo(match_dict, route_obj), _NO_METHODS
         return None, self.allowed_methods
@@ -575,10 +575,11 @@ class DynamicResource(Resource):
         match = self._pattern.fullmatch(path)
         if match is None:
             return None
-        return {
-            key: unquote(value) if "%" in value else value
-            for key, value in match.groupdict().items()
-        }
+        values = match.groupdict()
+        for value in values.values():
+            if "%" in value:  # only then is a new dict needed (a comprehension costs a frame)
+                return {k: unquote(v) if "%" in v else v for k, v in values.items()}
+        return values
 
     def raw_match(self, path: str) -> bool:
         return self._formatter == path or self._source_path == path
