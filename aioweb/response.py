@@ -833,6 +833,32 @@ class Response(StreamResponse):
         self._eof_sent = True
 
 
+def _json_dumps_function() -> Callable[[Any], str]:
+    """``json.dumps`` with its default settings, minus its per-call Python layers.
+
+    ``json.dumps(obj)`` builds ``JSONEncoder.encode`` -> ``iterencode`` -> a C encoder on every
+    call; calling the C encoder maker directly, with the same arguments that path passes (a
+    fresh ``markers`` dict each time, so circular data still raises ``ValueError``), gives the
+    same text in about half the time.  Without the C accelerator it is ``json.dumps`` itself.
+    """
+    make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if make_encoder is None:
+        return json.dumps
+    base = json.JSONEncoder()
+    default, escape = base.default, json.encoder.encode_basestring_ascii
+
+    def dumps(obj: Any) -> str:
+        encode = make_encoder({}, default, escape, None, ": ", ", ", False, False, True)
+        return "".join(encode(obj, 0))
+
+    dumps.__doc__ = "Serialise ``obj`` exactly as ``json.dumps(obj)`` does."
+    return dumps
+
+
+#: The default ``dumps`` of :func:`json_response`: ``json.dumps(obj)``'s output, faster.
+json_dumps = _json_dumps_function()
+
+
 def json_response(
     data: Any = sentinel,
     *,
@@ -842,9 +868,9 @@ def json_response(
     reason: str | None = None,
     headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
     content_type: str = "application/json",
-    dumps: Callable[[Any], str] = json.dumps,
+    dumps: Callable[[Any], str] = json_dumps,
 ) -> Response:
-    """A ``Response`` with ``data`` serialised by ``dumps`` (``json.dumps`` by default).
+    """A ``Response`` with ``data`` serialised by ``dumps`` (``json.dumps``'s output by default).
 
     ``data=None`` is serialised too (the body is ``null``); only an absent ``data`` means
     "use ``text`` or ``body`` as given".
