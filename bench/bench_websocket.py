@@ -18,6 +18,12 @@ shared and noisy, the server's CPU time per round-trip (user+sys from /proc) is 
 too. Rounds alternate the servers; the ratio is taken per round and shown as the median
 (min-max over rounds).
 All traffic goes to 127.0.0.1, every run is bounded in time.
+
+``--instructions`` counts instead of timing (the figure a shared, noisy machine cannot move):
+each server runs under valgrind's callgrind while one client process does 1,000 and then, in
+a second run, 5,000 small echoes over ``--conns`` connections; the difference in user-space
+instructions ÷ 4,000 is what one round-trip costs the server (kernel time is not counted;
+it is the same for both servers: one ``read`` and one ``write`` per round-trip).
 """
 
 from __future__ import annotations
@@ -28,7 +34,9 @@ import base64
 import contextlib
 import importlib
 import os
+import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -173,6 +181,81 @@ async def _load(
     return sum(counts)
 
 
+async def _fixed(port: int, conns: int, count: int) -> None:
+    """``count`` small echoes spread over ``conns`` connections, then a clean close."""
+    clients = [await _connect(port) for _ in range(conns)]
+
+    async def one(c: _Client, n: int) -> None:
+        for _ in range(n):
+            msgs = await c.echo(SMALL, OP_TEXT)
+            assert msgs[-1].data == SMALL.decode()
+
+    await asyncio.gather(*(one(c, count // conns) for c in clients))
+    for c in clients:
+        assert c.transport is not None
+        c.transport.write(c.writer.close(1000))
+        c.transport.close()
+    await asyncio.sleep(0.2)
+
+
+def count_instructions(framework: str, conns: int) -> int:
+    """Server instructions per small round-trip: two callgrind runs, 1,000 and 5,000 echoes."""
+    totals = []
+    for n in (1000, 5000):
+        port = _free_port()
+        proc = subprocess.Popen(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                "--callgrind-out-file=/dev/null",
+                sys.executable,
+                __file__,
+                "--serve",
+                framework,
+                "--port",
+                str(port),
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                    break
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise RuntimeError(f"{framework} server did not start under valgrind")
+                time.sleep(0.3)
+            for count in (200, n):  # a warm-up, the same in both runs, then the measured echoes
+                subprocess.run(
+                    [
+                        sys.executable,
+                        __file__,
+                        "--client-count",
+                        str(count),
+                        "--port",
+                        str(port),
+                        "--conns",
+                        str(conns),
+                    ],
+                    check=True,
+                    timeout=600,
+                )
+            proc.send_signal(signal.SIGINT)
+            err = proc.communicate(timeout=300)[1]
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        found = re.search(r"Collected : (\d+)", err)
+        if found is None:
+            raise SystemExit(f"callgrind gave no count:\n{err[-2000:]}")
+        totals.append(int(found.group(1)))
+    return (totals[1] - totals[0]) // 4000
+
+
 def client_main(port: int, conns: int, seconds: float, workload: str) -> None:
     """Run one workload and print the completed round-trip count."""
     try:
@@ -276,7 +359,21 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--frameworks", nargs="+", default=["aiohttp", "aioweb"])
     ap.add_argument("--workloads", nargs="+", default=list(WORKLOADS), choices=WORKLOADS)
+    ap.add_argument("--client-count", type=int, default=0)
+    ap.add_argument("--instructions", action="store_true", help="count with callgrind")
     args = ap.parse_args()
+    if args.client_count:
+        import uvloop
+
+        uvloop.run(_fixed(args.port, args.conns, args.client_count))
+        return
+    if args.instructions:
+        counts = {fw: count_instructions(fw, args.conns) for fw in args.frameworks}
+        for fw, n in counts.items():
+            print(f"small {fw:8} {n:,} instructions per round-trip ({args.conns} connections)")
+        if {"aiohttp", "aioweb"} <= set(counts):
+            print(f"small ratio: x{counts['aiohttp'] / counts['aioweb']:.2f} fewer instructions")
+        return
     if args.serve:
         serve(args.serve, args.port)
         return
