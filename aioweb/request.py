@@ -127,6 +127,16 @@ class BaseRequest(DictStorage):
 
     _match_info: UrlMappingMatchInfo | None = None
     _app: Application | None = None
+    # Defaults most requests keep, so that __init__ need not set them one by one.
+    _state: dict[str, Any] | None = None
+    _scheme: str | None = None
+    _host: str | None = None
+    _remote: str | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+    _prepare_hook: Callable[[Any], Any] | None = None
+    _read_bytes: bytes | None = None
+    _post: MultiDictProxy[Any] | None = None
+    _rel_url: URL | None = None
 
     def __init__(
         self,
@@ -153,16 +163,15 @@ class BaseRequest(DictStorage):
         self._payload = payload
         self._protocol = protocol
         self._client_max_size = client_max_size
-        self._state = state
-        self._scheme = scheme
-        self._host = host
-        self._remote = remote
-        self._loop = loop
-        self._prepare_hook: Callable[[Any], Any] | None = None
+        if state is not None or scheme is not None or host is not None or remote is not None:
+            self._state = state
+            self._scheme = scheme
+            self._host = host
+            self._remote = remote
+        if loop is not None:
+            self._loop = loop
         self._cache: dict[str, Any] = {}
-        self._read_bytes: bytes | None = None
-        self._post: MultiDictProxy[Any] | None = None
-        self._rel_url: URL | None = None
+        # (_prepare_hook, _read_bytes, _post, _rel_url: None, as class attributes above)
 
     # -- the request line --------------------------------------------------------------
 

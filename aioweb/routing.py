@@ -221,7 +221,8 @@ class UrlMappingMatchInfo(dict[str, str]):
     __slots__ = ("_apps", "_current_app", "_frozen", "_route")
 
     def __init__(self, match_dict: dict[str, str], route: AbstractRoute) -> None:
-        super().__init__(match_dict)
+        if match_dict:  # (a plain route matches nothing: no dict.__init__ call per request)
+            dict.update(self, match_dict)
         self._route = route
         self._apps: list[Application] = []
         self._current_app: Application | None = None
