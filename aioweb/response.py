@@ -564,6 +564,7 @@ class Response(StreamResponse):
     """A response whose whole body is given up front (``body=`` bytes or ``text=``)."""
 
     _finishes_now = True  # see _finish_now; recomputed for each subclass
+    _plain_builds_head = True  # _build_head is this class's (also recomputed)
     _plain_version = -1  # see __init__ and _build_head
     _plain_content_type: str | None = None
 
@@ -686,9 +687,27 @@ class Response(StreamResponse):
         raise RuntimeError("Content length is set automatically")
 
     def _build_head(self, request: BaseRequest) -> bytes:
+        head = self._plain_head(request)
+        if head is not None:
+            return head
         body = self._body
         headers = self._headers
-        if (
+        if self._compression and body:
+            self._start_compression_whole(request)
+            body = self._body
+        if not self._chunked and CONTENT_LENGTH not in headers:
+            headers[CONTENT_LENGTH] = str(len(body)) if body is not None else "0"
+        return super()._build_head(request)
+
+    def _plain_head(self, request: BaseRequest) -> bytes | None:
+        """The head of a 1.1 response whose headers are still those its constructor set, or
+        ``None`` when the response is not that simple (then ``_build_head`` does the work).
+
+        The result is what the general path (``StreamResponse._build_head``) would build,
+        fields in the same order, and ``headers`` gets the same fields added.
+        """
+        headers = self._headers
+        if not (
             self._plain_version == getversion(headers)
             and request._head.version == "1.1"
             and self._keep_alive is None
@@ -699,22 +718,8 @@ class Response(StreamResponse):
             and self._status >= 200
             and self._status not in _EMPTY_BODY_STATUSES
         ):
-            return self._build_plain_head(request, headers, body)
-        if self._compression and body:
-            self._start_compression_whole(request)
-            body = self._body
-        if not self._chunked and CONTENT_LENGTH not in headers:
-            headers[CONTENT_LENGTH] = str(len(body)) if body is not None else "0"
-        return super()._build_head(request)
-
-    def _build_plain_head(
-        self, request: BaseRequest, headers: CIMultiDict[str], body: bytes | None
-    ) -> bytes:
-        """The head of a 1.1 response whose headers are still those its constructor set.
-
-        The result is what the general path (``StreamResponse._build_head``) would build,
-        fields in the same order, and ``headers`` gets the same fields added.
-        """
+            return None
+        body = self._body
         length = len(body) if body is not None else 0
         content_type = self._plain_content_type
         date = http_date_now()
@@ -773,23 +778,11 @@ class Response(StreamResponse):
             return False
         self._req = request
         writer = self._writer = request._protocol
-        body = self._body
-        if (
-            self._plain_version == getversion(self._headers)
-            and request._head.version == "1.1"
-            and self._keep_alive is None
-            and not self._cookies
-            and not self._compression
-            and not self._chunked
-            and request._method != "HEAD"
-            and self._status >= 200
-            and self._status not in _EMPTY_BODY_STATUSES
-            and type(self)._build_head is Response._build_head
-        ):  # what _build_head would decide, one call fewer
-            head = self._build_plain_head(request, self._headers, body)
-        else:
+        # _build_head starts with _plain_head; called first here, it saves a call.
+        head = self._plain_head(request) if self._plain_builds_head else None
+        if head is None:
             head = self._build_head(request)
-            body = self._body  # (compressed by now, when compression is on)
+        body = self._body  # (compressed by now, when compression is on)
         length = len(body) if body is not None else 0
         if (
             self._length_check == length
@@ -820,6 +813,7 @@ class Response(StreamResponse):
             and cls._start is StreamResponse._start
             and cls.write_eof is Response.write_eof
         )
+        cls._plain_builds_head = cls._build_head is Response._build_head
 
     async def write_eof(self, data: bytes = b"") -> None:
         if self._eof_sent:
