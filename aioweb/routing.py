@@ -112,6 +112,7 @@ def _wrap_handler(handler: Any) -> Handler:
 
 # "No allowed methods to report": shared, as resolution runs for every request.
 _NO_METHODS: frozenset[str] = frozenset()
+_PLAIN_HITS_MAX = 4096  # see UrlDispatcher._plain_hits
 
 
 class AbstractRoute(abc.ABC):
@@ -812,6 +813,10 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
         self._domain_resources: list[MatchedSubAppResource] = []
         self._frozen = False
         self._prefix = ""
+        # (path, method) -> route, for plain resources found once the router is frozen: the
+        # answer cannot change then, so the walk below is skipped next time.  Bounded all
+        # the same (a ``*`` route takes every method llhttp knows, routers can be large).
+        self._plain_hits: dict[tuple[str, str], AbstractRoute] = {}
 
     # -- resolution ----------------------------------------------------------------------
 
@@ -819,6 +824,9 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
         return self._resolve_path(request, request._routing_path, request.method)
 
     def _resolve_path(self, request: Request, path: str, method: str) -> UrlMappingMatchInfo:
+        route = self._plain_hits.get((path, method))
+        if route is not None:
+            return UrlMappingMatchInfo({}, route)
         index = self._index
         allowed: set[str] | None = None
         key = path
@@ -828,6 +836,12 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
                 for resource in candidates:
                     match_info, methods = resource._resolve(request, path, method)
                     if match_info is not None:
+                        if (
+                            type(resource) is PlainResource
+                            and self._frozen
+                            and len(self._plain_hits) < _PLAIN_HITS_MAX
+                        ):
+                            self._plain_hits[path, method] = match_info._route
                         return match_info
                     if methods:
                         allowed = methods if allowed is None else allowed | methods
