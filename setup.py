@@ -55,20 +55,23 @@ class BuildExt(build_ext):
     is left beside its source from an earlier build is not used.
     """
 
+    def run(self) -> None:
+        self.succeeded: set[str] = set()
+        super().run()
+
     def build_extension(self, ext) -> None:  # type: ignore[no-untyped-def]
         built = Path(self.get_ext_fullpath(ext.name))
         _forget_hash(ext.name, built)
         super().build_extension(ext)  # raises when the build fails
         _record_hash(ext.name, built)
-        self.__dict__.setdefault("_succeeded", set()).add(ext.name)
+        self.succeeded.add(ext.name)
 
     def copy_extensions_to_source(self) -> None:
         # --inplace: setuptools builds under build/ and copies the modules next to the sources.
         super().copy_extensions_to_source()
-        succeeded = self.__dict__.get("_succeeded", set())
         for ext in self.extensions:
             source = Path(ext.name.replace(".", "/") + ".py")
-            if ext.name in succeeded:
+            if ext.name in self.succeeded:
                 built = source.with_name(Path(self.get_ext_filename(ext.name)).name)
                 _record_hash(ext.name, built)
             else:
