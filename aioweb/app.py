@@ -391,11 +391,10 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         New-style chains are built once per (handler, apps) and cached; old-style factories
         are awaited per request, as their contract allowed them to be.
         """
-        key = (handler, *apps)
         cacheable = not any(app._has_old_style for app in apps)
         if cacheable:
-            cached = self._chain_cache.get(key)
-            if cached is not None:
+            cached = self._cached_chain(handler, apps)
+            if cached is not None:  # (an Expect request; others looked in _handle)
                 return cached
         wrapped = handler
         # With sub-apps, ``request.app`` (``match_info.current_app``) is, as in aiohttp, the
@@ -410,5 +409,5 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
             if fix_current:
                 wrapped = update_wrapper(partial(_as_current_app, app, wrapped), wrapped)
         if cacheable:
-            self._chain_cache[key] = wrapped
+            self._chain_cache[(handler, *apps)] = wrapped
         return cast(Handler, wrapped)

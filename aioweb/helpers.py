@@ -133,8 +133,8 @@ class DictStorage(MutableMapping[Any, Any]):
     """Per-object storage (``request[key]``, ``response[key]``), made on first use.
 
     Objects with storage compare and hash by identity and are always true, even when empty.
-    Subclasses set ``self._state = None`` (or a shared dict) in ``__init__``, and name their
-    typed key class in ``_key_type``: storing under any other kind of key warns once per key
+    Subclasses start ``_state`` as ``None`` (a class attribute will do) or a shared dict, and
+    name their typed key class in ``_key_type``: storing under any other kind of key warns once per key
     (:class:`NotAppKeyWarning`), as aiohttp does, because a new request or response is made
     for every HTTP exchange and a warning each time would drown the log.
     """
