@@ -43,6 +43,13 @@ def encode_frame(
         b0 |= 0x80
     if rsv1:
         b0 |= 0x40
+    header, body = _frame_parts(b0, payload, mask)
+    return header + body
+
+
+def _frame_parts(b0: int, payload: bytes, mask: bool) -> tuple[bytes, bytes]:
+    """A frame as ``(header, body)``: the header ends with the masking key when ``mask``,
+    and the body is the payload as sent (masked with that key, or the payload itself)."""
     n = len(payload)
     mbit = 0x80 if mask else 0
     if n < 126:
@@ -53,8 +60,8 @@ def encode_frame(
         header = _pack_64(b0, 127 | mbit, n)
     if mask:
         key = os.urandom(4)
-        return header + key + apply_mask(payload, key)
-    return header + payload
+        return header + key, apply_mask(payload, key)
+    return header, payload
 
 
 class FrameWriter:
@@ -103,19 +110,7 @@ class FrameWriter:
         if deflate is not None and compress and len(payload) >= self.compress_min:
             payload = deflate.compress(payload)
             rsv1 = True
-        b0 = 0xC0 | opcode if rsv1 else 0x80 | opcode
-        n = len(payload)
-        mbit = 0x80 if self.mask else 0
-        if n < 126:
-            header = bytes((b0, n | mbit))
-        elif n < 65536:
-            header = _pack_16(b0, 126 | mbit, n)
-        else:
-            header = _pack_64(b0, 127 | mbit, n)
-        if self.mask:
-            key = os.urandom(4)
-            return header + key, apply_mask(payload, key)
-        return header, payload
+        return _frame_parts(0xC0 | opcode if rsv1 else 0x80 | opcode, payload, self.mask)
 
     def ping(self, payload: bytes = b"") -> bytes:
         return encode_frame(OP_PING, _control_payload(payload), mask=self.mask)
