@@ -14,3 +14,5 @@ cdef class HttpProtocol:
     cdef public int _deadline_state
     cdef public double _deadline, _now
     cdef object __weakref__
+
+    cpdef _set_deadline(self, int state, double timeout, double now=*)

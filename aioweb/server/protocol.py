@@ -309,12 +309,7 @@ class HttpProtocol:
             payload: StreamReader = StreamReader(self, self._settings.read_bufsize, loop=self._loop)
             self._receiving = payload
             self._body_left = head.content_length or 0  # (0 for chunked: not known)
-            body_timeout = self._settings.body_timeout
-            if body_timeout:
-                self._deadline_state = _BODY
-                self._deadline = self._now + body_timeout
-            else:
-                self._deadline_state = _NO_DEADLINE
+            self._set_deadline(_BODY, self._settings.body_timeout, self._now)
         else:
             payload = EMPTY_PAYLOAD
             self._deadline_state = _NO_DEADLINE
@@ -662,12 +657,14 @@ class HttpProtocol:
     # Deadlines are plain numbers checked by the server's once-a-second sweep
     # (``HttpServer._sweep``): setting one costs two assignments, not a timer per request.
 
-    def _set_deadline(self, state: int, timeout: float) -> None:
+    def _set_deadline(self, state: int, timeout: float, now: float = -1.0) -> None:
+        """Be under ``state``'s deadline, ``timeout`` seconds from ``now`` (the loop's clock
+        when not given: callers inside ``data_received`` pass the one reading it took)."""
         if state == _NO_DEADLINE or not timeout:
             self._deadline_state = _NO_DEADLINE
             return
         self._deadline_state = state
-        self._deadline = self._loop.time() + timeout
+        self._deadline = (self._loop.time() if now < 0 else now) + timeout
 
     def check_deadline(self, now: float) -> None:
         """Called by the server's sweep: act on an expired timeout."""
@@ -694,12 +691,7 @@ class HttpProtocol:
                 self.close()
 
     def on_message_begin(self) -> None:
-        header_timeout = self._settings.header_timeout
-        if header_timeout:
-            self._deadline_state = _HEAD
-            self._deadline = self._now + header_timeout
-        else:
-            self._deadline_state = _NO_DEADLINE
+        self._set_deadline(_HEAD, self._settings.header_timeout, self._now)
 
     @property
     def peername(self) -> Any:
