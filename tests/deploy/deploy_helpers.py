@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -80,6 +81,22 @@ def pids_answering(url: str, want: int, attempts: int = 200) -> set[str]:
         if len(seen) >= want:
             break
     return seen
+
+
+def start_slow_request(url: str) -> tuple[threading.Thread, dict[str, object]]:
+    """``GET url/slow`` from a thread started now: the dict gets ``"response"`` or ``"error"``
+    (for tests that signal the server while a request is in flight)."""
+    result: dict[str, object] = {}
+
+    def slow() -> None:
+        try:
+            result["response"] = httpx.get(url + "/slow", timeout=15)
+        except Exception as exc:  # reported by the test
+            result["error"] = exc
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    return thread, result
 
 
 def port_closed(port: int) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import signal
 import ssl
-import threading
 import time
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from deploy_helpers import (
     pids_answering,
     port_closed,
     self_signed_cert,
+    start_slow_request,
     wait_for,
     wait_http,
 )
@@ -68,16 +68,7 @@ def test_two_gunicorn_workers_serve_and_stop_gracefully(
     assert wait_for(lambda: len(child_pids(proc.pid)) == 2)
     assert pids_answering(url + "/", 2) == {str(p) for p in child_pids(proc.pid)}
 
-    result: dict[str, object] = {}
-
-    def slow() -> None:
-        try:
-            result["response"] = httpx.get(url + "/slow", timeout=15)
-        except Exception as exc:  # reported below
-            result["error"] = exc
-
-    thread = threading.Thread(target=slow)
-    thread.start()
+    thread, result = start_slow_request(url)
     time.sleep(0.5)
     proc.signal(signal.SIGTERM)  # gunicorn's graceful stop
     thread.join(15)

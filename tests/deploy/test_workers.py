@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import threading
 import time
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from deploy_helpers import (
     free_port,
     pids_answering,
     port_closed,
+    start_slow_request,
     wait_for,
     wait_http,
 )
@@ -31,16 +31,7 @@ APP = str(APPS / "deploy_app.py")
 
 def in_flight_survives_sigterm(proc: Proc, url: str, sig: int = signal.SIGTERM) -> None:
     """Start a 1.5 s request, signal the server, and check the request completes."""
-    result: dict[str, object] = {}
-
-    def slow() -> None:
-        try:
-            result["response"] = httpx.get(url + "/slow", timeout=15)
-        except Exception as exc:  # reported below
-            result["error"] = exc
-
-    thread = threading.Thread(target=slow)
-    thread.start()
+    thread, result = start_slow_request(url)
     time.sleep(0.5)
     proc.signal(sig)
     assert proc.wait(30) == 0, proc.output
@@ -213,16 +204,7 @@ def test_repeated_sigterm_does_not_cut_in_flight_requests(spawn: Spawn, workers:
     url = f"http://127.0.0.1:{port}"
     proc = spawn(PYTHON, APP, "--port", str(port), "--workers", workers)
     wait_http(url + "/", proc)
-    result: dict[str, object] = {}
-
-    def slow() -> None:
-        try:
-            result["response"] = httpx.get(url + "/slow", timeout=15)
-        except Exception as exc:  # reported below
-            result["error"] = exc
-
-    thread = threading.Thread(target=slow)
-    thread.start()
+    thread, result = start_slow_request(url)
     time.sleep(0.5)
     targets = [proc.pid, *child_pids(proc.pid)]
     for pid in targets:
