@@ -22,7 +22,7 @@ from importlib.machinery import ModuleSpec
 from pathlib import Path
 from types import ModuleType
 
-__all__ = ["COMPILED_MODULES", "compiled_modules", "install", "source_hash"]
+__all__ = ["COMPILED_MODULES", "compiled_modules", "frames_per_call", "install", "source_hash"]
 
 #: Modules built with Cython when possible, each with a ``.pxd`` of C declarations beside it.
 COMPILED_MODULES: tuple[str, ...] = (
@@ -30,6 +30,10 @@ COMPILED_MODULES: tuple[str, ...] = (
     "aioweb.http.writer",
     "aioweb.server.protocol",
     "aioweb.server.streams",
+    "aioweb.response",
+    "aioweb.request",
+    "aioweb.app",
+    "aioweb.routing",
 )
 
 DISABLE_VARIABLE = "AIOWEB_NO_EXTENSIONS"
@@ -104,3 +108,13 @@ def compiled_modules() -> dict[str, bool]:
         for name in COMPILED_MODULES
         if (module := sys.modules.get(name)) is not None and module.__file__
     }
+
+
+def frames_per_call(module_file: str) -> int:
+    """The Python frames one call into a function of a module adds: 1 when the module runs
+    from source, 0 when compiled (a Cython function has no frame of its own).
+
+    A compiled module's ``warnings.warn`` counts its ``stacklevel`` with it, so that the
+    warning names the application's line either way.
+    """
+    return 1 if module_file.endswith(".py") else 0

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapp
 from functools import partial, update_wrapper
 from typing import Any, TypeVar, cast, overload
 
+from ._extensions import frames_per_call
 from .helpers import BaseKey, NotAppKeyWarning
 from .http.parser import RequestHead
 from .middlewares import is_old_style_factory
@@ -31,6 +32,9 @@ __all__ = ["AppKey", "Application"]
 web_logger = logging.getLogger("aioweb.web")
 
 T = TypeVar("T")
+
+# Frames a call into this module adds (0 when compiled): warnings count their stacklevel by it.
+_OWN_FRAMES = frames_per_call(__file__)
 Handler = Callable[[Request], Awaitable[StreamResponse]]
 
 
@@ -95,7 +99,7 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
             warnings.warn(
                 "Changing state of started or joined application is deprecated",
                 DeprecationWarning,
-                stacklevel=3,
+                stacklevel=1 + 2 * _OWN_FRAMES,  # (this method and __setitem__'s)
             )
 
     @overload
@@ -114,7 +118,7 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
                 f"Application key {key!r}: a web.AppKey instance is recommended "
                 "(a plain key may collide with another library's)",
                 NotAppKeyWarning,
-                stacklevel=2,
+                stacklevel=1 + _OWN_FRAMES,
             )
         self._state[key] = value
 

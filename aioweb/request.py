@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
+from ._extensions import frames_per_call
 from .helpers import (
     VERSIONS,
     DictStorage,
@@ -38,6 +39,9 @@ if TYPE_CHECKING:
     from .routing import UrlMappingMatchInfo
 
 __all__ = ["BaseRequest", "ETag", "FileField", "Request"]
+
+# Frames a call into this module adds (0 when compiled): warnings count their stacklevel by it.
+_OWN_FRAMES = frames_per_call(__file__)
 
 POST_METHODS = frozenset({"PATCH", "POST", "PUT", "TRACE", "DELETE"})
 
@@ -452,7 +456,9 @@ class BaseRequest(DictStorage):
 
     @property
     def has_body(self) -> bool:
-        warnings.warn("Deprecated, use .can_read_body #2005", DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            "Deprecated, use .can_read_body #2005", DeprecationWarning, stacklevel=1 + _OWN_FRAMES
+        )
         return not self._payload.at_eof()
 
     @property

@@ -107,6 +107,23 @@ async def test_plain_keys_warn_as_aiohttp_does(aiohttp_client: Any) -> None:
     assert app["plain"] == 2  # warned, still stored
 
 
+def test_warnings_name_the_applications_line() -> None:
+    """The warnings of app and request storage point at the line that stored the key, whether
+    aioweb runs compiled (no frames of its own) or from source."""
+    app = web.Application()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        app["plain"] = 1
+        line = sys._getframe().f_lineno - 1
+        app.freeze()
+        app["late"] = 2
+    assert [(w.filename, w.lineno) for w in caught] == [
+        (__file__, line),
+        (__file__, line + 3),  # deprecated change of a frozen app
+        (__file__, line + 3),  # ... and a plain key
+    ]
+
+
 def _run_storing_plain_keys(module: str, *flags: str) -> str:
     code = f"import {module} as web\napp = web.Application()\napp['plain'] = 1\n"
     proc = subprocess.run(
