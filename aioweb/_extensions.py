@@ -34,6 +34,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "aioweb.request",
     "aioweb.app",
     "aioweb.routing",
+    "aioweb.websocket_session",
 )
 
 DISABLE_VARIABLE = "AIOWEB_NO_EXTENSIONS"
