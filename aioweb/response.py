@@ -50,6 +50,19 @@ SERVER = istr(SERVER_SOFTWARE_HEADER)
 CONNECTION = istr("Connection")
 
 _EMPTY_BODY_STATUSES = frozenset({204, 304})
+# Header values the short head path (Response._plain_head) found free of CR and LF.
+_SAFE_VALUES: set[str | None] = {None}
+_SAFE_VALUES_MAX = 1024
+
+
+def _check_field_values(*values: str | None) -> None:
+    for value in values:
+        if value is not None and ("\r" in value or "\n" in value):
+            raise ValueError("Newline or carriage return character in a header name or value")
+    if len(_SAFE_VALUES) < _SAFE_VALUES_MAX:
+        _SAFE_VALUES.update(values)
+
+
 # Bodies from this size up are written after their head instead of being copied behind it.
 _JOIN_LIMIT = 16 * 1024
 
@@ -110,6 +123,10 @@ class StreamResponse(DictStorage):
     _body_length = 0
     _state: dict[str, Any] | None = None
     _length_check = -1
+    # Response's: the multidict version of headers nobody changed since the constructor, -1
+    # once anything the short head path does not write (cookies, compression, chunking, a
+    # forced close) was asked for.  See Response._plain_head.
+    _plain_version = -1
 
     def __init__(
         self,
@@ -159,6 +176,7 @@ class StreamResponse(DictStorage):
 
     def force_close(self) -> None:
         self._keep_alive = False
+        self._plain_version = -1  # (each of these changes ends Response._plain_head's case)
 
     @property
     def body_length(self) -> int:
@@ -174,6 +192,7 @@ class StreamResponse(DictStorage):
 
     def enable_chunked_encoding(self, chunk_size: int | None = None) -> None:
         self._chunked = True
+        self._plain_version = -1
         if CONTENT_LENGTH in self._headers:
             raise RuntimeError("You can't enable chunked encoding when a content length is set")
 
@@ -181,6 +200,7 @@ class StreamResponse(DictStorage):
         """Compress the body with the best coding the client accepts (or ``force``)."""
         self._compression = True
         self._compression_force = force
+        self._plain_version = -1
 
     # -- headers -----------------------------------------------------------------------
 
@@ -192,6 +212,7 @@ class StreamResponse(DictStorage):
     def cookies(self) -> SimpleCookie:
         if self._cookies is None:
             self._cookies = SimpleCookie()
+            self._plain_version = -1  # (the caller may be about to add one)
         return self._cookies
 
     def set_cookie(
@@ -565,7 +586,6 @@ class Response(StreamResponse):
 
     _finishes_now = True  # see _finish_now; recomputed for each subclass
     _plain_builds_head = True  # _build_head is this class's (also recomputed)
-    _plain_version = -1  # see __init__ and _build_head
     _plain_content_type: str | None = None
 
     def __init__(
@@ -708,12 +728,8 @@ class Response(StreamResponse):
         """
         headers = self._headers
         if not (
-            self._plain_version == getversion(headers)
+            self._plain_version == getversion(headers)  # (also: no cookies, compression...)
             and request._head.version == "1.1"
-            and self._keep_alive is None
-            and not self._cookies
-            and not self._compression
-            and not self._chunked
             and request._method != "HEAD"
             and self._status >= 200
             and self._status not in _EMPTY_BODY_STATUSES
@@ -725,6 +741,10 @@ class Response(StreamResponse):
         date = http_date_now()
         protocol = request._protocol
         server = protocol._server.server_header
+        if content_type not in _SAFE_VALUES or server not in _SAFE_VALUES:
+            # CR or LF inside a value (content_type= comes from the application) is refused,
+            # as serialize_head refuses it; a value found clean is remembered (bounded).
+            _check_field_values(content_type, server)
         keep_alive = request._head.keep_alive and not getattr(protocol, "_closing", False)
         length_text = str(length)
         headers[CONTENT_LENGTH] = length_text
@@ -737,15 +757,9 @@ class Response(StreamResponse):
         headers[SERVER] = server
         if keep_alive:
             fields = f"{fields}Date: {date}\r\nServer: {server}\r\n\r\n"
-            lines = 5
         else:
             headers[CONNECTION] = "close"
             fields = f"{fields}Date: {date}\r\nServer: {server}\r\nConnection: close\r\n\r\n"
-            lines = 6
-        if fields.count("\n") != lines or fields.count("\r") != lines:
-            # CR or LF inside a value (content_type= comes from the application): refused,
-            # as serialize_head refuses it.
-            raise ValueError("Newline or carriage return character in a header name or value")
         self._keep_alive = keep_alive
         self._no_body = False
         self._length_check = length
@@ -777,32 +791,38 @@ class Response(StreamResponse):
         if self._writer is not None or self._eof_sent:
             return False
         self._req = request
-        writer = self._writer = request._protocol
+        writer = request._protocol
         # _build_head starts with _plain_head; called first here, it saves a call.
         head = self._plain_head(request) if self._plain_builds_head else None
+        body = self._body
         if head is None:
+            self._writer = writer
             head = self._build_head(request)
-        body = self._body  # (compressed by now, when compression is on)
-        length = len(body) if body is not None else 0
-        if (
-            self._length_check == length
-            and self._compressor is None
-            and not self._chunked
-            and not self._no_body
-        ):
-            # What _send_eof would send, without its general checks: the head, the body.
-            self._body_length = length
-            if not length:
-                writer.write(head)
-            elif length < _JOIN_LIMIT:
-                writer.write(head + body)
-            else:
-                writer.write(head)
-                writer.write(body)
+            body = self._body  # (compressed by now, when compression is on)
+            length = len(body) if body is not None else 0
+            if (
+                self._length_check != length
+                or self._compressor is not None
+                or self._chunked
+                or self._no_body
+            ):
+                self._head = head
+                self._send_eof(body if body is not None else b"")
+                self._writer = None
+                self._eof_sent = True
+                return True
+            self._writer = None
+        else:  # (a short head: nothing to compress, chunk or leave out)
+            length = len(body) if body is not None else 0
+        # What _send_eof would send, without its general checks: the head, the body.
+        self._body_length = length
+        if not length:
+            writer.write(head)
+        elif length < _JOIN_LIMIT:
+            writer.write(head + body)
         else:
-            self._head = head
-            self._send_eof(body if body is not None else b"")
-        self._writer = None
+            writer.write(head)
+            writer.write(body)
         self._eof_sent = True
         return True
 
@@ -831,19 +851,29 @@ def _json_dumps_function() -> Callable[[Any], str]:
     """``json.dumps`` with its default settings, minus its per-call Python layers.
 
     ``json.dumps(obj)`` builds ``JSONEncoder.encode`` -> ``iterencode`` -> a C encoder on every
-    call; calling the C encoder maker directly, with the same arguments that path passes (a
-    fresh ``markers`` dict each time, so circular data still raises ``ValueError``), gives the
-    same text in about half the time.  Without the C accelerator it is ``json.dumps`` itself.
+    call; calling the C encoder directly, made with the same arguments that path passes (so
+    circular data still raises ``ValueError``), gives the same text in about a third of the
+    time.  Without the C accelerator it is ``json.dumps`` itself.
     """
     make_encoder = getattr(json.encoder, "c_make_encoder", None)
     if make_encoder is None:
         return json.dumps
     base = json.JSONEncoder()
-    default, escape = base.default, json.encoder.encode_basestring_ascii
+    arguments = (base.default, json.encoder.encode_basestring_ascii, None, ": ", ", ")
+    # One encoder serves every call.  Its ``markers`` (the containers being encoded, for the
+    # circular-reference check) are empty between calls; they are not while another thread
+    # is encoding with it, or after a failed call, and then a fresh encoder does the work.
+    markers: dict[int, Any] = {}
+    shared = make_encoder(markers, *arguments, False, False, True)
 
     def dumps(obj: Any) -> str:
-        encode = make_encoder({}, default, escape, None, ": ", ", ", False, False, True)
-        return "".join(encode(obj, 0))
+        if markers:
+            return "".join(make_encoder({}, *arguments, False, False, True)(obj, 0))
+        try:
+            return "".join(shared(obj, 0))
+        except BaseException:
+            markers.clear()
+            raise
 
     dumps.__doc__ = "Serialise ``obj`` exactly as ``json.dumps(obj)`` does."
     return dumps
