@@ -7,6 +7,7 @@ cdef class WebSocketSession:
     cdef public object _max_msg_size, _write_limit
     cdef public object _loop, _transport, _frame_reader, _frame_writer, _sent
     cdef public object _ws_protocol, _deflate, _queue, _waiter, _peer_close, _conn, _out
+    cdef public object _new_waiter
     cdef public object _pending_error, _close_code, _exception, _heartbeat_handle
     cdef public bint _autoclose, _autoping, _tx_plain, _reading_paused, _pending_close
     cdef public bint _closed, _closing

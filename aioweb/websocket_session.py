@@ -144,6 +144,7 @@ class WebSocketSession:
         self._queued_bytes = 0
         self._reading_paused = False
         self._waiter: asyncio.Future[None] | None = None
+        self._new_waiter: Callable[[], asyncio.Future[Any]] | None = None
         self._peer_close: asyncio.Future[WSMessage | None] | None = None
         self._conn: Any = None  # the server's HttpProtocol, once upgraded
         # Frames held back while a burst of received messages is being answered (see _send).
@@ -214,6 +215,10 @@ class WebSocketSession:
         sent = loop.create_future()
         sent.set_result(None)
         self._sent = sent
+        # What receive() waits on. A future of the loop's own type, made by calling the type
+        # when that is asyncio's C Future (it finds the running loop itself): no
+        # ``create_future`` method call and no keyword argument per message.
+        self._new_waiter = asyncio.Future if type(sent) is asyncio.Future else loop.create_future
         self._peer_close = loop.create_future()
         transport.set_write_buffer_limits(high=self._write_limit)
         if self._heartbeat:
@@ -642,7 +647,7 @@ class WebSocketSession:
                 return WS_CLOSING_MESSAGE
             if self._out:
                 self._flush_out()
-            waiter = self._waiter = self._loop.create_future()  # type: ignore[union-attr]
+            waiter = self._waiter = self._new_waiter()
             try:
                 deadline = timeout or self._receive_timeout
                 if deadline:
@@ -688,7 +693,7 @@ class WebSocketSession:
         ):
             if self._out:
                 self._flush_out()
-            waiter = self._waiter = self._loop.create_future()  # type: ignore[union-attr]
+            waiter = self._waiter = self._new_waiter()
             try:
                 await waiter
             finally:
