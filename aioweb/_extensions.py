@@ -32,7 +32,6 @@ COMPILED_MODULES: tuple[str, ...] = (
     "aioweb.server.streams",
     "aioweb.response",
     "aioweb.request",
-    "aioweb.app",
     "aioweb.routing",
     "aioweb.websocket_session",
 )
@@ -54,7 +53,9 @@ def extensions_disabled() -> bool:
 
 
 class _CurrentBuildFinder:
-    """Meta path finder for :data:`COMPILED_MODULES`: compiled if current, else source."""
+    """Meta path finder for aioweb's modules: a module of :data:`COMPILED_MODULES` runs
+    compiled if its build is current, else from source; any other aioweb module runs from
+    source even when a build of it is left beside it (from when it was on the list)."""
 
     @classmethod
     def find_spec(
@@ -63,25 +64,33 @@ class _CurrentBuildFinder:
         path: Sequence[str] | None,
         target: ModuleType | None = None,
     ) -> ModuleSpec | None:
-        if fullname not in COMPILED_MODULES or not path:
+        if not fullname.startswith("aioweb.") or not path:
             return None
+        listed = fullname in COMPILED_MODULES
         stem = fullname.rpartition(".")[2]
         for entry in path:
             source = Path(entry, stem + ".py")
             if not source.exists():
                 continue
-            if not extensions_disabled() and _build_is_current(source):
-                return None  # the standard finders load the extension module
+            if listed:
+                if not extensions_disabled() and _build_is_current(source):
+                    return None  # the standard finders load the extension module
+            elif not _built_files(source):
+                return None  # nothing could shadow the source: the standard finders
             return importlib.util.spec_from_file_location(fullname, source)
         return None
 
 
-def _build_is_current(source: Path) -> bool:
-    built = [
+def _built_files(source: Path) -> list[Path]:
+    return [
         p
         for suffix in importlib.machinery.EXTENSION_SUFFIXES
         if (p := source.with_suffix(suffix)).exists()
     ]
+
+
+def _build_is_current(source: Path) -> bool:
+    built = _built_files(source)
     if not built:
         return False
     recorded = source.with_suffix(".srchash")

@@ -62,3 +62,17 @@ def test_a_build_of_another_source_is_not_used(tmp_path: Path) -> None:
 def _build_is_current_quietly(source: Path) -> bool:
     with pytest.warns(RuntimeWarning, match="built from another version"):
         return _extensions._build_is_current(source)
+
+
+def test_a_build_of_a_module_no_longer_listed_is_not_used(tmp_path: Path) -> None:
+    """A module taken off COMPILED_MODULES runs from source even with its old build beside it
+    (the standard finders would prefer the extension module)."""
+    source = tmp_path / "unlisted.py"
+    source.write_text("X = 1\n")
+    finder = _extensions._CurrentBuildFinder
+    assert finder.find_spec("aioweb.unlisted", [str(tmp_path)]) is None  # nothing to shadow it
+    built = tmp_path / ("unlisted" + _extensions.importlib.machinery.EXTENSION_SUFFIXES[0])
+    built.write_bytes(b"an old build")
+    spec = finder.find_spec("aioweb.unlisted", [str(tmp_path)])
+    assert spec is not None and spec.origin == str(source)
+    assert finder.find_spec("elsewhere.unlisted", [str(tmp_path)]) is None  # not aioweb's
