@@ -1,6 +1,8 @@
 # C declarations for websocket_session.py when Cython compiles it (see setup.py); the .py is
 # the source. Typed attributes turn the per-message reads and writes of the session's state
 # (feed_data, __anext__, send_str) into struct accesses instead of dictionary look-ups.
+import cython
+
 
 cdef class WebSocketSession:
     cdef public object _timeout, _receive_timeout, _heartbeat, _protocols, _compress
@@ -14,3 +16,14 @@ cdef class WebSocketSession:
     cdef public Py_ssize_t _rx_small, _queued_bytes, _conn_lost
     cdef public double _last_rx, _ping_sent_at
     cdef object __weakref__
+
+
+cdef bint _COMPILED
+cdef bytearray _scratch
+
+@cython.locals(n=Py_ssize_t, b0=Py_ssize_t, length=Py_ssize_t)
+cdef object _lone_small_message(bytes data, Py_ssize_t limit)
+
+@cython.locals(buf=bytearray, k0=cython.uchar, k1=cython.uchar, k2=cython.uchar,
+               k3=cython.uchar, i=Py_ssize_t, j=Py_ssize_t, end=Py_ssize_t)
+cpdef object _unmask_text(bytes data, Py_ssize_t length)

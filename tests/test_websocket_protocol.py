@@ -315,3 +315,24 @@ def test_http_1_0_upgrade_is_refused(server: tuple[int, list[object]]) -> None:
         answer += chunk
     assert answer.startswith(b"HTTP/1.0 400"), answer[:100]
     sock.close()
+
+
+def test_small_text_unmasking_agrees_with_the_masking_rule() -> None:
+    """The fast path's unmasking (a C loop when compiled) for every length a lone small
+    frame can have, against the plain big-integer XOR; not UTF-8 gives None."""
+    from aioweb.http.ws_mask import apply_mask_python
+    from aioweb.websocket_session import _unmask_text
+
+    text = "ascii, é, 漢字 and 🎉 " * 8
+    for length in range(1, 126):
+        payload = text.encode()[:length]
+        key = os.urandom(4)
+        data = bytes((0x81, 0x80 | length)) + key + apply_mask_python(payload, key)
+        try:
+            expected: str | None = payload.decode("utf-8")
+        except UnicodeDecodeError:  # cut in the middle of a character
+            expected = None
+        assert _unmask_text(data, length) == expected, length
+        bad = payload[: length - 1] + b"\xff"
+        data = bytes((0x81, 0x80 | length)) + key + apply_mask_python(bad, key)
+        assert _unmask_text(data, length) is None, length
