@@ -316,7 +316,7 @@ class WebSocketSession:
             msg = _lone_small_message(data, self._rx_small)
             if msg is not None:
                 self._queue.append(msg)
-                self._queued_bytes += len(msg[1])  # as receive() subtracts it
+                self._queued_bytes += len(msg.data)  # as receive() subtracts it
                 waiter = self._waiter
                 if waiter is not None and not waiter.done():
                     waiter.set_result(None)
