@@ -47,6 +47,9 @@ _FEED_SLICE = 16 * 1024  # reads larger than this are parsed in slices (see ``_f
 _LINGER_SECONDS = 5.0
 _LINGER_BYTES = 16 * 1024 * 1024
 
+# What _dispatch's first step of a request's coroutine gives when it finished (never yielded).
+_FINISHED = object()
+
 # Timer states: which deadline the connection is under.
 _NO_DEADLINE, _IDLE, _HEAD, _BODY = range(4)
 
@@ -74,11 +77,9 @@ def _drive(coro: Any, ctx: contextvars.Context, yielded: Any) -> Generator[Any, 
 
 
 async def _run_fresh(coro: Any, ctx: contextvars.Context) -> None:
-    try:
-        yielded = ctx.run(coro.send, None)
-    except StopIteration:
-        return
-    await _drive(coro, ctx, yielded)
+    yielded = ctx.run(next, coro.__await__(), _FINISHED)  # (see _dispatch)
+    if yielded is not _FINISHED:
+        await _drive(coro, ctx, yielded)
 
 
 class HttpProtocol:
@@ -409,12 +410,14 @@ class HttpProtocol:
                 except RuntimeError:  # called from inside a task: leave it current
                     pass
             try:
-                yielded = ctx.run(coro.send, None)
-            except StopIteration:
-                continue
+                # ``next(iterator, default)`` learns that the coroutine finished without the
+                # StopIteration that ``send`` raises (a caught exception costs a traceback).
+                yielded = ctx.run(next, coro.__await__(), _FINISHED)
             finally:
                 if entered:
                     _leave_task(loop, carrier)
+            if yielded is _FINISHED:
+                continue
             # The handler waits for something: the carrier task takes it from here.
             self._carrier_busy = True
             self._wake_carrier((coro, ctx, yielded))
