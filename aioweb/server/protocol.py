@@ -393,35 +393,40 @@ class HttpProtocol:
     def _dispatch(self) -> None:
         """Handle queued requests eagerly until one has to wait."""
         queue = self._queue
+        if not queue or self._busy:
+            return
         loop = self._loop
         carrier = self._carrier
-        while queue and not self._busy:
-            head, payload = queue.popleft()
-            if len(queue) < self._settings.max_pipelined and "pipeline" in self._read_pauses:
-                self.resume_reading("pipeline")
-            self._busy = True
-            coro = self._handle(head, payload)
-            ctx = contextvars.copy_context()
-            entered = False
-            if carrier is not None:
-                try:
-                    _enter_task(loop, carrier)
-                    entered = True
-                except RuntimeError:  # called from inside a task: leave it current
-                    pass
+        limit = self._settings.max_pipelined
+        # The carrier is the current task while handlers take their first step (for
+        # asyncio.current_task() and anything keyed on it): entered once for the whole batch.
+        entered = False
+        if carrier is not None:
             try:
+                _enter_task(loop, carrier)
+                entered = True
+            except RuntimeError:  # called from inside a task: leave it current
+                pass
+        try:
+            while queue and not self._busy:
+                head, payload = queue.popleft()
+                if len(queue) < limit and "pipeline" in self._read_pauses:
+                    self.resume_reading("pipeline")
+                self._busy = True
+                coro = self._handle(head, payload)
+                ctx = contextvars.copy_context()
                 # ``next(iterator, default)`` learns that the coroutine finished without the
                 # StopIteration that ``send`` raises (a caught exception costs a traceback).
                 yielded = ctx.run(next, coro.__await__(), _FINISHED)
-            finally:
-                if entered:
-                    _leave_task(loop, carrier)
-            if yielded is _FINISHED:
-                continue
-            # The handler waits for something: the carrier task takes it from here.
-            self._carrier_busy = True
-            self._wake_carrier((coro, ctx, yielded))
-            return
+                if yielded is _FINISHED:
+                    continue
+                # The handler waits for something: the carrier task takes it from here.
+                self._carrier_busy = True
+                self._wake_carrier((coro, ctx, yielded))
+                return
+        finally:
+            if entered:
+                _leave_task(loop, carrier)
 
     def _wake_carrier(self, job: Any) -> None:
         waiter = self._carrier_waiter
