@@ -603,7 +603,8 @@ class WebSocketSession:
             if self._closed or transport.is_closing():  # type: ignore[union-attr]
                 raise ConnectionResetError("Cannot send on a closed WebSocket")
             transport.write(_TEXT_HEAD[n] + payload)  # type: ignore[union-attr]
-            if transport.get_write_buffer_size() and self._need_drain():  # type: ignore[union-attr]
+            conn = self._conn  # what _need_drain() checks, without a method call
+            if conn is not None and conn.writing_paused:
                 return _Drain(self)
             return self._sent  # type: ignore[no-any-return]
         return self._send(payload, OP_TEXT, compress)
@@ -621,7 +622,8 @@ class WebSocketSession:
             if self._closed or transport.is_closing():  # type: ignore[union-attr]
                 raise ConnectionResetError("Cannot send on a closed WebSocket")
             transport.write(_BINARY_HEAD[n] + payload)  # type: ignore[union-attr]
-            if transport.get_write_buffer_size() and self._need_drain():  # type: ignore[union-attr]
+            conn = self._conn  # what _need_drain() checks, without a method call
+            if conn is not None and conn.writing_paused:
                 return _Drain(self)
             return self._sent  # type: ignore[no-any-return]
         return self._send(payload, OP_BINARY, compress)

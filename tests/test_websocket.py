@@ -738,6 +738,49 @@ def test_back_pressure_bounds_the_write_buffer() -> None:
     assert len(progress) == 400
 
 
+def test_back_pressure_holds_for_small_messages() -> None:
+    """Small frames take the send fast path; it must stall on a full buffer too."""
+    total = 60_000  # 7.5 MB of 125-byte messages: more than the socket buffers hold
+    progress: list[int] = []
+
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(writer_limit=64 * 1024)
+        await ws.prepare(request)
+        text = "y" * 125
+        for i in range(total):
+            await ws.send_str(text)
+            progress.append(i)
+        await ws.close()
+        return ws
+
+    async def main() -> None:
+        async with serve(app_with("/ws", handler)) as (url, _):
+            host, port = url[5:].split(":")
+            reader, writer = await asyncio.open_connection(host, int(port), limit=1 << 16)
+            sock = writer.get_extra_info("socket")
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+            writer.write(
+                b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            )
+            await reader.readuntil(b"\r\n\r\n")
+            await asyncio.sleep(0.5)  # the client reads nothing: the server must stall
+            stalled_at = len(progress)
+            assert stalled_at < total, stalled_at
+            frames = FrameReader(require_mask=False, max_msg_size=0)
+            count = 0
+            while count < total:
+                data = await asyncio.wait_for(reader.read(1 << 20), 10)
+                assert data
+                count += sum(m.type == web.WSMsgType.TEXT for m in frames.feed(data))
+            writer.write(FrameWriter(mask=True).close(1000))
+            await writer.drain()
+            writer.close()
+
+    run(main())
+    assert len(progress) == total
+
+
 def test_many_clients_at_once() -> None:
     async def main() -> None:
         async with serve(app_with("/ws", echo_modern)) as (url, _):
