@@ -108,6 +108,8 @@ class StreamResponse(DictStorage):
     # Per-response state starts at these class-level (immutable) defaults and is stored on
     # the instance only when it changes: most responses never touch most of it, and a dozen
     # attribute stores per response are a measurable part of a small request's cost.
+    _status = 200
+    _reason: str | None = None
     _body: bytes | None = None
     _cookies: SimpleCookie | None = None
     _req: BaseRequest | None = None
@@ -610,11 +612,12 @@ class Response(StreamResponse):
             # The common ``Response(text=...)`` (and json_response): what the general code
             # below does for it, without its checks for headers that cannot be there.
             self._headers = hdrs = CIMultiDict()
-            self._status = status if type(status) is int else int(status)
-            self._reason = reason
+            if status != 200:  # (200 and no reason: the class defaults)
+                self._status = status if type(status) is int else int(status)
+            if reason is not None:
+                self._reason = reason
             charset = charset or "utf-8"
             value = hdrs[CONTENT_TYPE] = f"{content_type or 'text/plain'}; charset={charset}"
-            self._charset_for_text = charset
             self._body = text.encode(charset)
             self._plain_version = getversion(hdrs)
             self._plain_content_type = value
@@ -636,8 +639,7 @@ class Response(StreamResponse):
                     raise ValueError("charset must not be in content_type argument")
                 charset = charset or "utf-8"
                 hdrs[CONTENT_TYPE] = f"{content_type or 'text/plain'}; charset={charset}"
-            self._charset_for_text = charset or self.charset or "utf-8"
-            self._body = text.encode(self._charset_for_text)
+            self._body = text.encode(charset or self.charset or "utf-8")
         else:
             if CONTENT_TYPE in hdrs:
                 if content_type is not None or charset is not None:

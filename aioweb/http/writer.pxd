@@ -2,9 +2,11 @@
 import cython
 
 
-cdef class _DateCache:
-    cdef long _second
-    cdef str _value
+cdef long _date_second
+cdef str _date_value
+
+@cython.locals(now=double, second=long)
+cpdef str http_date_now()
 
 
 cdef dict _STATUS_LINES

@@ -76,22 +76,18 @@ def encode_chunk(data: bytes) -> bytes:
     return b"%x\r\n%b\r\n" % (len(data), data)
 
 
-class _DateCache:
-    """The ``Date`` value (RFC 9110 §6.6.1) is recomputed at most once per second."""
-
-    __slots__ = ("_second", "_value")
-
-    def __init__(self) -> None:
-        self._second = -1
-        self._value = ""
-
-    def __call__(self) -> str:
-        now = time.time()
-        second = int(now)
-        if second != self._second:
-            self._second = second
-            self._value = formatdate(now, usegmt=True)
-        return self._value
+_wall_clock = time.time  # (bound once: no module attribute look-up per response)
+# The Date value and the second it is for (see http_date_now).
+_date_second = -1
+_date_value = ""
 
 
-http_date_now = _DateCache()
+def http_date_now() -> str:
+    """The ``Date`` value (RFC 9110 §6.6.1), recomputed at most once per second."""
+    global _date_second, _date_value
+    now = _wall_clock()
+    second = int(now)
+    if second != _date_second:
+        _date_second = second
+        _date_value = formatdate(now, usegmt=True)
+    return _date_value
