@@ -17,6 +17,9 @@ cdef class WebSocketSession:
     cdef public double _last_rx, _ping_sent_at
     cdef object __weakref__
 
+    cdef object _deliver(self, object msg)
+    cdef object _wake_reader(self)
+
 
 cdef bint _COMPILED
 cdef bytearray _scratch

@@ -317,13 +317,7 @@ class WebSocketSession:
             # a size over the limit) goes to the general parser below.
             msg = _lone_small_message(data, self._rx_small)
             if msg is not None:
-                self._queue.append(msg)
-                self._queued_bytes += len(msg.data)  # as receive() subtracts it
-                waiter = self._waiter
-                if waiter is not None and not waiter.done():
-                    waiter.set_result(None)
-                if self._queued_bytes > _READ_HIGH_WATER and not self._reading_paused:
-                    self._pause_reading()
+                self._deliver(msg)
                 return
         msgs = reader.feed(data)
         if not msgs:
@@ -334,13 +328,7 @@ class WebSocketSession:
             msg = msgs[0]
             t = msg.type
             if t is _TEXT or t is _BINARY:
-                queue.append(msg)
-                self._queued_bytes += len(msg.data)
-                waiter = self._waiter
-                if waiter is not None and not waiter.done():
-                    waiter.set_result(None)
-                if self._queued_bytes > _READ_HIGH_WATER and not self._reading_paused:
-                    self._pause_reading()
+                self._deliver(msg)
                 return
         for msg in msgs:
             t = msg.type
@@ -363,11 +351,21 @@ class WebSocketSession:
             else:
                 self._on_protocol_error(msg)
         if queue:
-            waiter = self._waiter
-            if waiter is not None and not waiter.done():
-                waiter.set_result(None)
-            if self._queued_bytes > _READ_HIGH_WATER and not self._reading_paused:
-                self._pause_reading()
+            self._wake_reader()
+
+    def _deliver(self, msg: WSMessage) -> None:
+        """Queue one data message (counted as ``receive()`` uncounts it); wake the reader."""
+        self._queue.append(msg)
+        self._queued_bytes += len(msg.data)
+        self._wake_reader()
+
+    def _wake_reader(self) -> None:
+        """Wake the handler waiting in ``receive()``; stop reading while too much is queued."""
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+        if self._queued_bytes > _READ_HIGH_WATER and not self._reading_paused:
+            self._pause_reading()
 
     def _on_peer_close(self, msg: WSMessage) -> None:
         peer_close = self._peer_close

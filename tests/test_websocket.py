@@ -696,59 +696,29 @@ def test_dropped_peer_is_noticed_and_cleaned_up() -> None:
     assert ended == [(True, 1006)]
 
 
-def test_back_pressure_bounds_the_write_buffer() -> None:
+@pytest.mark.parametrize(
+    ("kind", "total", "stalls_below"),
+    [
+        # 25 MiB of 64 KiB frames: far more than socket buffers hold
+        (web.WSMsgType.BINARY, 400, 200),
+        # 7.5 MB of 125-byte frames, which take the small-frame send path: it must stall too
+        (web.WSMsgType.TEXT, 60_000, 60_000),
+    ],
+)
+def test_back_pressure_stalls_a_sender_nobody_reads(
+    kind: web.WSMsgType, total: int, stalls_below: int
+) -> None:
     progress: list[int] = []
 
     async def handler(request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(writer_limit=64 * 1024)
         await ws.prepare(request)
-        chunk = b"x" * 65536
-        for i in range(400):  # 25 MiB in total: far more than socket buffers hold
-            await ws.send_bytes(chunk)
-            progress.append(i)
-        await ws.close()
-        return ws
-
-    async def main() -> None:
-        async with serve(app_with("/ws", handler)) as (url, _):
-            host, port = url[5:].split(":")
-            reader, writer = await asyncio.open_connection(host, int(port), limit=1 << 16)
-            sock = writer.get_extra_info("socket")
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
-            writer.write(
-                b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-            )
-            await reader.readuntil(b"\r\n\r\n")
-            await asyncio.sleep(0.5)  # the client reads nothing: the server must stall
-            stalled_at = len(progress)
-            assert stalled_at < 200, stalled_at
-            # Now read everything; the server finishes.
-            frames = FrameReader(require_mask=False, max_msg_size=0)
-            count = 0
-            while count < 400:
-                data = await asyncio.wait_for(reader.read(1 << 20), 10)
-                assert data
-                count += sum(m.type == web.WSMsgType.BINARY for m in frames.feed(data))
-            writer.write(FrameWriter(mask=True).close(1000))
-            await writer.drain()
-            writer.close()
-
-    run(main())
-    assert len(progress) == 400
-
-
-def test_back_pressure_holds_for_small_messages() -> None:
-    """Small frames take the send fast path; it must stall on a full buffer too."""
-    total = 60_000  # 7.5 MB of 125-byte messages: more than the socket buffers hold
-    progress: list[int] = []
-
-    async def handler(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(writer_limit=64 * 1024)
-        await ws.prepare(request)
-        text = "y" * 125
+        chunk, text = b"x" * 65536, "y" * 125
         for i in range(total):
-            await ws.send_str(text)
+            if kind is web.WSMsgType.BINARY:
+                await ws.send_bytes(chunk)
+            else:
+                await ws.send_str(text)
             progress.append(i)
         await ws.close()
         return ws
@@ -766,13 +736,14 @@ def test_back_pressure_holds_for_small_messages() -> None:
             await reader.readuntil(b"\r\n\r\n")
             await asyncio.sleep(0.5)  # the client reads nothing: the server must stall
             stalled_at = len(progress)
-            assert stalled_at < total, stalled_at
+            assert stalled_at < stalls_below, stalled_at
+            # Now read everything; the server finishes.
             frames = FrameReader(require_mask=False, max_msg_size=0)
             count = 0
             while count < total:
                 data = await asyncio.wait_for(reader.read(1 << 20), 10)
                 assert data
-                count += sum(m.type == web.WSMsgType.TEXT for m in frames.feed(data))
+                count += sum(m.type == kind for m in frames.feed(data))
             writer.write(FrameWriter(mask=True).close(1000))
             await writer.drain()
             writer.close()
