@@ -334,6 +334,8 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
     def _request_factory(self) -> Callable[[RequestHead, StreamReader, Any], Request]:
         """``_make_request``, or the same call without its Python frame when not overridden."""
         if type(self)._make_request is Application._make_request:
+            if self._client_max_size == Request._client_max_size:  # (one keyword fewer)
+                return partial(Request, app=self)
             return partial(Request, app=self, client_max_size=self._client_max_size)
         return self._make_request
 
@@ -366,7 +368,7 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
             return self._handle_expecting(request, match_info, apps)
         handler = match_info._route.handler
         if self._run_middlewares:
-            chain = self._cached_chain(handler, apps)
+            chain = self._chain_cache.get((handler, *apps))  # (_cached_chain, inlined)
             if chain is None:
                 return self._handle_expecting(request, match_info, apps)
             handler = chain

@@ -141,6 +141,7 @@ class BaseRequest(DictStorage):
     _read_bytes: bytes | None = None
     _post: MultiDictProxy[Any] | None = None
     _rel_url: URL | None = None
+    _client_max_size = 1024**2  # (the default of __init__'s client_max_size)
 
     def __init__(
         self,
@@ -166,7 +167,8 @@ class BaseRequest(DictStorage):
             payload = decoding_payload(head, payload)
         self._payload = payload
         self._protocol = protocol
-        self._client_max_size = client_max_size
+        if client_max_size != 1024**2:
+            self._client_max_size = client_max_size
         if state is not None or scheme is not None or host is not None or remote is not None:
             self._state = state
             self._scheme = scheme
