@@ -121,6 +121,7 @@ class RequestParser:
     __slots__ = (
         "_chunked",
         "_codings",
+        "_connection_field",
         "_content_length",
         "_error",
         "_expect",
@@ -174,6 +175,7 @@ class RequestParser:
         self._host_count = 0
         self._fields_size = 0
         self._upgrade_value: bytes | None = None
+        self._connection_field = False  # a Connection field was sent (see on_headers_complete)
 
     @property
     def in_head(self) -> bool:
@@ -283,13 +285,20 @@ class RequestParser:
             self._expect = value
         elif n == 7 and name.lower() == b"upgrade":
             self._upgrade_value = value
+        elif n == 10 and name.lower() == b"connection":
+            self._connection_field = True
 
     def on_headers_complete(self) -> None:
         if self._synthetic:
             self._synthetic = 2
             return
         parser = self._parser
-        version = parser.get_http_version()
+        keep_alive = parser.should_keep_alive()
+        # llhttp takes only HTTP/0.9, 1.0, 1.1 and 2.0 (any other is a parse error), and
+        # without a Connection field it keeps a request alive exactly when it is 1.1: so
+        # the version is known without get_http_version(), whose string formatting is the
+        # costliest call of a small request's head.
+        version = "1.1" if keep_alive and not self._connection_field else parser.get_http_version()
         if version[0] != "1":
             self._fail(VersionNotSupported(f"HTTP/{version} is not supported"))
         # RFC 9112 §3.2: a 1.1 request without Host, or with several, gets a 400.
@@ -317,7 +326,7 @@ class RequestParser:
             url,
             version,
             self._headers,
-            parser.should_keep_alive(),
+            keep_alive,
             upgrade,
             self._content_length,
             self._chunked,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
+import httptools
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aioweb.http.errors import HeadersTooLarge, RequestURITooLong
+from aioweb.http.errors import BadRequest, HeadersTooLarge, RequestURITooLong
 from aioweb.http.parser import ParserLimits, RequestHead, RequestParser
 
 TOKEN = st.text(
@@ -131,3 +133,49 @@ def test_header_over_the_limit_is_431_wherever_cut(extra, cuts):
     except HeadersTooLarge:
         return
     raise AssertionError("an over-long header field was accepted")
+
+
+class _VersionProbe:
+    """What httptools itself reports for a request head (the reference for the parser)."""
+
+    def __init__(self, raw: bytes) -> None:
+        self.parser = httptools.HttpRequestParser(self)
+        self.parser.feed_data(raw)
+
+    def on_headers_complete(self) -> None:
+        self.version = self.parser.get_http_version()
+        self.keep_alive = self.parser.should_keep_alive()
+
+
+@pytest.mark.parametrize("version", ["1.0", "1.1"])
+@pytest.mark.parametrize(
+    "connection",
+    [None, "keep-alive", "close", "Keep-Alive", "upgrade", "foo", "keep-alive, close"],
+)
+def test_version_and_keep_alive_as_httptools_reports_them(
+    version: str, connection: str | None
+) -> None:
+    """The parser skips get_http_version() when the keep-alive answer settles the version;
+    with or without a Connection field, it must report what httptools does."""
+    lines = [f"GET / HTTP/{version}", "Host: x"]
+    if connection is not None:
+        lines.append(f"Connection: {connection}")
+    raw = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    recorder = feed_in_pieces(raw, [])
+    reference = _VersionProbe(raw)
+    assert [(h.version, h.keep_alive) for h in recorder.heads] == [
+        (reference.version, reference.keep_alive)
+    ]
+    assert recorder.heads[0].version == version
+
+
+@pytest.mark.parametrize("version", ["1.2", "1.9", "2.1", "3.0", "3.1", "0.1"])
+def test_llhttp_refuses_other_versions(version: str) -> None:
+    """What the shortcut above rests on: llhttp parses only HTTP/0.9, 1.0, 1.1 and 2.0, so a
+    request kept alive without a Connection field is 1.1.  If httptools ever accepts another
+    version, this fails and the shortcut in RequestParser.on_headers_complete must go."""
+    raw = f"GET / HTTP/{version}\r\nHost: x\r\n\r\n".encode()
+    with pytest.raises(httptools.HttpParserError, match="Invalid HTTP version"):
+        _VersionProbe(raw)
+    with pytest.raises(BadRequest):
+        feed_in_pieces(raw, [])
