@@ -1,5 +1,5 @@
 # C declarations for protocol.py when Cython compiles it (see setup.py); the .py is the source.
-from ..http.parser cimport RequestParser
+from ..http.parser cimport RequestHead, RequestParser
 
 
 cdef class HttpProtocol:
@@ -10,9 +10,10 @@ cdef class HttpProtocol:
     cdef public RequestParser _parser
     cdef public bint _busy, _closing, _closed, _wrote_for_request, _write_paused
     cdef public bint _carrier_busy, _upgraded
-    cdef public Py_ssize_t _out_size, request_count, _body_left
+    cdef public Py_ssize_t _out_size, request_count, _body_left, _max_pipelined
     cdef public int _deadline_state
     cdef public double _deadline, _now
     cdef object __weakref__
 
     cpdef _set_deadline(self, int state, double timeout, double now=*)
+    cpdef on_head(self, RequestHead head)

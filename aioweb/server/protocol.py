@@ -93,6 +93,7 @@ class HttpProtocol:
         self._server = server
         self._loop = server.loop
         self._settings = server.settings
+        self._max_pipelined = server.settings.max_pipelined  # (read for every request)
         self.transport: asyncio.Transport | None = None
         self._parser: RequestParser | None = RequestParser(self, server.settings.limits)
         self._queue: deque[tuple[RequestHead | HttpProtocolError, StreamReader]] = deque()
@@ -315,7 +316,7 @@ class HttpProtocol:
             payload = EMPTY_PAYLOAD
             self._deadline_state = _NO_DEADLINE
         self._queue.append((head, payload))
-        if len(self._queue) > self._settings.max_pipelined:
+        if len(self._queue) > self._max_pipelined:
             self.pause_reading("pipeline")
 
     def on_body(self, chunk: bytes) -> None:
@@ -355,7 +356,7 @@ class HttpProtocol:
         requests held at once (megabytes per connection); the rest waits, unparsed, until
         the queue drains (``resume_reading("pipeline")`` feeds it).
         """
-        limit = self._settings.max_pipelined
+        limit = self._max_pipelined
         queue = self._queue
         view = memoryview(data)  # slices of a view copy nothing (a body may be most of it)
         pos = 0
@@ -397,7 +398,7 @@ class HttpProtocol:
             return
         loop = self._loop
         carrier = self._carrier
-        limit = self._settings.max_pipelined
+        limit = self._max_pipelined
         # The carrier is the current task while handlers take their first step (for
         # asyncio.current_task() and anything keyed on it): entered once for the whole batch.
         entered = False
