@@ -2,6 +2,10 @@
 from ..http.parser cimport RequestHead, RequestParser
 
 
+cdef class _Resume:
+    cdef object _coro, _ctx, _yielded
+
+
 cdef class HttpProtocol:
     cdef public object _server, _loop, _settings, transport, _queue, _receiving
     cdef public object _out, _drain_waiter, _read_pauses, _unparsed

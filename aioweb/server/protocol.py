@@ -22,10 +22,9 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-import types
 from asyncio.tasks import _enter_task, _leave_task  # type: ignore[attr-defined]
 from collections import deque
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..http.errors import BodyTimeout, HttpProtocolError, MalformedBody, PayloadAccessError
@@ -54,32 +53,56 @@ _FINISHED = object()
 _NO_DEADLINE, _IDLE, _HEAD, _BODY = range(4)
 
 
-@types.coroutine
-def _drive(coro: Any, ctx: contextvars.Context, yielded: Any) -> Generator[Any, Any, None]:
-    """Continue a coroutine that suspended (yielding ``yielded``) outside of any task.
+class _Resume:
+    """What the carrier task awaits to continue a coroutine that suspended outside any task
+    (yielding ``yielded``): it hands each awaited future to the task exactly as the coroutine
+    itself would have, and steps the coroutine in the request's own context.
 
-    Run inside the carrier task, this hands each awaited future to the task exactly as the
-    coroutine itself would have, and steps the coroutine in the request's own context.
+    A class rather than a generator: compiled, its ``__next__`` is a C slot the task reaches
+    directly, where a compiled generator would need ``types.coroutine``'s Python wrapper.
     """
-    while True:
-        try:
-            sent = yield yielded
-        except BaseException as exc:  # cancellation, delivered by the task
-            try:
-                yielded = ctx.run(coro.throw, exc)
-            except StopIteration:
-                return
-        else:
-            try:
-                yielded = ctx.run(coro.send, sent)
-            except StopIteration:
-                return
+
+    __slots__ = ("_coro", "_ctx", "_yielded")
+
+    def __init__(self, coro: Any, ctx: contextvars.Context, yielded: Any) -> None:
+        self._coro = coro
+        self._ctx = ctx
+        self._yielded = yielded
+
+    def __await__(self) -> _Resume:
+        return self
+
+    def __iter__(self) -> _Resume:
+        return self
+
+    def __next__(self) -> Any:
+        return self.send(None)
+
+    def send(self, value: Any) -> Any:
+        yielded = self._yielded
+        if yielded is not _FINISHED:  # the first step: what the coroutine yielded already
+            self._yielded = _FINISHED
+            return yielded
+        return self._ctx.run(self._coro.send, value)  # StopIteration: the coroutine is done
+
+    def throw(self, typ: Any, value: Any = None, traceback: Any = None) -> Any:
+        """Deliver an exception (the task's cancellation) to the coroutine, in its context."""
+        self._yielded = _FINISHED
+        exc = typ if value is None else value
+        if isinstance(exc, type):
+            exc = exc()
+        if traceback is not None:
+            exc = exc.with_traceback(traceback)
+        return self._ctx.run(self._coro.throw, exc)
+
+    def close(self) -> None:
+        self._ctx.run(self._coro.close)
 
 
 async def _run_fresh(coro: Any, ctx: contextvars.Context) -> None:
     yielded = ctx.run(next, coro.__await__(), _FINISHED)  # (see _dispatch)
     if yielded is not _FINISHED:
-        await _drive(coro, ctx, yielded)
+        await _Resume(coro, ctx, yielded)
 
 
 class HttpProtocol:
@@ -450,7 +473,7 @@ class HttpProtocol:
                 return
             coro, ctx, yielded = job
             try:
-                await _drive(coro, ctx, yielded)
+                await _Resume(coro, ctx, yielded)
                 # Requests that queued up meanwhile are handled here, in order.
                 while self._queue and not self._busy:
                     head, payload = self._queue.popleft()
