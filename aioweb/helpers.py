@@ -171,6 +171,17 @@ class DictStorage(MutableMapping[Any, Any]):
             stacklevel=3,
         )
 
+    def setdefault(self, key: Any, default: Any = None) -> Any:
+        # (MutableMapping's would go through __setitem__: its warning would name the ABC's
+        # frame instead of the caller's line)
+        storage = self._storage()
+        if key in storage:
+            return storage[key]
+        if not isinstance(key, self._key_type):
+            self._warn_plain_key(key)
+        storage[key] = default
+        return default
+
     def __delitem__(self, key: Any) -> None:
         del self._storage()[key]
 

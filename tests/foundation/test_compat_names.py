@@ -26,6 +26,7 @@ from foundation_util import open_raw, read_response
 
 from aioweb import web
 from aioweb.server.protocol import HttpProtocol
+from aioweb.test_utils import make_mocked_request
 
 
 def _unique(prefix: str) -> str:
@@ -122,6 +123,19 @@ def test_warnings_name_the_applications_line() -> None:
         (__file__, line + 3),  # deprecated change of a frozen app
         (__file__, line + 3),  # ... and a plain key
     ]
+
+
+def test_storage_setdefault_warns_at_the_callers_line() -> None:
+    request = make_mocked_request("GET", "/")
+    key = _unique("setdefault")  # (a plain key: warned about once)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert request.setdefault(key, []) == []
+        line = sys._getframe().f_lineno - 1
+        request.setdefault(key, [1]).append(2)  # present: no warning, the stored value
+    assert request[key] == [2]
+    plain_key_warnings = [w for w in caught if issubclass(w.category, web.NotAppKeyWarning)]
+    assert [(w.filename, w.lineno) for w in plain_key_warnings] == [(__file__, line)]
 
 
 def _run_storing_plain_keys(module: str, *flags: str) -> str:
