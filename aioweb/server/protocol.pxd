@@ -11,12 +11,13 @@ cdef class HttpProtocol:
     cdef public object _out, _drain_waiter, _read_pauses, _unparsed
     cdef public object _carrier, _carrier_waiter, _carrier_pending, _linger_left
     cdef public object _upgrade_buffer, _upgrade_sink, _close_callbacks, current_request
+    cdef object _handler, _request_factory, _access_logger
     cdef public RequestParser _parser
     cdef public bint _busy, _closing, _closed, _wrote_for_request, _write_paused
     cdef public bint _carrier_busy, _upgraded
     cdef public Py_ssize_t _out_size, request_count, _body_left, _max_pipelined
     cdef public int _deadline_state
-    cdef public double _deadline, _now
+    cdef public double _deadline, _now, _keepalive_timeout
     cdef object __weakref__
 
     cpdef _set_deadline(self, int state, double timeout, double now=*)

@@ -116,7 +116,12 @@ class HttpProtocol:
         self._server = server
         self._loop = server.loop
         self._settings = server.settings
-        self._max_pipelined = server.settings.max_pipelined  # (read for every request)
+        # Read for every request: copied out of the server and its settings once.
+        self._max_pipelined = server.settings.max_pipelined
+        self._keepalive_timeout = server.settings.keepalive_timeout
+        self._handler = server.handler
+        self._request_factory = server.request_factory
+        self._access_logger = server.access_logger
         self.transport: asyncio.Transport | None = None
         self._parser: RequestParser | None = RequestParser(self, server.settings.limits)
         self._queue: deque[tuple[RequestHead | HttpProtocolError, StreamReader]] = deque()
@@ -493,12 +498,13 @@ class HttpProtocol:
                 self._write_protocol_error(head)
                 return
             self.request_count += 1
-            start = self._loop.time() if server.access_logger is not None else 0.0
-            request = server.request_factory(head, payload, self)
+            access_logger = self._access_logger
+            start = self._loop.time() if access_logger is not None else 0.0
+            request = self._request_factory(head, payload, self)
             self.current_request = request
             response: Any = None
             try:
-                response = await server.handler(request)
+                response = await self._handler(request)
                 finish_now = getattr(response, "_finish_now", None)
                 if finish_now is None and not hasattr(response, "prepare"):
                     raise RuntimeError(
@@ -512,7 +518,7 @@ class HttpProtocol:
                         "The handler returned a response already sent for another request; "
                         "create a new response object for each request"
                     )
-                if not payload.is_eof() and not response.prepared:
+                if payload is not EMPTY_PAYLOAD and not payload.is_eof() and not response.prepared:
                     # The handler is done and left body bytes unreceived: the connection
                     # closes after this response, so say so (RFC 9112 §9.6).
                     response.force_close()
@@ -532,9 +538,13 @@ class HttpProtocol:
                     response.force_close()
                 await response.prepare(request)
                 await response.write_eof()
-            keep_alive = response.keep_alive and payload.is_eof() and not self._upgraded
-            if server.access_logger is not None:
-                server.access_logger.log(request, response, self._loop.time() - start)
+            keep_alive = (
+                response.keep_alive
+                and (payload is EMPTY_PAYLOAD or payload.is_eof())
+                and not self._upgraded
+            )
+            if access_logger is not None:
+                access_logger.log(request, response, self._loop.time() - start)
         except (asyncio.CancelledError, ConnectionError):
             keep_alive = False
         except Exception as exc:  # a bug in error handling itself: fail closed
@@ -562,8 +572,8 @@ class HttpProtocol:
                     self._linger_close()
             elif not self._queue and self._deadline_state != _HEAD:
                 # (a head that began arriving meanwhile keeps its header deadline)
-                if self._settings.keepalive_timeout > 0:
-                    self._set_deadline(_IDLE, self._settings.keepalive_timeout)
+                if self._keepalive_timeout > 0:
+                    self._set_deadline(_IDLE, self._keepalive_timeout)
                 elif self._parser is not None and not self._parser.in_head:
                     self.close()  # as in aiohttp, 0 means: no idle keep-alive at all
 
