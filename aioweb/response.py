@@ -861,16 +861,27 @@ def _json_dumps_function() -> Callable[[Any], str]:
     if make_encoder is None:
         return json.dumps
     base = json.JSONEncoder()
-    arguments = (base.default, json.encoder.encode_basestring_ascii, None, ": ", ", ")
+    # (markers, then json.dumps's defaults: default, encoder, indent, separators, sort_keys,
+    # skipkeys, allow_nan)
+    arguments = (
+        base.default,
+        json.encoder.encode_basestring_ascii,
+        None,
+        ": ",
+        ", ",
+        False,
+        False,
+        True,
+    )
     # One encoder serves every call.  Its ``markers`` (the containers being encoded, for the
     # circular-reference check) are empty between calls; they are not while another thread
     # is encoding with it, or after a failed call, and then a fresh encoder does the work.
     markers: dict[int, Any] = {}
-    shared = make_encoder(markers, *arguments, False, False, True)
+    shared = make_encoder(markers, *arguments)
 
     def dumps(obj: Any) -> str:
         if markers:
-            return "".join(make_encoder({}, *arguments, False, False, True)(obj, 0))
+            return "".join(make_encoder({}, *arguments)(obj, 0))
         try:
             return "".join(shared(obj, 0))
         except BaseException:

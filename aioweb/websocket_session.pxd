@@ -19,6 +19,8 @@ cdef class WebSocketSession:
 
     cdef object _deliver(self, object msg)
     cdef object _wake_reader(self)
+    cdef bint _need_drain(self)
+    cdef object _write_small(self, bytes frame)
 
 
 cdef bint _COMPILED

@@ -569,7 +569,7 @@ class WebSocketSession:
             transport.writelines(
                 writer.message_parts(payload, opcode, compress=compress is None or bool(compress))
             )
-            return _Drain(self) if self._conn.writing_paused else self._sent
+            return _Drain(self) if self._need_drain() else self._sent
         frame = writer.message(payload, opcode, compress=compress is None or bool(compress))
         out = self._out
         if self._queue:
@@ -587,9 +587,16 @@ class WebSocketSession:
             self._flush_out()
         else:
             transport.write(frame)
-        if self._conn.writing_paused:
-            return _Drain(self)
-        return self._sent  # type: ignore[no-any-return]
+        return _Drain(self) if self._need_drain() else self._sent
+
+    def _write_small(self, frame: bytes) -> _Done | _Drain:
+        """The send fast path: a small unmasked frame (head and payload), one write, no
+        FrameWriter call."""
+        transport = self._transport
+        if self._closed or transport.is_closing():  # type: ignore[union-attr]
+            raise ConnectionResetError("Cannot send on a closed WebSocket")
+        transport.write(frame)  # type: ignore[union-attr]
+        return _Drain(self) if self._need_drain() else self._sent
 
     def send_str(self, data: str, compress: int | bool | None = None) -> _Done | _Drain:
         """Send a TEXT message. Queued before returning; await it for back-pressure."""
@@ -598,15 +605,7 @@ class WebSocketSession:
         payload = data.encode("utf-8")
         n = len(payload)
         if n < 126 and self._tx_plain and not self._queue and not self._out:
-            # Fast path: a small unmasked frame, one write, no FrameWriter call.
-            transport = self._transport
-            if self._closed or transport.is_closing():  # type: ignore[union-attr]
-                raise ConnectionResetError("Cannot send on a closed WebSocket")
-            transport.write(_TEXT_HEAD[n] + payload)  # type: ignore[union-attr]
-            conn = self._conn  # what _need_drain() checks, without a method call
-            if conn is not None and conn.writing_paused:
-                return _Drain(self)
-            return self._sent  # type: ignore[no-any-return]
+            return self._write_small(_TEXT_HEAD[n] + payload)
         return self._send(payload, OP_TEXT, compress)
 
     def send_bytes(
@@ -618,14 +617,7 @@ class WebSocketSession:
         payload = bytes(data)
         n = len(payload)
         if n < 126 and self._tx_plain and not self._queue and not self._out:
-            transport = self._transport  # the fast path of send_str, for BINARY
-            if self._closed or transport.is_closing():  # type: ignore[union-attr]
-                raise ConnectionResetError("Cannot send on a closed WebSocket")
-            transport.write(_BINARY_HEAD[n] + payload)  # type: ignore[union-attr]
-            conn = self._conn  # what _need_drain() checks, without a method call
-            if conn is not None and conn.writing_paused:
-                return _Drain(self)
-            return self._sent  # type: ignore[no-any-return]
+            return self._write_small(_BINARY_HEAD[n] + payload)
         return self._send(payload, OP_BINARY, compress)
 
     def send_json(
