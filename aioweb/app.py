@@ -13,7 +13,7 @@ from ._extensions import frames_per_call
 from .helpers import BaseKey, NotAppKeyWarning
 from .http.parser import RequestHead
 from .middlewares import is_old_style_factory
-from .request import Request
+from .request import DEFAULT_CLIENT_MAX_SIZE, Request
 from .response import StreamResponse
 from .routing import (
     AbstractRouteDef,
@@ -65,7 +65,7 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         router: UrlDispatcher | None = None,
         middlewares: Iterable[Any] = (),
         handler_args: dict[str, Any] | None = None,
-        client_max_size: int = 1024**2,
+        client_max_size: int = DEFAULT_CLIENT_MAX_SIZE,
         loop: asyncio.AbstractEventLoop | None = None,
         debug: bool | None = None,
     ) -> None:
@@ -334,7 +334,7 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
     def _request_factory(self) -> Callable[[RequestHead, StreamReader, Any], Request]:
         """``_make_request``, or the same call without its Python frame when not overridden."""
         if type(self)._make_request is Application._make_request:
-            if self._client_max_size == Request._client_max_size:  # (one keyword fewer)
+            if self._client_max_size == DEFAULT_CLIENT_MAX_SIZE:  # (one keyword fewer)
                 return partial(Request, app=self)
             return partial(Request, app=self, client_max_size=self._client_max_size)
         return self._make_request

@@ -43,6 +43,8 @@ __all__ = ["BaseRequest", "ETag", "FileField", "Request"]
 # Frames a call into this module adds (0 when compiled): warnings count their stacklevel by it.
 _OWN_FRAMES = frames_per_call(__file__)
 
+DEFAULT_CLIENT_MAX_SIZE = 1024**2  # bytes of a request body read() takes at most (aiohttp's)
+
 POST_METHODS = frozenset({"PATCH", "POST", "PUT", "TRACE", "DELETE"})
 
 
@@ -141,7 +143,7 @@ class BaseRequest(DictStorage):
     _read_bytes: bytes | None = None
     _post: MultiDictProxy[Any] | None = None
     _rel_url: URL | None = None
-    _client_max_size = 1024**2  # (the default of __init__'s client_max_size)
+    _client_max_size = DEFAULT_CLIENT_MAX_SIZE  # (kept on the instance only when different)
 
     def __init__(
         self,
@@ -149,7 +151,7 @@ class BaseRequest(DictStorage):
         payload: StreamReader,
         protocol: Any,
         *,
-        client_max_size: int = 1024**2,
+        client_max_size: int = DEFAULT_CLIENT_MAX_SIZE,
         state: dict[str, Any] | None = None,
         scheme: str | None = None,
         host: str | None = None,
@@ -167,7 +169,7 @@ class BaseRequest(DictStorage):
             payload = decoding_payload(head, payload)
         self._payload = payload
         self._protocol = protocol
-        if client_max_size != 1024**2:
+        if client_max_size != DEFAULT_CLIENT_MAX_SIZE:
             self._client_max_size = client_max_size
         if state is not None or scheme is not None or host is not None or remote is not None:
             self._state = state
