@@ -103,7 +103,17 @@ class AbstractStorage(abc.ABC):
         return data
 
     def save_cookie(self, response: Any, cookie_data: str, *, max_age: int | None = None) -> None:
-        """Set the cookie, or delete it when ``cookie_data`` is empty."""
+        """Set the cookie, or delete it when ``cookie_data`` is empty.
+
+        Cookies travel in the response head, which is gone once the response is prepared: a
+        session saved after that would silently not reach the client (a login that does not
+        stick, a logout that does not log out), so it fails loudly instead.
+        """
+        if getattr(response, "prepared", False):
+            raise RuntimeError(
+                f"cannot save session cookie {self._cookie_name!r}: the response is already "
+                "prepared (its headers are sent); touch the session before response.prepare()"
+            )
         params = {k: v for k, v in self._cookie_params.items() if v is not None}
         if not cookie_data:
             response.del_cookie(
