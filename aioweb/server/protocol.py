@@ -27,7 +27,14 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..http.errors import BodyTimeout, HttpProtocolError, MalformedBody, PayloadAccessError
+from ..http.errors import (
+    BadRequest,
+    BodyTimeout,
+    HttpProtocolError,
+    MalformedBody,
+    PayloadAccessError,
+    PayloadTooLarge,
+)
 from ..http.parser import RequestHead, RequestParser
 from ..http.writer import http_date_now, reason_phrase
 from .streams import EMPTY_PAYLOAD, StreamReader
@@ -51,6 +58,32 @@ _FINISHED = object()
 
 # Timer states: which deadline the connection is under.
 _NO_DEADLINE, _IDLE, _HEAD, _BODY = range(4)
+
+# A Content-Length above this is refused with 413 as soon as the head is read: no handler could
+# want it, and offsets past it overflow the C integers (Py_ssize_t) that slicing uses.
+_MAX_CONTENT_LENGTH = 2**53
+
+# How long a connection that has not sent a byte yet may still send its first request once a
+# graceful shutdown began (it may have been accepted a moment before: answer it, don't reset).
+_SHUTDOWN_FIRST_REQUEST_GRACE = 1.0
+
+
+def _must_propagate(exc: BaseException, carrier: asyncio.Task[None] | None) -> bool:
+    """Whether an exception from a handler must leave the connection's code unanswered.
+
+    Everything an application raises is answered (500), even ``BaseException`` subclasses such
+    as a test framework's failure, except: ``KeyboardInterrupt``/``SystemExit`` (the process is
+    stopping; asyncio re-raises them from the loop), ``GeneratorExit`` (the coroutine is being
+    closed and must not go on), a ``ConnectionError`` (the client is gone: nobody to answer)
+    and a ``CancelledError`` while the connection's task is really being cancelled (shutdown,
+    client gone with ``handler_cancellation``); a ``CancelledError`` the handler raised on its
+    own is an application error like any other.
+    """
+    if isinstance(exc, (ConnectionError, KeyboardInterrupt, SystemExit, GeneratorExit)):
+        return True
+    if isinstance(exc, asyncio.CancelledError):
+        return carrier is None or carrier.cancelling() > 0 or carrier.done()
+    return False
 
 
 class _Resume:
@@ -119,6 +152,10 @@ class HttpProtocol:
         # Read for every request: copied out of the server and its settings once.
         self._max_pipelined = server.settings.max_pipelined
         self._keepalive_timeout = server.settings.keepalive_timeout
+        settings = server.settings
+        # A body's progress is checked every ``_body_window`` seconds (see _body_progress).
+        windows = [t for t in (settings.body_rate_grace, settings.body_timeout) if t > 0]
+        self._body_window = max(min(windows), 0.05) if windows else 0.0
         self._handler = server.handler
         self._request_factory = server.request_factory
         self._access_logger = server.access_logger
@@ -127,6 +164,15 @@ class HttpProtocol:
         self._queue: deque[tuple[RequestHead | HttpProtocolError, StreamReader]] = deque()
         self._receiving: StreamReader | None = None
         self._body_left = 0  # bytes of the body being received still to come (when known)
+        # The body's progress at its last check: when it began, bytes and time at the last
+        # check, and for how long no byte has come (see _body_progress).
+        self._body_start = 0.0
+        self._body_mark = 0
+        self._body_mark_time = 0.0
+        self._body_silent = 0.0
+        # Body bytes of an upgrade request still to come at the head of the upgrade buffer:
+        # they belong to the HTTP request, the new protocol starts after them.
+        self._upgrade_body_left = 0
         self._busy = False
         self._closing = False  # close once the in-flight response is done
         self._closed = False
@@ -161,8 +207,8 @@ class HttpProtocol:
         self.transport = transport  # type: ignore[assignment]
         self._server.connection_made(self)
         self._carrier = self._loop.create_task(self._carry())
-        # A connection that never sends a byte is closed quietly after the header timeout.
-        self._set_deadline(_IDLE, self._settings.header_timeout)
+        # A connection that never sends a byte is closed quietly after the idle timeout.
+        self._set_deadline(_IDLE, self._settings.idle_timeout)
 
     def connection_lost(self, exc: BaseException | None) -> None:
         if self._closed:
@@ -269,8 +315,21 @@ class HttpProtocol:
             elif sink is None and not self._busy:
                 self.close()
             return
-        if not self._busy and not self._queue:
-            self.close()
+        if self._busy or self._queue:
+            return
+        parser = self._parser
+        if parser is not None and parser.in_head:
+            return  # a request is arriving: it is answered (with close) under header_timeout
+        if self.request_count == 0 and parser is not None:
+            # Accepted a moment ago, maybe while the loop was busy stopping: its request may
+            # already sit unread in the socket, and closing a socket with unread input makes
+            # the kernel answer RST (the client sees a reset, not a response).  Give it a
+            # moment to be read and answered with ``Connection: close``.
+            grace = _SHUTDOWN_FIRST_REQUEST_GRACE
+            timeout = self._settings.idle_timeout
+            self._set_deadline(_IDLE, min(timeout, grace) if timeout > 0 else grace)
+            return
+        self.close()
 
     @property
     def busy(self) -> bool:
@@ -284,6 +343,10 @@ class HttpProtocol:
 
     def data_received(self, data: bytes) -> None:
         if self._upgraded:
+            if self._upgrade_body_left:
+                data = self._feed_upgrade_body(data)
+                if not data:
+                    return
             if self._upgrade_sink is not None:
                 self._upgrade_sink.feed_data(data)
             else:
@@ -325,6 +388,8 @@ class HttpProtocol:
                 if tail is not None:
                     self._parser = None
                     self._upgraded = True
+                    if self._upgrade_body_left:
+                        tail = self._feed_upgrade_body(tail)
                     self._upgrade_buffer += tail
             if not self._busy:
                 self._dispatch()
@@ -336,10 +401,21 @@ class HttpProtocol:
 
     def on_head(self, head: RequestHead) -> None:
         if head.chunked or head.content_length:
+            length = head.content_length or 0  # (0 for chunked: not known)
+            if length > _MAX_CONTENT_LENGTH:
+                raise PayloadTooLarge(f"Content-Length {length} exceeds any acceptable body")
+            if head.upgrade:
+                if head.chunked:
+                    # The new protocol would start after a body whose end only the chunked
+                    # framing knows; no upgrade this server offers has a request body.
+                    raise BadRequest("A request switching protocols with a chunked body")
+                # The parser hands everything after this head over as the new protocol's
+                # bytes; the first ``length`` of them are this request's body (RFC 9110 §7.8).
+                self._upgrade_body_left = length
             payload: StreamReader = StreamReader(self, self._settings.read_bufsize, loop=self._loop)
             self._receiving = payload
-            self._body_left = head.content_length or 0  # (0 for chunked: not known)
-            self._set_deadline(_BODY, self._settings.body_timeout, self._now)
+            self._body_left = length
+            self._start_body_clock()
         else:
             payload = EMPTY_PAYLOAD
             self._deadline_state = _NO_DEADLINE
@@ -351,12 +427,13 @@ class HttpProtocol:
         payload = self._receiving
         self._body_left -= len(chunk)
         if payload is not None:
-            payload.feed_data(chunk)
-            self._deadline = self._now + self._settings.body_timeout
+            payload.feed_data(chunk)  # (its ``total_bytes`` is what _body_progress measures)
 
     def on_message_complete(self) -> None:
         payload = self._receiving
         if payload is not None:
+            if self._upgrade_body_left:
+                return  # llhttp ends an upgrade request at its head: the body comes from the tail
             self._receiving = None
             payload.feed_eof()
         if "body" in self._read_pauses:
@@ -402,6 +479,17 @@ class HttpProtocol:
                 return bytes(tail) + data[end:]
             pos = end
         return None
+
+    def _feed_upgrade_body(self, data: bytes) -> bytes:
+        """Give an upgrade request's body its bytes; return what follows the body."""
+        take = min(self._upgrade_body_left, len(data))
+        self._upgrade_body_left -= take
+        payload = self._receiving
+        if payload is not None:
+            payload.feed_data(data[:take])
+            if not self._upgrade_body_left:
+                self.on_message_complete()
+        return data[take:]
 
     def _feed_unparsed(self) -> None:
         if self._unparsed and not self._closed and "pipeline" not in self._read_pauses:
@@ -493,9 +581,13 @@ class HttpProtocol:
         server = self._server
         self._wrote_for_request = False
         keep_alive = False
+        linger = False
         try:
             if isinstance(head, HttpProtocolError):
                 self._write_protocol_error(head)
+                # A body refused by its head (413) may still be on its way: read and drop it
+                # for a while, so that closing does not reset the connection under the 413.
+                linger = head.status == 413
                 return
             self.request_count += 1
             access_logger = self._access_logger
@@ -527,9 +619,10 @@ class HttpProtocol:
                     await response.write_eof()
                 elif self._write_paused:
                     await self.drain()  # what write_eof would have awaited
-            except (asyncio.CancelledError, ConnectionError):
-                raise
-            except Exception as exc:
+            except BaseException as exc:
+                # (see _must_propagate: an application's BaseException is answered too)
+                if _must_propagate(exc, self._carrier):
+                    raise
                 if self._wrote_for_request:
                     server.log_exception("Error handling request after the response started", exc)
                     return
@@ -541,13 +634,15 @@ class HttpProtocol:
             keep_alive = (
                 response.keep_alive
                 and (payload is EMPTY_PAYLOAD or payload.is_eof())
-                and not self._upgraded
+                and (not self._upgraded or self._upgrade_declined(response))
             )
             if access_logger is not None:
                 access_logger.log(request, response, self._loop.time() - start)
         except (asyncio.CancelledError, ConnectionError):
             keep_alive = False
-        except Exception as exc:  # a bug in error handling itself: fail closed
+        except (KeyboardInterrupt, SystemExit, GeneratorExit):
+            raise
+        except BaseException as exc:  # a bug in error handling itself: fail closed
             server.log_exception("Unhandled error in the connection", exc)
             if not self._wrote_for_request:
                 self._write_simple(500, "Internal Server Error")
@@ -566,10 +661,12 @@ class HttpProtocol:
                 if finished is not None:
                     finished()
             elif not keep_alive or (self._closing and not self._queue):
-                if payload.is_eof() or self._upgraded:
+                if (payload.is_eof() or self._upgraded) and not linger:
                     self.close()
                 else:
                     self._linger_close()
+            elif self._upgraded:
+                self._resume_http()
             elif not self._queue and self._deadline_state != _HEAD:
                 # (a head that began arriving meanwhile keeps its header deadline)
                 if self._keepalive_timeout > 0:
@@ -691,6 +788,29 @@ class HttpProtocol:
             sink.feed_data(data)
         self.resume_reading("upgrade")
 
+    def _upgrade_declined(self, response: Any) -> bool:
+        """The handler of a request asking to switch protocols answered it as plain HTTP.
+
+        RFC 9110 §7.8: a server may ignore ``Upgrade``; the connection then stays HTTP/1.1,
+        and the bytes read after that request (held for the new protocol) are the next
+        requests of the pipeline.
+        """
+        return self._upgrade_sink is None and getattr(response, "status", 0) != 101
+
+    def _resume_http(self) -> None:
+        """Go on with HTTP/1.1 after a declined upgrade: parse what was held back, in order."""
+        self._upgraded = False
+        self._parser = RequestParser(self, self._settings.limits)
+        held = bytes(self._upgrade_buffer)
+        self._upgrade_buffer.clear()
+        if held:
+            # Fed through ``_unparsed``: bytes read meanwhile are appended after them.
+            self._unparsed = held + self._unparsed
+            self._loop.call_soon(self._feed_unparsed)
+        elif self._keepalive_timeout > 0:
+            self._set_deadline(_IDLE, self._keepalive_timeout)
+        self.resume_reading("upgrade")
+
     @property
     def upgraded(self) -> bool:
         return self._upgraded
@@ -726,11 +846,57 @@ class HttpProtocol:
                 self._deadline_state = _HEAD
         elif state == _BODY:
             payload = self._receiving
-            if payload is not None:
-                payload.set_exception(BodyTimeout("Timed out reading the request body"))
+            if payload is None or self._body_progress(payload, now):
+                return
+            payload.set_exception(BodyTimeout("Request body too slow"))
             self._closing = True
             if not self._busy:
                 self.close()
+
+    def _start_body_clock(self) -> None:
+        """A body begins (called from ``on_head``, at the read's clock ``self._now``)."""
+        now = self._now
+        self._body_start = now
+        self._body_mark = 0
+        self._body_mark_time = now
+        self._body_silent = 0.0
+        if self._body_window:
+            self._deadline_state = _BODY
+            self._deadline = now + self._body_window
+        else:
+            self._deadline_state = _NO_DEADLINE
+
+    def _body_progress(self, payload: StreamReader, now: float) -> bool:
+        """Whether a body still arriving keeps a pace worth waiting for; if so, check again
+        one window later.
+
+        Two rules, measured over the window since the last check: ``body_timeout`` bounds a
+        silence, and after ``body_rate_grace`` seconds ``body_min_rate`` bounds the pace (a
+        slow-loris body, a byte now and then, is cut; an honest slow upload goes on).  While
+        reading is paused the server is the one not taking bytes: that window does not count.
+        """
+        settings = self._settings
+        total = payload.total_bytes
+        got = total - self._body_mark
+        elapsed = now - self._body_mark_time
+        self._body_mark = total
+        self._body_mark_time = now
+        if self._read_pauses:
+            self._body_silent = 0.0
+        else:
+            self._body_silent = 0.0 if got else self._body_silent + elapsed
+            if 0 < settings.body_timeout <= self._body_silent:
+                return False
+            rate = settings.body_min_rate
+            if (
+                rate > 0
+                and now - self._body_start >= settings.body_rate_grace
+                and got < rate * elapsed
+            ):
+                return False
+        self._deadline_state = _BODY
+        self._deadline = now + self._body_window
+        return True
 
     def on_message_begin(self) -> None:
         self._set_deadline(_HEAD, self._settings.header_timeout, self._now)

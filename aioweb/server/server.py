@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,10 @@ __all__ = ["HttpServer", "ServerSettings"]
 
 server_logger = logging.getLogger("aioweb.server")
 
+# Deadline checks (see HttpServer._sweep): how often, and how many expiries per loop iteration.
+_SWEEP_INTERVAL = 1.0
+_EXPIRE_BATCH = 16
+
 SERVER_SOFTWARE = "Python/{0[0]}.{0[1]} aioweb/{1}".format(sys.version_info, "0.1.0")
 
 
@@ -29,10 +34,24 @@ SERVER_SOFTWARE = "Python/{0[0]}.{0[1]} aioweb/{1}".format(sys.version_info, "0.
 class ServerSettings:
     """Per-connection limits and timeouts (seconds).  Every one is configurable.
 
-    - ``keepalive_timeout``: close an idle keep-alive connection after this long (aiohttp: 75).
-    - ``header_timeout``: a request's head must be complete this long after its first byte
-      (slow-loris defence; answered with 408).
-    - ``body_timeout``: the longest silence allowed while a request body is being received.
+    A slow or silent client holds a socket, a protocol object and a carrier task; thousands of
+    them (slow loris) starve everyone else, so each phase of a request has its own bound:
+
+    - ``idle_timeout``: a new connection must send the first byte of its first request within
+      this long, else it is closed quietly (it asked for nothing).
+    - ``header_timeout``: a request's head must be complete this long after its first byte,
+      however it trickles in (answered with 408, closed).
+    - ``keepalive_timeout``: close a keep-alive connection idle this long between requests
+      (aiohttp: 75).  Separate from ``idle_timeout``: a client that already proved itself may
+      keep a connection warm; one that never sent a byte may not.
+    - ``body_min_rate`` / ``body_rate_grace``: after ``body_rate_grace`` seconds of a body, a
+      client that delivers fewer than ``body_min_rate`` bytes per second (measured over
+      windows of ``body_rate_grace`` seconds) is cut with 408.  A rate, not a total deadline:
+      an honest large upload over a slow link takes as long as it needs.  Time while the
+      server itself is not reading (the handler is not consuming the body) never counts.
+      ``body_min_rate=0`` turns the rule off.
+    - ``body_timeout``: the longest silence allowed while a body is expected (matters mostly
+      with ``body_min_rate=0``; measured at the same checks).
     - ``read_bufsize``: unread body bytes buffered before reading from the socket pauses
       (reading resumes below it; the pause threshold is twice this).
     - ``max_pipelined``: requests parsed ahead of the one being answered before reading pauses.
@@ -42,8 +61,11 @@ class ServerSettings:
 
     limits: ParserLimits = field(default_factory=ParserLimits)
     keepalive_timeout: float = 75.0
-    header_timeout: float = 30.0
+    idle_timeout: float = 5.0
+    header_timeout: float = 5.0
     body_timeout: float = 60.0
+    body_min_rate: float = 1024.0
+    body_rate_grace: float = 5.0
     read_bufsize: int = 2**16
     max_pipelined: int = 64
     handler_cancellation: bool = False
@@ -79,6 +101,7 @@ class HttpServer:
         self.connections: set[HttpProtocol] = set()
         self.requests_count = 0
         self._sweeper: asyncio.TimerHandle | None = None
+        self._due: deque[HttpProtocol] = deque()  # expired, waiting for _expire_some
         self._all_closed: asyncio.Future[None] | None = None
 
     @property
@@ -95,7 +118,7 @@ class HttpServer:
     def connection_made(self, protocol: HttpProtocol) -> None:
         self.connections.add(protocol)
         if self._sweeper is None:
-            self._sweeper = self.loop.call_later(1.0, self._sweep)
+            self._sweeper = self.loop.call_later(_SWEEP_INTERVAL, self._sweep)
 
     def connection_lost(self, protocol: HttpProtocol) -> None:
         self.connections.discard(protocol)
@@ -104,11 +127,34 @@ class HttpServer:
             self._all_closed.set_result(None)
 
     def _sweep(self) -> None:
-        """Once a second: close connections whose keep-alive/header/body timeout expired."""
+        """Once a second: find the connections whose idle/header/body deadline has passed.
+
+        Finding them is a scan of plain numbers (two C fields per connection, well under a
+        millisecond for thousands).  Acting on them is the costly part (a 408 written, a socket
+        closed, the loop's teardown callbacks), and under a slow-loris attack thousands expire
+        in the same second: they are handed to :meth:`_expire_some`, which handles a small
+        batch per loop iteration, so the requests of other clients run between batches instead
+        of waiting behind one long callback.
+        """
+        loop = self.loop
+        due = self._due
+        if not due:
+            now = loop.time()
+            for protocol in self.connections:
+                if protocol._deadline_state and protocol._deadline <= now:
+                    due.append(protocol)
+            if due:
+                loop.call_soon(self._expire_some)
+        self._sweeper = loop.call_later(_SWEEP_INTERVAL, self._sweep) if self.connections else None
+
+    def _expire_some(self) -> None:
+        """Act on up to ``_EXPIRE_BATCH`` expired deadlines, then yield to the loop."""
+        due = self._due
         now = self.loop.time()
-        for protocol in list(self.connections):
-            protocol.check_deadline(now)
-        self._sweeper = self.loop.call_later(1.0, self._sweep) if self.connections else None
+        for _ in range(min(_EXPIRE_BATCH, len(due))):
+            due.popleft().check_deadline(now)  # re-checked there: it may have moved since
+        if due:
+            self.loop.call_soon(self._expire_some)
 
     def log_exception(self, message: str, exc: BaseException) -> None:
         self.logger.error(message, exc_info=exc)
@@ -137,6 +183,7 @@ class HttpServer:
         if self._sweeper is not None:
             self._sweeper.cancel()
             self._sweeper = None
+        self._due.clear()
 
     async def finish_connections(self, timeout: float | None = None) -> None:
         """The 0.17-era name of :meth:`shutdown`."""

@@ -265,7 +265,7 @@ async def test_slow_headers_get_408_and_close(aiohttp_server):
 
 
 async def test_silent_connection_is_closed(aiohttp_server):
-    server = await aiohttp_server(await _app(), header_timeout=0.5)
+    server = await aiohttp_server(await _app(), idle_timeout=0.5)
     reader, writer = await open_raw(server.port)
     assert await closed_by_peer(reader, timeout=4)  # never sent a byte: closed quietly
     writer.close()
