@@ -1,4 +1,4 @@
-"""Streaming multipart: ``MultipartReader`` / ``BodyPartReader`` / ``MultipartWriter``.
+"""Streaming multipart: ``MultipartReader`` / ``BodyPartReader`` (and ``MultipartWriter``).
 
 The reader API is aiohttp's, so handlers written for ``aiohttp.web`` run unchanged::
 
@@ -14,49 +14,58 @@ A part whose Content-Type is ``multipart/*`` comes back as a nested ``MultipartR
 
 Nothing is buffered beyond what the caller asks for: bytes are pulled from the request body
 as ``next()``/``read_chunk()`` need them, so a 1 GiB upload streamed to disk keeps memory flat.
-The wire format is parsed by ``aioweb.http.multipart`` (sans-IO); any malformation raises
-``MultipartError`` (a ``ValueError``), which ``request.post()`` turns into 400.
+The wire format is parsed by ``aioweb.http.multipart`` (sans-IO).
+
+Errors are the client's: a malformed body raises ``MultipartError``, which is at once an
+``HTTPBadRequest`` (so a handler that does not catch it answers **400**, not 500) and a
+``ValueError`` (so code written for aiohttp, which raises ``ValueError``, still catches it).
+A part decoded past its limit raises ``PayloadTooLarge``: an ``HTTPRequestEntityTooLarge``
+(**413**) and a ``ValueError``. Both come the same way from ``request.post()`` and from
+``request.multipart()``.
+
+Limits (class attributes of ``MultipartReader``, so a subclass or an assignment changes them):
+``max_part_header_size`` / ``max_part_headers`` for each part's header block, and
+``max_nesting`` for ``multipart/*`` parts inside parts. Without the last, a body of a few
+hundred nested ``multipart/mixed`` parts drives the reader (and ``post()``, which walks them)
+into ``RecursionError``.
 
 ``read_form()`` is the engine of ``request.post()`` for multipart bodies: text fields become
 ``str``, file fields become ``FileField`` objects whose ``file`` is a temporary file on disk.
-
-``MultipartWriter`` builds multipart bodies (for responses, or for any client) from bytes,
-text, JSON, url-encoded forms, files and nested writers; ``web.Response(body=writer)`` sends
-it, with ``Content-Length`` when every part's size is known.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import io
 import json
-import os
 import tempfile
-import uuid
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
-from typing import IO, Any, Protocol
-from urllib.parse import parse_qsl, quote, urlencode
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any, Protocol
+from urllib.parse import parse_qsl
 
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 
-from .http.decoding import BodyDecoder, DecodingError
+from .exceptions import HTTPBadRequest, HTTPRequestEntityTooLarge
+from .http.decoding import BodyDecoder, DecodedBodyTooLarge, DecodingError
 from .http.multipart import (
     END,
     NEED_DATA,
     PART_END,
-    MultipartError,
     MultipartParser,
     PartHeaders,
     parse_options_header,
 )
+from .http.multipart import MultipartError as WireMultipartError
+from .multipart_writer import BodyPart, MultipartWriter, content_disposition_header
 
 __all__ = [
+    "BodyPart",
     "BodyPartReader",
     "MultipartError",
     "MultipartReader",
     "MultipartWriter",
     "PayloadTooLarge",
+    "content_disposition_header",
     "read_form",
 ]
 
@@ -65,13 +74,36 @@ class _Readable(Protocol):
     async def readany(self) -> bytes: ...
 
 
-class PayloadTooLarge(ValueError):
-    """A form exceeded its size limit (answer 413)."""
+class MultipartError(HTTPBadRequest, WireMultipartError):
+    """A malformed multipart body: a 400 when uncaught, and still a ``ValueError``.
+
+    ``str(exc)`` is the reason (as for the wire parser's error); the 400's body says it too.
+    """
+
+    def __init__(self, message: str) -> None:
+        HTTPBadRequest.__init__(self, text=f"Malformed multipart body: {message}")
+        self.args = (message,)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class PayloadTooLarge(HTTPRequestEntityTooLarge, ValueError):
+    """A form or a decoded part exceeded its size limit: a 413, and still a ``ValueError``."""
 
     def __init__(self, max_size: int, actual: int | None = None) -> None:
-        super().__init__(f"form body exceeds {max_size} bytes")
+        text = f"Maximum request body size {max_size} exceeded" + (
+            f", actual body size {actual}" if actual is not None else ""
+        )
+        HTTPRequestEntityTooLarge.__init__(
+            self, max_size=max_size, actual_size=actual or max_size + 1, text=text
+        )
+        self.args = (f"form body exceeds {max_size} bytes",)
         self.max_size = max_size
         self.actual = actual
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 def _content_disposition(headers: Mapping[str, str]) -> tuple[str, dict[str, str]]:
@@ -211,7 +243,23 @@ class BodyPartReader:
         return parse_qsl(data.rstrip().decode(charset), keep_blank_values=True, encoding=charset)
 
     def decode(self, data: bytes) -> bytes:
-        """Undo Content-Transfer-Encoding (base64, quoted-printable) then Content-Encoding."""
+        """Undo Content-Transfer-Encoding (base64, quoted-printable) then Content-Encoding.
+
+        The decoded size is bounded by ``max_decoded_size`` and, for a part of a request's
+        body, by the app's ``client_max_size``: past it, ``PayloadTooLarge`` (413), raised as
+        soon as the codec produces the byte past the limit, so a small gzip "bomb" costs no
+        more memory than the limit.
+        """
+        return b"".join(self.iter_decode(data, self._decode_limit()))
+
+    def _decode_limit(self) -> int:
+        limit = self._reader._request_max_size
+        return min(limit, self.max_decoded_size) if limit else self.max_decoded_size
+
+    def iter_decode(self, data: bytes, limit: int, step: int = 65536) -> Iterator[bytes]:
+        """``decode(data)`` in pieces of at most ``step`` bytes, never more than ``limit`` in
+        a content coding may produce: what ``request.post()`` uses to spool a compressed file
+        part to disk."""
         cte = self.headers.get("Content-Transfer-Encoding", "").strip().lower()
         if cte == "base64":
             try:
@@ -223,13 +271,21 @@ class BodyPartReader:
         elif cte not in ("", "binary", "8bit", "7bit"):
             raise MultipartError(f"unknown Content-Transfer-Encoding: {cte!r}")
         ce = self.headers.get("Content-Encoding", "").strip()
-        if ce and ce.lower() != "identity":
-            try:
-                decoder = BodyDecoder(ce, self.max_decoded_size)
-                data = decoder.decompress(data) + decoder.flush()
-            except DecodingError as exc:
-                raise MultipartError(str(exc)) from exc
-        return data
+        if not ce or ce.lower() == "identity":
+            # No amplification: the bytes are already in memory, and only Content-Encoding
+            # can make a part bigger than what the client sent.
+            if data:
+                yield data
+            return
+        try:
+            decoder = BodyDecoder(ce, limit)
+            yield from decoder.iter_decompress(data, step)
+            if tail := decoder.flush():
+                yield tail
+        except DecodedBodyTooLarge:
+            raise PayloadTooLarge(limit) from None
+        except DecodingError as exc:
+            raise MultipartError(str(exc)) from None
 
     # aiohttp compatibility: iterating a part yields its whole body once.
     async def next(self) -> bytearray | None:
@@ -251,9 +307,19 @@ class BodyPartReader:
 class MultipartReader:
     """Reads the parts of a ``multipart/*`` body from a stream with ``readany()``."""
 
-    #: limits handed to the wire parser
+    #: limits handed to the wire parser: bytes and lines of one part's header block
     max_part_header_size = 16384
     max_part_headers = 64
+    #: how deep ``multipart/*`` parts may nest inside parts (RFC 2388's multipart/mixed in a
+    #: form is one level); deeper is a 400, before the reader recurses any further
+    max_nesting = 16
+    #: set by ``request.multipart()``/``post()``: the app's ``client_max_size``, which also
+    #: bounds what a part's Content-Encoding may inflate to (0: only ``max_decoded_size``)
+    _request_max_size = 0
+    #: set by ``request.post()``: raw body bytes the reader may pull (the whole body,
+    #: preamble, headers and delimiters included), so a chunked body cannot run on forever
+    _raw_limit = 0
+    _depth = 0
     #: the part class (aiohttp lets subclasses override these)
     part_reader_cls: type[BodyPartReader] = BodyPartReader
     multipart_reader_cls: type[MultipartReader] | None = None
@@ -267,28 +333,42 @@ class MultipartReader:
         if not boundary:
             raise MultipartError("multipart Content-Type without a boundary")
         self._content = content
-        self._parser = MultipartParser(
-            boundary,
-            max_header_size=self.max_part_header_size,
-            max_headers=self.max_part_headers,
-        )
+        try:
+            self._parser = MultipartParser(
+                boundary,
+                max_header_size=self.max_part_header_size,
+                max_headers=self.max_part_headers,
+            )
+        except WireMultipartError as exc:
+            raise MultipartError(str(exc)) from None
         self._last_part: BodyPartReader | MultipartReader | None = None
         self._at_eof = False
+        self._raw_read = 0
 
     def at_eof(self) -> bool:
         return self._at_eof
 
     async def _event(self) -> PartHeaders | bytes | object:
+        """The parser's next event, reading the stream as it needs; wire errors become
+        ``MultipartError`` (400) here, in the one place every read goes through."""
         parser = self._parser
-        while True:
-            ev = parser.next_event()
-            if ev is not NEED_DATA:
-                return ev
-            data = await self._content.readany()
-            if data:
-                parser.feed(data)
-            else:
-                parser.feed_eof()
+        try:
+            while True:
+                ev = parser.next_event()
+                if ev is not NEED_DATA:
+                    return ev
+                data = await self._content.readany()
+                if data:
+                    self._raw_read += len(data)
+                    if self._raw_limit and self._raw_read > self._raw_limit:
+                        raise PayloadTooLarge(self._raw_limit, self._raw_read)
+                    parser.feed(data)
+                else:
+                    parser.feed_eof()
+        except WireMultipartError as exc:
+            if isinstance(exc, MultipartError):
+                raise
+            raise MultipartError(str(exc)) from None
 
     def _part_done(self) -> None:
         self._last_part = None
@@ -314,9 +394,13 @@ class MultipartReader:
         part = self.part_reader_cls(headers, self)
         ctype = headers.get("Content-Type", "")
         if ctype[:10].lower() == "multipart/":
+            if self._depth >= self.max_nesting:
+                raise MultipartError(f"multipart parts nested deeper than {self.max_nesting}")
             cls = self.multipart_reader_cls or type(self)
             nested = cls(headers, part)
             nested._outer_part = part  # type: ignore[attr-defined]
+            nested._depth = self._depth + 1
+            nested._request_max_size = self._request_max_size
             self._last_part = nested
             return nested
         self._last_part = part
@@ -355,33 +439,33 @@ async def read_form(
 ) -> MultiDictProxy[Any]:
     """Read a whole ``multipart/form-data`` body into a MultiDictProxy, as ``post()`` does.
 
-    ``source`` is a request (its headers, body stream and ``client_max_size`` are used, and
-    errors become ``HTTPBadRequest`` / ``HTTPRequestEntityTooLarge``) or a ``MultipartReader``
-    (errors stay ``MultipartError`` / ``PayloadTooLarge``).
+    ``source`` is a request (its headers, body stream and ``client_max_size`` are used) or a
+    ``MultipartReader``. Errors are ``MultipartError`` (400) and ``HTTPRequestEntityTooLarge``
+    (413; ``PayloadTooLarge`` when reading from a ``MultipartReader``).
 
     Text fields (no filename) are decoded with their charset (or ``_charset_`` sent by the
     browser, else UTF-8) into ``str``; a field with a non-text Content-Type and no filename
     stays ``bytes``. Fields with a filename are streamed to a temporary file and given as
-    ``FileField``. ``max_size`` bounds the sum of all decoded field bodies, files included;
+    ``FileField``. ``max_size`` bounds the sum of all decoded field bodies, files included,
+    and, for a request, the raw body as well (preamble, part headers and delimiters cost
+    memory and time too, and a chunked body has no Content-Length to refuse up front);
     ``max_fields`` bounds the number of parts, since each costs memory even when empty.
     """
     if isinstance(source, MultipartReader):
         if max_size is None:
             raise TypeError("max_size is required when reading from a MultipartReader")
         return await _read_form(source, max_size, max_fields, spool_dir)
-    from .exceptions import HTTPBadRequest
-
     limit = source.client_max_size if max_size is None else max_size
     declared = source.content_length
     if limit and declared is not None and declared > limit:
         raise source._too_large(declared)
     try:
         reader = MultipartReader(source.headers, source.content)
+        reader._request_max_size = source.client_max_size
+        reader._raw_limit = limit
         return await _read_form(reader, limit or 2**62, max_fields, spool_dir)
     except PayloadTooLarge as exc:
         raise source._too_large(exc.actual or limit + 1) from None
-    except MultipartError as exc:
-        raise HTTPBadRequest(text=f"Malformed multipart body: {exc}") from None
 
 
 async def _read_form(
@@ -418,16 +502,13 @@ async def _read_form(
             if part.filename is not None:
                 tmp = tempfile.TemporaryFile(dir=spool_dir)  # noqa: SIM115 - returned to the caller
                 try:
-                    cte = part.headers.get("Content-Transfer-Encoding", "").lower()
-                    needs_decode = cte in ("base64", "quoted-printable") or (
-                        part.headers.get("Content-Encoding", "identity").lower() != "identity"
-                    )
-                    if needs_decode:
-                        data = await part.read(decode=True)
-                        total += len(data)
-                        if total > max_size:
-                            raise PayloadTooLarge(max_size, total)
-                        tmp.write(data)
+                    if _needs_decode(part.headers):
+                        # Decoded in pieces straight into the file: an inflating part costs
+                        # its raw bytes plus one piece of memory, and stops at the limit.
+                        raw = await _read_raw(part, max_size - total, max_size)
+                        for piece in _decoded(part, raw, max_size - total, max_size):
+                            total += len(piece)
+                            tmp.write(piece)
                     else:
                         while chunk := await part.readany():
                             total += len(chunk)
@@ -449,15 +530,9 @@ async def _read_form(
                     ),
                 )
                 continue
-            raw = bytearray()
-            while chunk := await part.readany():
-                raw += chunk
-                if total + len(raw) > max_size:
-                    raise PayloadTooLarge(max_size, total + len(raw))
-            value = part.decode(bytes(raw))
+            raw = await _read_raw(part, max_size - total, max_size)
+            value = b"".join(_decoded(part, raw, max_size - total, max_size))
             total += len(value)
-            if total > max_size:
-                raise PayloadTooLarge(max_size, total)
             if name == "_charset_" and ctype is None:
                 charset = value.decode("ascii", "replace").strip() or charset
                 continue
@@ -476,223 +551,26 @@ async def _read_form(
     return MultiDictProxy(out)
 
 
-# --- MultipartWriter --------------------------------------------------------------------------
+def _needs_decode(headers: Mapping[str, str]) -> bool:
+    cte = headers.get("Content-Transfer-Encoding", "").strip().lower()
+    ce = headers.get("Content-Encoding", "").strip().lower()
+    return cte in ("base64", "quoted-printable") or ce not in ("", "identity")
 
 
-class BodyPart:
-    """One part of a ``MultipartWriter``: headers and a body (bytes, file or nested writer)."""
-
-    __slots__ = ("_body", "headers")
-
-    def __init__(self, body: bytes | IO[bytes] | MultipartWriter, headers: CIMultiDict[str]):
-        self._body = body
-        self.headers = headers
-
-    def set_content_disposition(
-        self, disptype: str, quote_fields: bool = True, _charset: str = "utf-8", **params: str
-    ) -> None:
-        """Set Content-Disposition; non-ASCII values are sent both as UTF-8 ``name*=`` and
-        percent-quoted in the plain parameter (what aiohttp and browsers do)."""
-        self.headers["Content-Disposition"] = content_disposition_header(
-            disptype, quote_fields=quote_fields, _charset=_charset, **params
-        )
-
-    @property
-    def size(self) -> int | None:
-        body = self._body
-        if isinstance(body, bytes):
-            return len(body)
-        if isinstance(body, MultipartWriter):
-            return body.size
-        try:
-            pos = body.tell()
-            end = os.fstat(body.fileno()).st_size
-            return end - pos
-        except (OSError, AttributeError, io.UnsupportedOperation):
-            return None
-
-    def _head(self) -> bytes:
-        return b"".join(f"{k}: {v}\r\n".encode() for k, v in self.headers.items()) + b"\r\n"
+async def _read_raw(part: BodyPartReader, budget: int, max_size: int) -> bytes:
+    """The whole undecoded body of ``part``, refused past what is left of the form's budget."""
+    raw = bytearray()
+    while chunk := await part.readany():
+        raw += chunk
+        if len(raw) > budget:
+            raise PayloadTooLarge(max_size, max_size - budget + len(raw))
+    return bytes(raw)
 
 
-def content_disposition_header(
-    disptype: str, quote_fields: bool = True, _charset: str = "utf-8", **params: str
-) -> str:
-    for ch in disptype:
-        if ch in '()<>@,;:\\"/[]?={} \t\r\n' or not ch.isascii():
-            raise ValueError(f"bad content disposition type {disptype!r}")
-    out = [disptype]
-    for key, val in params.items():
-        if "\r" in val or "\n" in val:
-            raise ValueError("CR/LF in Content-Disposition parameter")
-        if quote_fields:
-            safe = quote(val, safe="/ !#$&'()*+,:;<=>?@[]^`{|}~")
-            out.append(f'{key}="{safe}"')
-            if not val.isascii():
-                out.append(f"{key}*={_charset}''{quote(val, safe='', encoding=_charset)}")
-        else:
-            out.append(f'{key}="{val.replace(chr(92), chr(92) * 2).replace(chr(34), "%22")}"')
-    return "; ".join(out)
-
-
-class MultipartWriter:
-    """Build a multipart body. ``with MultipartWriter("form-data") as mp: mp.append(...)``."""
-
-    def __init__(self, subtype: str = "mixed", boundary: str | None = None) -> None:
-        boundary = boundary if boundary is not None else uuid.uuid4().hex
-        try:
-            MultipartParser(boundary)  # same validation as the reading side
-        except MultipartError:
-            raise ValueError(f"invalid boundary {boundary!r}") from None
-        if not subtype or any(c in subtype for c in '\r\n;"/ '):
-            raise ValueError(f"invalid multipart subtype {subtype!r}")
-        self._boundary = boundary
-        self._subtype = subtype
-        self._parts: list[BodyPart] = []
-        self.headers = CIMultiDict(
-            [("Content-Type", f'multipart/{subtype}; boundary="{boundary}"')]
-        )
-
-    def __enter__(self) -> MultipartWriter:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
-
-    def __iter__(self) -> Iterator[BodyPart]:
-        return iter(self._parts)
-
-    def __len__(self) -> int:
-        return len(self._parts)
-
-    def __bool__(self) -> bool:
-        return True
-
-    @property
-    def boundary(self) -> str:
-        return self._boundary
-
-    @property
-    def content_type(self) -> str:
-        return self.headers["Content-Type"]
-
-    def append(self, obj: Any, headers: Mapping[str, str] | None = None) -> BodyPart:
-        """Add a part: bytes-like, str (text/plain; UTF-8), a binary file, or a writer."""
-        h = CIMultiDict(headers or {})
-        if isinstance(obj, MultipartWriter):
-            h.setdefault("Content-Type", obj.content_type)
-            body: bytes | IO[bytes] | MultipartWriter = obj
-        elif isinstance(obj, str):
-            _, params = parse_options_header(h.get("Content-Type", ""))
-            charset = params.get("charset", "utf-8")
-            h.setdefault("Content-Type", f"text/plain; charset={charset}")
-            body = obj.encode(charset)
-        elif isinstance(obj, bytes | bytearray | memoryview):
-            h.setdefault("Content-Type", "application/octet-stream")
-            body = bytes(obj)
-        elif hasattr(obj, "read"):
-            h.setdefault("Content-Type", "application/octet-stream")
-            fname = getattr(obj, "name", None)
-            if isinstance(fname, str) and "Content-Disposition" not in h:
-                h["Content-Disposition"] = content_disposition_header(
-                    "attachment", filename=os.path.basename(fname)
-                )
-            body = obj
-        else:
-            raise TypeError(f"cannot append {type(obj).__name__} to a MultipartWriter")
-        for k, v in h.items():
-            if any(c in k + v for c in "\r\n"):
-                raise ValueError("CR/LF in a part header")
-        part = BodyPart(body, h)
-        self._parts.append(part)
-        return part
-
-    def append_json(self, obj: Any, headers: Mapping[str, str] | None = None) -> BodyPart:
-        h = CIMultiDict(headers or {})
-        h.setdefault("Content-Type", "application/json")
-        return self.append(json.dumps(obj).encode(), h)
-
-    def append_form(
-        self,
-        obj: Mapping[str, str] | Iterable[tuple[str, str]],
-        headers: Mapping[str, str] | None = None,
-    ) -> BodyPart:
-        h = CIMultiDict(headers or {})
-        h.setdefault("Content-Type", "application/x-www-form-urlencoded")
-        items = list(obj.items()) if isinstance(obj, Mapping) else list(obj)
-        return self.append(urlencode(items, doseq=True).encode(), h)
-
-    @property
-    def size(self) -> int | None:
-        """Exact body size, or None if some part's size is unknown (then chunked is used)."""
-        delim = len(self._boundary) + 4  # "--" boundary CRLF
-        total = 0
-        for part in self._parts:
-            size = part.size
-            if size is None:
-                return None
-            total += delim + len(part._head()) + size + 2
-        return total + len(self._boundary) + 6  # "--" boundary "--" CRLF
-
-    async def iter_chunks(self, chunk_size: int = 256 * 1024) -> AsyncIterator[bytes]:
-        """The encoded body, piece by piece (files are read in ``chunk_size`` blocks)."""
-        b = self._boundary.encode()
-        for part in self._parts:
-            yield b"--" + b + b"\r\n" + part._head()
-            body = part._body
-            if isinstance(body, bytes):
-                yield body
-            elif isinstance(body, MultipartWriter):
-                async for chunk in body.iter_chunks(chunk_size):
-                    yield chunk
-            else:
-                while chunk := body.read(chunk_size):
-                    yield chunk
-            yield b"\r\n"
-        yield b"--" + b + b"--\r\n"
-
-    async def write(self, writer: Any) -> None:
-        """aiohttp's payload interface: ``await writer.write(chunk)`` for every piece."""
-        async for chunk in self.iter_chunks():
-            await writer.write(chunk)
-
-    def as_bytes(self, *, read_files: bool = False) -> bytes:
-        """The whole body in memory. File parts are read (synchronously) only when
-        ``read_files`` is true; otherwise they raise TypeError: stream them instead."""
-        out = bytearray()
-        b = self._boundary.encode()
-        for part in self._parts:
-            out += b"--" + b + b"\r\n" + part._head()
-            body = part._body
-            if isinstance(body, bytes):
-                out += body
-            elif isinstance(body, MultipartWriter):
-                out += body.as_bytes(read_files=read_files)
-            elif read_files:
-                out += body.read()
-            else:
-                raise TypeError("as_bytes() does not read file parts; use iter_chunks()")
-            out += b"\r\n"
-        out += b"--" + b + b"--\r\n"
-        return bytes(out)
-
-    def _in_memory(self) -> bool:
-        return all(
-            isinstance(p._body, bytes)
-            or (isinstance(p._body, MultipartWriter) and p._body._in_memory())
-            for p in self._parts
-        )
-
-    def __aioweb_body__(self) -> tuple[str, bytes | AsyncIterator[bytes]]:
-        """For aioweb's client: the body in one piece, or streamed when it holds files."""
-        if self._in_memory():
-            return self.content_type, self.as_bytes()
-        return self.content_type, self.iter_chunks()
-
-    def __aioweb_response_body__(self) -> tuple[str, bytes]:
-        """For ``web.Response(body=writer)``: the whole body (file parts are read now).
-
-        To stream large files instead, prepare a ``StreamResponse`` with
-        ``Content-Type: writer.content_type`` and ``await writer.write(response)``.
-        """
-        return self.content_type, self.as_bytes(read_files=True)
+def _decoded(part: BodyPartReader, raw: bytes, budget: int, max_size: int) -> Iterator[bytes]:
+    """``part``'s decoded body in pieces, at most ``budget`` bytes (the 413 names the form's
+    limit, ``max_size``, not what was left of it)."""
+    try:
+        yield from part.iter_decode(raw, min(budget, part.max_decoded_size))
+    except PayloadTooLarge:
+        raise PayloadTooLarge(max_size) from None

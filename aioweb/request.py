@@ -568,10 +568,16 @@ class BaseRequest(DictStorage):
         return self._post
 
     async def multipart(self) -> Any:
-        """A streaming reader over a ``multipart/*`` body."""
+        """A streaming reader over a ``multipart/*`` body.
+
+        Its errors are 400s (``MultipartError``, also a ``ValueError``) and, for a part whose
+        Content-Encoding inflates past ``client_max_size``, 413s, as from ``post()``.
+        """
         from .multipart import MultipartReader
 
-        return MultipartReader(self.headers, self._payload)
+        reader = MultipartReader(self.headers, self._payload)
+        reader._request_max_size = self._client_max_size
+        return reader
 
     async def release(self) -> None:
         """Read and discard whatever is left of the body."""

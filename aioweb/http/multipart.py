@@ -35,8 +35,17 @@ Rules enforced (each is a 400 for the caller):
   folding (obsolete) and bare LF are rejected. ``max_header_size`` bounds the bytes of one
   part's header block and ``max_headers`` their number, so a part cannot grow memory without
   bound before its body starts.
+* A part may declare its own ``Content-Length`` (RFC 7578 §4.8 says senders should not, but
+  some do). The boundary still delimits the part; the declared length must then be plain
+  ASCII digits (``+5``, ``-1``, ``1_0``, ``0x5`` and non-ASCII digits such as U+FF15 or U+0665, which
+  Python's ``int()`` would take, are errors) and must equal the bytes found before the next
+  delimiter. A mismatch is an error rather than a hint: a part whose two framings disagree is
+  read differently by different parsers, which is how request smuggling through a filter
+  begins. One ``Content-Length`` per part.
 * The body must end with the close delimiter; end of input before it is an error ("truncated
-  multipart body"), never a hang: the caller learns of it as soon as it feeds EOF.
+  multipart body"), never a hang: the caller learns of it as soon as it feeds EOF. A body that
+  is nothing but the close delimiter (``--boundary--``) is an empty form, which is what
+  browsers send for a form with no fields.
 * Memory: the parser holds at most one delimiter's length of body bytes back (a possible
   partial delimiter at the end of a chunk), plus one header block; a chunk fed while nothing
   is held back is sliced, not copied into a buffer.
@@ -88,6 +97,7 @@ Event = PartHeaders | bytes | _Sentinel
 
 _TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 _HEADER_BLOCK = re.compile(_TOKEN + rb":[^\r\n\x00]*(?:\r\n" + _TOKEN + rb":[^\r\n\x00]*)*")
+_DIGITS = re.compile(r"[0-9]{1,18}")  # not \d, which matches any Unicode digit
 _BOUNDARY_CHARS = re.compile(r"[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]")
 
 # parser states
@@ -96,6 +106,7 @@ _AFTER_DELIM = 1
 _HEADERS = 2
 _BODY = 3
 _DONE = 4
+_FAILED = 5  # an error was raised: every later call raises it again
 
 
 def _decode_header_text(raw: bytes) -> str:
@@ -113,7 +124,9 @@ class MultipartParser:
         "_buf",
         "_delim",
         "_eof",
+        "_error",
         "_first",
+        "_left",
         "_max_header_size",
         "_max_headers",
         "_pos",
@@ -139,6 +152,8 @@ class MultipartParser:
         self._state = _PREAMBLE
         self._first = True  # the first delimiter may come without its leading CRLF
         self._eof = False
+        self._error = ""
+        self._left = -1  # body bytes the current part's Content-Length still expects; -1: none
         self._max_header_size = max_header_size
         self._max_headers = max_headers
 
@@ -149,8 +164,8 @@ class MultipartParser:
     def feed(self, data: bytes) -> None:
         if self._eof:
             raise RuntimeError("feed() after feed_eof()")
-        if self._state == _DONE or not data:
-            return  # the epilogue is discarded as it arrives
+        if self._state >= _DONE or not data:
+            return  # the epilogue (or whatever follows an error) is discarded as it arrives
         if self._pos >= len(self._buf):
             self._buf = bytes(data)
         else:
@@ -170,13 +185,25 @@ class MultipartParser:
             return self._after_delim()
         if state == _PREAMBLE:
             return self._preamble()
+        if state == _FAILED:
+            raise MultipartError(self._error)
         return END
+
+    def _fail(self, message: str) -> MultipartError:
+        """Enter the failed state; the caller raises the error returned. A parser that went
+        on after an error would hand out bytes from the middle of a broken part as if they
+        were a new part."""
+        self._state = _FAILED
+        self._error = message
+        self._buf = b""
+        self._pos = 0
+        return MultipartError(message)
 
     # --- states -----------------------------------------------------------------------------
 
     def _need(self, what: str) -> _Sentinel:
         if self._eof:
-            raise MultipartError(f"truncated multipart body ({what})")
+            raise self._fail(f"truncated multipart body ({what})")
         return NEED_DATA
 
     def _preamble(self) -> Event:
@@ -213,10 +240,10 @@ class MultipartParser:
         i = buf.find(b"\r\n", pos)
         if i < 0:
             if len(buf) - pos > 256 or buf[pos:].strip(b" \t"):
-                raise MultipartError("invalid characters after multipart boundary")
+                raise self._fail("invalid characters after multipart boundary")
             return self._need("delimiter")
         if i > pos and buf[pos:i].strip(b" \t"):
-            raise MultipartError("invalid characters after multipart boundary")
+            raise self._fail("invalid characters after multipart boundary")
         self._pos = i + 2
         self._state = _HEADERS
         return self._headers()
@@ -230,21 +257,30 @@ class MultipartParser:
         end = buf.find(b"\r\n\r\n", pos, pos + self._max_header_size + 4)
         if end < 0:
             if len(buf) - pos >= self._max_header_size + 4:
-                raise MultipartError("multipart part headers too large")
+                raise self._fail("multipart part headers too large")
             return self._need("part headers")
         block = buf[pos:end]
         self._pos = end + 4
         # One regex pass validates every line (token name, no CR/LF/NUL in values).
         if _HEADER_BLOCK.fullmatch(block) is None:
-            raise MultipartError(f"invalid multipart part headers: {block[:200]!r}")
+            raise self._fail(f"invalid multipart part headers: {block[:200]!r}")
         lines = block.split(b"\r\n")
         if len(lines) > self._max_headers:
-            raise MultipartError("too many multipart part headers")
+            raise self._fail("too many multipart part headers")
         text = _decode_header_text(block)
         headers: list[tuple[str, str]] = []
+        left = -1
         for line in text.split("\r\n"):
             name, _, value = line.partition(":")
-            headers.append((name, value.strip(" \t")))
+            value = value.strip(" \t")
+            if len(name) == 14 and name.lower() == "content-length":
+                if left >= 0:
+                    raise self._fail("more than one Content-Length in a multipart part")
+                if _DIGITS.fullmatch(value) is None:
+                    raise self._fail(f"invalid part Content-Length: {value[:40]!r}")
+                left = int(value)
+            headers.append((name, value))
+        self._left = left
         self._state = _BODY
         return PartHeaders(headers)
 
@@ -252,11 +288,15 @@ class MultipartParser:
         buf, pos, delim = self._buf, self._pos, self._delim
         i = buf.find(delim, pos)
         if i == pos:
+            if self._left > 0:
+                raise self._fail(f"part body ends {self._left} bytes before its Content-Length")
             self._pos = pos + len(delim)
             self._state = _AFTER_DELIM
             return PART_END
         if i > 0:  # find() started at pos, so here i > pos
             self._pos = i
+            if self._left >= 0:
+                self._count(i - pos)
             return buf[pos:i]
         # No whole delimiter. Only a suffix that is a prefix of the delimiter may be one in the
         # making; since the delimiter holds a single CR (its first byte), that suffix starts at
@@ -267,8 +307,16 @@ class MultipartParser:
             n = cr
         if n > pos:
             self._pos = n
+            if self._left >= 0:
+                self._count(n - pos)
             return buf[pos:n] if pos or n != len(buf) else buf
         return self._need("part body")
+
+    def _count(self, n: int) -> None:
+        """Charge ``n`` body bytes to the part's declared Content-Length."""
+        self._left -= n
+        if self._left < 0:
+            raise self._fail("part body is longer than its Content-Length")
 
 
 # --- Content-Disposition / Content-Type parameters --------------------------------------------
