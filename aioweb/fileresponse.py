@@ -9,8 +9,18 @@
   ``multipart/byteranges`` (aiohttp sends the whole file); unsatisfiable gives 416 with
   ``Content-Range: bytes */N``; ``If-Range`` is honoured. See ``aioweb.http.ranges`` for the
   limits (16 ranges after coalescing, else the whole file is sent).
-* Pre-compressed siblings: ``x.js.br`` / ``x.js.gz`` are sent with ``Content-Encoding`` when
+* Pre-compressed siblings: ``x.js.br`` / ``x.js.zst`` / ``x.js.gz`` are sent with
+  ``Content-Encoding`` (br, zstd, gzip: the first one the client accepts, in that order) when
   the client accepts them, with ``Vary: Accept-Encoding`` whenever such a sibling exists.
+  zstd is offered only this way: nothing is compressed with it on the fly.
+* Sibling containment: a sibling is served only if it lies within a containment root, checked
+  on its opened descriptor (``aioweb.containment``), else it is treated as absent and the
+  plain file is sent. Under ``add_static`` the root is the static directory (and the plain
+  file is held to it too), unless ``follow_symlinks=True``, which checks nothing, as in
+  aiohttp. A ``FileResponse`` built by application code has no static root: its root is the
+  *plain file's real directory*, so ``x.js.gz -> /etc/passwd`` is never sent in place of
+  ``x.js``, while siblings in the same directory as the real file (or below it) are. The
+  plain file itself is the application's choice and is opened as named.
 * The body leaves by zero-copy ``sendfile``: ``loop.sendfile`` on asyncio's loop; on uvloop
   (which has no ``loop.sendfile``) by ``os.sendfile`` on the connection's socket, waiting for
   writability on a duplicate of its descriptor. TLS and other transports fall back to reading
@@ -26,6 +36,7 @@ is being sent cannot be completed: the connection is closed rather than sending 
 from __future__ import annotations
 
 import asyncio
+import errno
 import functools
 import mimetypes
 import os
@@ -35,6 +46,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from .compression import accepted_codings
 from .compression import coding_accepted as _accepts
+from .containment import OutsideRoot, open_within, prove_within, realpath
 from .http.conditional import (
     ETag,
     Outcome,
@@ -63,8 +75,7 @@ SMALL_FILE: Final = 64 * 1024
 SEND_TIMEOUT: Final = 60.0
 
 #: Pre-compressed siblings, best first: (suffix, coding).
-_SIBLINGS: Final = ((".br", "br"), (".gz", "gzip"))
-_OPEN_FLAGS: Final = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_SIBLINGS: Final = ((".br", "br"), (".zst", "zstd"), (".gz", "gzip"))
 
 if not mimetypes.inited:
     mimetypes.init()
@@ -84,6 +95,7 @@ for _ext, _type in {
 _COMPRESSED_TYPES: Final = {
     "gzip": "application/gzip",
     "br": "application/x-brotli",
+    "zstd": "application/zstd",
     "bzip2": "application/x-bzip2",
     "xz": "application/x-xz",
     "compress": "application/x-compress",
@@ -121,27 +133,6 @@ class _Opened:
         self.has_siblings = has_siblings
 
 
-def _open_regular(path: str) -> tuple[int, os.stat_result] | None:
-    """Open ``path`` if it is a regular file; None if missing; raises PermissionError."""
-    try:
-        fd = os.open(path, _OPEN_FLAGS)
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError, ValueError):
-        return None  # ValueError: a NUL byte in the path, which no file has
-    except OSError as exc:
-        if exc.errno in (40, 36):  # ELOOP, ENAMETOOLONG
-            return None
-        raise
-    try:
-        st = os.fstat(fd)
-    except OSError:
-        os.close(fd)
-        raise
-    if not stat.S_ISREG(st.st_mode):
-        os.close(fd)
-        raise IsADirectoryError(path)
-    return fd, st
-
-
 class FileResponse(StreamResponse):
     """A response that sends a file from disk (aiohttp's ``web.FileResponse``).
 
@@ -156,6 +147,12 @@ class FileResponse(StreamResponse):
     small_file: int = SMALL_FILE
     send_timeout: float = SEND_TIMEOUT
 
+    # Containment (module docstring), set by the static resource: the root every opened file
+    # must lie within (None: none given), and whether symlinks may lead anywhere.
+    _root: str | None = None
+    _follow_symlinks: bool = False
+    _plain_dir: str | None = None  # the plain file's real directory, computed when needed
+
     def __init__(
         self,
         path: str | os.PathLike[str],
@@ -169,28 +166,70 @@ class FileResponse(StreamResponse):
         self._chunk_size = chunk_size
 
     def _open(self, request: BaseRequest) -> _Opened:
-        """Pick the representation: a pre-compressed sibling the client accepts, else the file."""
+        """Pick the representation: a pre-compressed sibling the client accepts, else the file.
+
+        ``has_siblings`` (for ``Vary``) counts only siblings that would be served: one that
+        is refused for containment must not show, not even as a header, whether its target
+        exists.
+        """
         path = self._path
         codings = accepted_codings(request.headers.get("Accept-Encoding"))
-        has_siblings = False
+        not_accepted: list[str] = []
         for suffix, coding in _SIBLINGS:
-            if coding == "br" and not _accepts(codings, "br"):
-                # Still note that the sibling exists, for Vary; an lstat is cheap.
-                has_siblings = has_siblings or os.path.isfile(path + suffix)
-                continue
             if not _accepts(codings, coding):
-                has_siblings = has_siblings or os.path.isfile(path + suffix)
+                not_accepted.append(suffix)
                 continue
-            try:
-                opened = _open_regular(path + suffix)
-            except OSError:
-                opened = None
+            opened = self._open_sibling(path + suffix)
             if opened is not None:
                 return _Opened(opened[0], opened[1], coding, True)
-        opened = _open_regular(path)
-        if opened is None:
-            raise FileNotFoundError(path)
-        return _Opened(opened[0], opened[1], None, has_siblings)
+        fd, st = self._open_plain()
+        has_siblings = False
+        for suffix in not_accepted:
+            opened = self._open_sibling(path + suffix)
+            if opened is not None:
+                os.close(opened[0])
+                has_siblings = True
+                break
+        return _Opened(fd, st, None, has_siblings)
+
+    def _open_plain(self) -> tuple[int, os.stat_result]:
+        """Open the file itself: FileNotFoundError (404) when missing or outside the root,
+        IsADirectoryError or PermissionError (403) when it is not a readable regular file."""
+        try:
+            fd, st, _ = open_within(self._path, self._root)
+        except (NotADirectoryError, IsADirectoryError):
+            raise FileNotFoundError(self._path) from None
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.ENAMETOOLONG):
+                raise FileNotFoundError(self._path) from None
+            raise
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            raise IsADirectoryError(self._path)
+        return fd, st
+
+    def _open_sibling(self, path: str) -> tuple[int, os.stat_result] | None:
+        """Open a pre-compressed sibling if it is a regular file within the containment root
+        (see the module docstring); None when it is absent, unreadable or outside."""
+        try:
+            fd, st, _ = open_within(path, self._root, place_failures=False)
+        except OSError:
+            return None
+        try:
+            if not stat.S_ISREG(st.st_mode):
+                raise IsADirectoryError(path)
+            if self._root is None and not self._follow_symlinks:
+                # No static root: the sibling must lie within the plain file's real directory.
+                if self._plain_dir is None:
+                    real = realpath(self._path)
+                    if real is None:  # the path moved while being resolved
+                        raise OutsideRoot(path)
+                    self._plain_dir = os.path.dirname(real)
+                prove_within(fd, st, path, self._plain_dir)
+        except OSError:  # OutsideRoot included
+            os.close(fd)
+            return None
+        return fd, st
 
     async def prepare(self, request: BaseRequest) -> Any:
         if self.prepared:

@@ -10,10 +10,18 @@ No request, however it is spelled, reaches a file outside ``directory``:
   ``..``. Whatever the encoding, the segments are then checked as plain text.
 * A ``..`` segment, a backslash (a separator on Windows, a trap for proxies elsewhere) or a
   NUL byte anywhere in the path is refused with 403 before the file system is touched.
-* With ``follow_symlinks=False`` (the default) the real path (every symlink resolved) must
-  lie inside the real ``directory``; a symlink that leads outside gives 404, as if it were
-  not there. With ``follow_symlinks=True`` symlinks may point anywhere, as in aiohttp, but
-  the requested path itself must still stay inside.
+* With ``follow_symlinks=False`` (the default) every file opened must lie inside the real
+  ``directory``: the file is opened, then the kernel is asked where the open descriptor
+  lives, so no symlink swapped between a check and the open can slip through (see
+  ``aioweb.containment``). Symlinks that stay inside are followed. Anything outside gives
+  404, as if it were not there, with the same status, body and headers whether the target
+  out there exists, is unreadable or is missing (no existence oracle). "Inside" compares
+  whole path components: ``public-private/`` next to ``public/`` is outside.
+* The same holds for the pre-compressed siblings ``FileResponse`` picks (``x.js.br``,
+  ``.zst``, ``.gz``): a sibling that is, or is reached through, a symlink leaving the root is
+  treated as absent and the plain file is served (aiohttp's CVE-2024-42367).
+* With ``follow_symlinks=True`` symlinks (siblings included) may point anywhere, as in
+  aiohttp, but the requested path itself must still stay inside.
 * A directory gives 403 unless ``show_index=True``; index pages escape every name (HTML and
   URL), so a file called ``<script>.txt`` is shown, not run.
 
@@ -35,6 +43,7 @@ from urllib.parse import quote, unquote_to_bytes
 
 from yarl import URL
 
+from .containment import open_within
 from .exceptions import HTTPForbidden, HTTPNotFound
 from .fileresponse import FileResponse
 from .response import Response, StreamResponse
@@ -72,7 +81,6 @@ class StaticResource(PrefixResource):
             raise ValueError(f"'{directory}' is not a directory")
         self._directory = resolved
         self._root = str(resolved)
-        self._root_slash = self._root.rstrip(os.sep) + os.sep
         self._chunk_size = chunk_size
         self._show_index = show_index
         self._follow_symlinks = follow_symlinks
@@ -107,22 +115,21 @@ class StaticResource(PrefixResource):
     def _version_of(self, name: str) -> str | None:
         """A content hash for cache busting; None when the file cannot be read safely."""
         try:
-            path = self._resolve_path(name)
-            st = os.stat(path)
-        except (HTTPForbidden, HTTPNotFound, OSError, ValueError):
+            fd, st, path = self._open(name)
+        except (HTTPForbidden, HTTPNotFound):
             return None
-        if not stat.S_ISREG(st.st_mode):
-            return None
-        cached = self._versions.get(path)
-        if cached is not None and cached[0] == st.st_mtime_ns and cached[1] == st.st_size:
-            return cached[2]
-        digest = hashlib.sha256()
-        try:
-            with open(path, "rb") as f:
+        with os.fdopen(fd, "rb") as f:  # the file checked is the file hashed
+            if not stat.S_ISREG(st.st_mode):
+                return None
+            cached = self._versions.get(path)
+            if cached is not None and cached[0] == st.st_mtime_ns and cached[1] == st.st_size:
+                return cached[2]
+            digest = hashlib.sha256()
+            try:
                 while block := f.read(1 << 20):
                     digest.update(block)
-        except OSError:
-            return None
+            except OSError:
+                return None
         version = base64.urlsafe_b64encode(digest.digest()).decode("ascii")
         self._versions[path] = (st.st_mtime_ns, st.st_size, version)
         return version
@@ -164,39 +171,57 @@ class StaticResource(PrefixResource):
 
     # --- serving ----------------------------------------------------------------------------
 
-    def _resolve_path(self, tail: str) -> str:
-        """The absolute file system path for a URL tail, or 403/404 (see module docstring)."""
+    def _candidate(self, tail: str) -> str:
+        """The path a URL tail names under the root, not resolved; 403 for a spelling that
+        tries to climb out (``..``, a backslash, a NUL), before the file system is touched."""
         if "\x00" in tail or "\\" in tail:
             raise HTTPForbidden()
         parts = [p for p in tail.split("/") if p and p != "."]
         if ".." in parts:
             raise HTTPForbidden()
-        candidate = os.path.join(self._root, *parts)
-        if not self._follow_symlinks:
-            real = os.path.realpath(candidate)
-            if real != self._root and not real.startswith(self._root_slash):
-                raise HTTPNotFound()
-            return real
-        return candidate
+        return os.path.join(self._root, *parts)
+
+    def _open(self, tail: str) -> tuple[int, os.stat_result, str]:
+        """Open what a URL tail names: (descriptor, fstat, path to serve), or 403/404.
+
+        With ``follow_symlinks=False`` the opened file must lie inside the root and the path
+        returned is its real path (pre-compressed siblings are looked up beside it, as in
+        aiohttp); anything outside is 404 however it fails (``OutsideRoot`` is a
+        ``FileNotFoundError``), so only files inside can give 403.
+        """
+        path = self._candidate(tail)
+        try:
+            return open_within(path, None if self._follow_symlinks else self._root)
+        except PermissionError:
+            raise HTTPForbidden() from None
+        except OSError:  # missing, outside the root, a symlink loop, a name too long
+            raise HTTPNotFound() from None
 
     async def _handle(self, request: Request) -> StreamResponse:
         tail = request.match_info["filename"]
-        path = self._resolve_path(tail)
+        fd, st, path = self._open(tail)
         try:
-            st = os.stat(path)
-        except (FileNotFoundError, NotADirectoryError):
-            raise HTTPNotFound() from None
-        except OSError:
-            raise HTTPNotFound() from None
-        if stat.S_ISDIR(st.st_mode):
-            if self._show_index:
-                return self._index(path, tail)
-            raise HTTPForbidden()
-        return FileResponse(path, chunk_size=self._chunk_size)
+            if stat.S_ISDIR(st.st_mode):
+                if self._show_index:
+                    return self._index(fd, path, tail)
+                raise HTTPForbidden()
+            if not stat.S_ISREG(st.st_mode):  # a FIFO, a device, a socket
+                raise HTTPForbidden()
+        finally:
+            os.close(fd)
+        # FileResponse opens the file again (and its siblings) under the same rule: a handler
+        # must not hand a descriptor to a response that a middleware may never send.
+        response = FileResponse(path, chunk_size=self._chunk_size)
+        if self._follow_symlinks:
+            response._follow_symlinks = True
+        else:
+            response._root = self._root
+        return response
 
-    def _index(self, path: str, tail: str) -> Response:
+    def _index(self, fd: int, path: str, tail: str) -> Response:
+        """An HTML listing of the directory open as ``fd`` (the one checked, not its path)."""
         try:
-            names = sorted(os.listdir(path))
+            names = sorted(os.listdir(fd if os.listdir in os.supports_fd else path))
         except OSError:
             raise HTTPForbidden() from None
         rel = "/".join(p for p in tail.split("/") if p and p != ".")
@@ -204,8 +229,7 @@ class StaticResource(PrefixResource):
         title = html.escape(_display(base))
         items = []
         for name in names:
-            full = os.path.join(path, name)
-            is_dir = os.path.isdir(full)
+            is_dir = _is_dir(fd, path, name)
             href = quote(os.fsencode(base), safe="/") + quote(os.fsencode(name), safe="")
             label = html.escape(_display(name)) + ("/" if is_dir else "")
             items.append(
@@ -217,6 +241,16 @@ class StaticResource(PrefixResource):
             "<ul>\n" + "\n".join(items) + "\n</ul>\n</body>\n</html>\n"
         )
         return Response(text=body, content_type="text/html")
+
+
+def _is_dir(fd: int, path: str, name: str) -> bool:
+    """Whether ``name`` in the directory open as ``fd`` is a directory (symlinks followed)."""
+    try:
+        if os.stat in os.supports_dir_fd:
+            return stat.S_ISDIR(os.stat(name, dir_fd=fd).st_mode)
+        return os.path.isdir(os.path.join(path, name))
+    except OSError:
+        return False
 
 
 def _display(name: str) -> str:
