@@ -9,10 +9,13 @@ cdef class RequestHead:
 
 cdef class RequestParser:
     cdef object _sink, _limits, _parser, _error, _expect, _upgrade_value, _content_length
-    cdef bytes _valid_host
-    cdef bint _in_head, _ignored_upgrade, _chunked, _connection_field
-    cdef Py_ssize_t _head_bytes, _url_len, _fields_size, _host_count, _synthetic
+    cdef object _data
+    cdef bytes _valid_host, _carry, _tail
+    cdef bint _in_head, _ignored_upgrade, _chunked, _connection_field, _idle, _in_chunked_body
+    cdef Py_ssize_t _head_bytes, _url_len, _fields_size, _host_count, _synthetic, _trailers
     cdef Py_ssize_t _max_line_size, _max_field_size, _max_headers, _max_head_size
+    cdef Py_ssize_t _max_chunk_extensions, _overhead
+    cdef Py_ssize_t _line, _begin, _after_line, _after_body, _body_left, _search_from
     cdef list _url, _headers, _codings
 
     cpdef _reset_head(self)

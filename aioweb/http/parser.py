@@ -2,16 +2,17 @@
 
 llhttp enforces the grammar strictly (invalid tokens, conflicting ``Content-Length`` and
 ``Transfer-Encoding``, bad chunk framing); this module adds what it leaves to its caller:
-limits on the request line, on each header field, on the number of fields and on the whole
-head, the ``Host`` rule of RFC 9112 §3.2, and the version check.  It performs no I/O: bytes
-go in through :meth:`RequestParser.feed`, and the parser calls back into a *sink*.
+limits on the request line, on each header field, on the number of fields (trailers too) and
+on the whole head, on chunk extensions, the single spaces of the request line, the
+absolute-form target, the ``Host`` rule of RFC 9112 §3.2, and the version check.  It performs
+no I/O: bytes go in through :meth:`RequestParser.feed`, and the parser calls back into a *sink*.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import httptools
 
@@ -23,6 +24,8 @@ from .errors import (
     RequestURITooLong,
     VersionNotSupported,
 )
+from .request_line import head_end, single_spaced_line_end, skip_empty_lines
+from .target import split_absolute_form
 
 __all__ = ["ParserLimits", "RequestHead", "RequestParser", "RequestSink"]
 
@@ -30,21 +33,41 @@ __all__ = ["ParserLimits", "RequestHead", "RequestParser", "RequestSink"]
 # in brackets or a reg-name (unreserved, pct-encoded, sub-delims); empty is allowed.
 _VALID_HOST = re.compile(rb"(?:\[[0-9A-Za-z:.%_~-]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?")
 
+# Framing bytes of one chunk taken as ordinary (up to 16 hex digits, two CRLFs, some slack);
+# what a chunked body sends beyond them, and beyond 1/64 of its data, counts against
+# ``max_chunk_extensions``.
+_CHUNK_ALLOWANCE = 32
+_HUGE = 1 << 62  # a body length past any read
+_DATA_ALLOWANCE_SHIFT = 6
+
+# Where the request line of the message being parsed is (``RequestParser._line``).
+_LINE_DONE = 0  # checked, or no message under way
+_LINE_HERE = 1  # starts at ``_begin`` in the bytes being fed
+_LINE_CARRIED = 2  # began in an earlier read, ``_carry`` holds its start (checked so far)
+_LINE_UNKNOWN = 3  # began after a chunked body in this read: located by a search
+
 
 @dataclass(slots=True, frozen=True)
 class ParserLimits:
-    """Size limits for a request head.  Defaults follow aiohttp's names and values.
+    """Size limits for a request head and its chunked framing.  Names follow aiohttp's.
 
     ``max_line_size`` bounds the request target (414 past it), ``max_field_size`` each header
-    line (431), ``max_headers`` the number of header fields (431) and ``max_head_size`` all
-    header bytes of one request together (431): without the last one, 32768 fields of 8 KiB
-    would be accepted.
+    line (431), ``max_headers`` the number of header fields (431; about what nginx and
+    aiohttp accept in practice, where 32768 used to be no limit at all), counting a chunked
+    body's trailer fields with the head's, and ``max_head_size`` all header bytes of one
+    request together (431): without the last one, 100 fields of 8 KiB would be accepted.
+    ``max_chunk_extensions`` bounds the bytes a chunked body may send besides its data and
+    ordinary framing (chunk extensions, zero-padded sizes): past it, 400.  Each chunk is
+    allowed 32 bytes of framing and the body 1/64 of its data size on top, so an honest body
+    (or signed chunks of 64 KiB) never comes near it, while a stream of 1-byte chunks with
+    long extensions is cut after 16 KiB instead of costing CPU without bound.
     """
 
     max_line_size: int = 8190
     max_field_size: int = 8190
-    max_headers: int = 32768
+    max_headers: int = 100
     max_head_size: int = 256 * 1024
+    max_chunk_extensions: int = 16 * 1024
 
 
 class RequestHead:
@@ -119,26 +142,40 @@ class RequestParser:
     """
 
     __slots__ = (
+        "_after_body",
+        "_after_line",
+        "_begin",
+        "_body_left",
+        "_carry",
         "_chunked",
         "_codings",
         "_connection_field",
         "_content_length",
+        "_data",
         "_error",
         "_expect",
         "_fields_size",
         "_head_bytes",
         "_headers",
         "_host_count",
+        "_idle",
         "_ignored_upgrade",
+        "_in_chunked_body",
         "_in_head",
         "_limits",
+        "_line",
+        "_max_chunk_extensions",
         "_max_field_size",
         "_max_head_size",
         "_max_headers",
         "_max_line_size",
+        "_overhead",
         "_parser",
+        "_search_from",
         "_sink",
         "_synthetic",
+        "_tail",
+        "_trailers",
         "_upgrade_value",
         "_url",
         "_url_len",
@@ -153,6 +190,7 @@ class RequestParser:
         self._max_field_size = limits.max_field_size
         self._max_headers = limits.max_headers
         self._max_head_size = limits.max_head_size
+        self._max_chunk_extensions = limits.max_chunk_extensions
         self._parser = httptools.HttpRequestParser(self)
         self._error: HttpProtocolError | None = None
         self._valid_host = b""  # the last Host value that passed validation
@@ -162,6 +200,23 @@ class RequestParser:
         # allows; httptools then skipped the body, which is re-parsed (see ``feed``).
         self._ignored_upgrade = False
         self._synthetic = 0  # 1: inside the stand-in head, 2: inside its body
+        # A chunked body's bytes beyond its data and allowances (see ParserLimits).
+        self._in_chunked_body = False
+        self._overhead = 0
+        # Where requests start in the bytes being fed, for the request-line check
+        # (request_line.py): the bytes, the state of the current line, its offset, where
+        # the next request starts (-1: not known yet), the previous request's line end and
+        # body length (to find it lazily), bytes carried over from the previous read.
+        self._data: Any = b""
+        self._idle = True
+        self._line = _LINE_DONE
+        self._begin = 0
+        self._after_line = -1
+        self._after_body = -1
+        self._body_left = 0
+        self._search_from = 0
+        self._carry = b""
+        self._tail = b""
         self._reset_head()
 
     def _reset_head(self) -> None:
@@ -173,6 +228,7 @@ class RequestParser:
         self._codings: list[bytes] = []
         self._expect: bytes | None = None
         self._host_count = 0
+        self._trailers = 0
         self._fields_size = 0
         self._upgrade_value: bytes | None = None
         self._connection_field = False  # a Connection field was sent (see on_headers_complete)
@@ -187,6 +243,22 @@ class RequestParser:
     def feed(self, data: bytes) -> bytes | None:
         if self._in_head:
             self._head_bytes += len(data)
+        # Where the next request starts in ``data``: at once, after the rest of a body of
+        # known length, or not known yet (-1).  Offsets into the previous read are void.
+        self._data = data
+        self._after_line = -1
+        self._after_body = -1
+        if self._idle:
+            self._begin = 0
+        elif self._in_chunked_body:
+            self._begin = -1
+            if self._overhead < 0:
+                self._overhead = 0  # credit from the read that carried the head is used up
+            self._overhead += len(data)
+        elif self._in_head:
+            self._begin = -1
+        else:
+            self._begin = self._body_left
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade as upgrade:
@@ -202,8 +274,15 @@ class RequestParser:
             raise BadRequest("Invalid method") from None
         except httptools.HttpParserError as exc:
             raise BadRequest(f"Malformed request: {exc}") from None
-        if self._in_head and self._head_bytes > self._max_head_size:
-            raise HeadersTooLarge("Request header section too large")
+        if self._in_head:
+            if self._head_bytes > self._max_head_size:
+                raise HeadersTooLarge("Request header section too large")
+            if self._line != _LINE_DONE:
+                self._check_partial_line()
+            else:  # the head goes on in the next read: its end may straddle the two
+                self._tail = (self._tail + bytes(data[-2:]))[-2:]
+        elif self._in_chunked_body and self._overhead > self._max_chunk_extensions:
+            raise BadRequest("Chunk extensions too long")
         return None
 
     def _resume_after_ignored_upgrade(self, tail: bytes) -> bytes | None:
@@ -223,12 +302,135 @@ class RequestParser:
                 else b"Content-Length: %d" % self._content_length
             )
             self._synthetic = 1
-            tail = b"POST / HTTP/1.1\r\n" + framing + b"\r\n\r\n" + tail
+            head = b"POST / HTTP/1.1\r\n" + framing + b"\r\n\r\n"
+            self._body_left += len(head)  # (where the next request starts, see ``feed``)
+            tail = head + tail
         return self.feed(tail) if tail else None
 
     def _fail(self, error: HttpProtocolError) -> None:
         self._error = error
         raise error
+
+    # -- the request line (see request_line.py) ------------------------------------------
+
+    def _locate_line(self) -> None:
+        """At a request's start: where its line is in the bytes being fed, if known."""
+        begin = self._begin
+        if begin < 0 and self._after_line >= 0 and self._after_body >= 0:
+            # the previous request of this read had no body or one of known length
+            end = head_end(self._bytes(), self._after_line, self._tail)
+            if end >= 0:
+                begin = end + self._after_body
+        if begin >= 0:
+            self._line = _LINE_HERE
+            self._begin = begin
+        else:
+            # after a chunked body (whose framing llhttp does not report) in this read
+            self._line = _LINE_UNKNOWN
+            self._search_from = self._after_line if self._after_line > 0 else 0
+
+    def _bytes(self) -> bytes:
+        data = self._data
+        if type(data) is not bytes:
+            data = self._data = bytes(data)  # a slice of a large read (see protocol._feed)
+        return data
+
+    def _check_line(self, method_len: int) -> None:
+        """At the end of a head: its request line must have single spaces (400)."""
+        line = self._line
+        self._line = _LINE_DONE
+        if line == _LINE_HERE:
+            # the usual case, without a call: see request_line.single_spaced_line_end
+            data = self._data
+            begin = self._begin
+            end = begin + method_len + self._url_len + 10
+            if end + 1 < len(data) and data[end] == 13 and data[begin] > 13:
+                self._after_line = end + 2
+            else:
+                self._after_line = self._line_end_slowly(method_len)
+        elif line == _LINE_UNKNOWN:
+            self._search_line(method_len)
+            self._after_line = self._line_end_slowly(method_len)
+        elif line == _LINE_CARRIED:
+            data = self._bytes()
+            end = data.find(b"\n")
+            self._check_line_piece(data, end)
+            self._after_line = end + 1
+            self._carry = b""
+        else:  # checked in an earlier read: the head's end may straddle the two reads
+            self._after_line = 0
+        self._begin = -1
+
+    def _line_end_slowly(self, method_len: int) -> int:
+        """:meth:`_check_line` when the line follows empty lines or is not single-spaced."""
+        data = self._data
+        begin = skip_empty_lines(data, self._begin)
+        end = single_spaced_line_end(data, begin, method_len, self._url_len)
+        if end < 0:
+            self._fail(BadRequest("Request line: parts not separated by single spaces"))
+        return end
+
+    def _check_line_piece(self, data: bytes, end: int) -> None:
+        """The next piece (up to ``end``, -1: all) of a line whose start is ``_carry``."""
+        carry = self._carry
+        if data.find(b"  ", 0, end if end >= 0 else len(data)) >= 0 or (
+            carry[-1:] == b" " and data[:1] == b" "
+        ):
+            self._fail(BadRequest("Request line: parts not separated by single spaces"))
+
+    def _check_partial_line(self) -> None:
+        """At the end of a read inside a head: check what arrived of its request line."""
+        line = self._line
+        data = self._bytes()
+        if line == _LINE_UNKNOWN:
+            self._search_partial_line(data)
+            line = _LINE_HERE
+        if line == _LINE_HERE:
+            begin = skip_empty_lines(data, self._begin)
+            end = data.find(b"\n", begin)
+            if data.find(b"  ", begin, end if end >= 0 else len(data)) >= 0:
+                self._fail(BadRequest("Request line: parts not separated by single spaces"))
+            if end < 0:
+                self._carry = data[begin:]
+                self._line = _LINE_CARRIED
+                return
+        elif line == _LINE_CARRIED:
+            end = data.find(b"\n")
+            self._check_line_piece(data, end)
+            if end < 0:
+                self._carry += data  # (bounded: no double space, target within max_line_size)
+                return
+            self._carry = b""
+        self._line = _LINE_DONE
+        self._tail = data[-2:]
+
+    def _search_partial_line(self, data: bytes) -> None:
+        """:meth:`_search_line` for a head that goes on in the next read."""
+        if not self._url:
+            # no target byte yet: the line (method, a space or more) ends this read
+            self._begin = data.rfind(b"\n") + 1
+            return
+        wanted = b"\n" + self._parser.get_method() + b" " + b"".join(self._url)
+        found = data.find(wanted, max(self._search_from - 1, 0))
+        if found < 0:
+            self._fail(BadRequest("Request line: parts not separated by single spaces"))
+        self._begin = found + 1
+
+    def _search_line(self, method_len: int) -> None:
+        """Locate a request line that began after a chunked body in the same read.
+
+        Its single-spaced form is searched from the end of the chunked request's line; if
+        it is not there, the line is not single-spaced (400).  This is the one place where
+        the check is not exact: a copy of the well-formed line inside that chunked body's
+        last bytes would be found first.
+        """
+        data = self._bytes()
+        url = self._url[0] if len(self._url) == 1 else b"".join(self._url)
+        wanted = b"\n" + self._parser.get_method() + b" " + url + b" HTTP/"
+        found = data.find(wanted, max(self._search_from - 1, 0))
+        if found < 0:
+            self._fail(BadRequest("Request line: parts not separated by single spaces"))
+        self._begin = found + 1
 
     # -- llhttp callbacks ----------------------------------------------------------------
 
@@ -236,7 +438,12 @@ class RequestParser:
         if self._synthetic:
             return
         self._in_head = True
+        self._idle = False
         self._head_bytes = 0
+        if self._begin >= 0:
+            self._line = _LINE_HERE  # (the usual case of _locate_line, without a call)
+        else:
+            self._locate_line()
         self._reset_head()
         self._sink.on_message_begin()
 
@@ -264,8 +471,13 @@ class RequestParser:
             self._fail(HeadersTooLarge("Request header section too large"))
         if not self._in_head:
             # A trailer field of a chunked body (RFC 9112 §7.1.2): bounded by the limits
-            # above, then dropped.  Appending it would slip it into the request's headers
-            # after they were checked (a proxy in front never sees trailers as headers).
+            # above, counted with the head's fields, then dropped.  Appending it would slip
+            # it into the request's headers after they were checked (a proxy in front
+            # never sees trailers as headers).
+            self._trailers += 1
+            if len(headers) + self._trailers > self._max_headers:
+                self._fail(HeadersTooLarge("Too many header and trailer fields"))
+            self._overhead -= size + 4  # (bounded by max_head_size, not chunk framing)
             return
         headers.append((name, value))
         # Only a handful of names matter to framing; compare lengths first to stay cheap.
@@ -293,6 +505,7 @@ class RequestParser:
             self._synthetic = 2
             return
         parser = self._parser
+        method = parser.get_method()
         keep_alive = parser.should_keep_alive()
         # llhttp takes only HTTP/0.9, 1.0, 1.1 and 2.0 (any other is a parse error), and
         # without a Connection field it keeps a request alive exactly when it is 1.1: so
@@ -301,6 +514,7 @@ class RequestParser:
         version = "1.1" if keep_alive and not self._connection_field else parser.get_http_version()
         if version[0] != "1":
             self._fail(VersionNotSupported(f"HTTP/{version} is not supported"))
+        self._check_line(len(method))
         # RFC 9112 §3.2: a 1.1 request without Host, or with several, gets a 400.
         if self._host_count != 1 and (version == "1.1" or self._host_count > 1):
             self._fail(
@@ -319,10 +533,24 @@ class RequestParser:
             self._ignored_upgrade = True
         url = self._url[0] if len(self._url) == 1 else b"".join(self._url)
         simple_path = None
-        if url.startswith(b"/") and b"%" not in url and b"?" not in url and b"#" not in url:
-            simple_path = url.decode("utf-8", "surrogateescape")
+        if url.startswith(b"/"):
+            if b"%" not in url and b"?" not in url and b"#" not in url:
+                simple_path = url.decode("utf-8", "surrogateescape")
+        elif url != b"*" and method != b"CONNECT":
+            try:
+                split_absolute_form(url)  # RFC 9112 §3.2.2; Request.host uses its authority
+            except HttpProtocolError as exc:
+                self._fail(exc)
+        if self._chunked:
+            self._in_chunked_body = True
+            self._overhead = 0
+            self._after_body = -1
+        else:
+            # (capped: llhttp takes lengths up to 2**64-1, more than a C ssize_t holds)
+            length = self._content_length or 0
+            self._after_body = self._body_left = length if length < _HUGE else _HUGE
         head = RequestHead(
-            parser.get_method().decode("ascii"),
+            method.decode("ascii"),
             url,
             version,
             self._headers,
@@ -353,7 +581,8 @@ class RequestParser:
         the next request: smuggling).  §7: ``chunked`` at most once.  §6.1: any other coding
         (gzip, identity...) is one this server does not decode: 501.  Checked here rather
         than left to llhttp, which reports some of these only once body bytes arrive, after
-        the request was dispatched.
+        the request was dispatched.  Coding names are case-insensitive (§7), so
+        ``Chunked`` is the chunked coding.
         """
         if codings[-1] != b"chunked" or codings.count(b"chunked") > 1:
             self._fail(BadRequest("Invalid Transfer-Encoding: chunked must be the last coding"))
@@ -361,7 +590,13 @@ class RequestParser:
             self._fail(NotImplementedByServer("Transfer codings other than chunked"))
         self._chunked = True
 
+    def on_chunk_header(self) -> None:
+        self._overhead -= _CHUNK_ALLOWANCE
+
     def on_body(self, body: bytes) -> None:
+        size = len(body)
+        self._body_left -= size
+        self._overhead -= size + (size >> _DATA_ALLOWANCE_SHIFT)
         try:
             self._sink.on_body(body)
         except HttpProtocolError as exc:
@@ -371,4 +606,6 @@ class RequestParser:
         if self._ignored_upgrade and (self._chunked or self._content_length):
             return  # httptools skipped the body: it ends when the stand-in message does
         self._synthetic = 0
+        self._idle = True
+        self._in_chunked_body = False
         self._sink.on_message_complete()
