@@ -443,6 +443,10 @@ class WebSocketSession:
             if exc is not None and self._exception is None:
                 self._exception = exc
         self._cancel_heartbeat()
+        if self._deflate is not None:
+            # Free the zlib contexts (C memory, ~300 KiB) now rather than when the garbage
+            # collector reaches this session: see PerMessageDeflate.
+            self._deflate.release()
         peer_close = self._peer_close
         if peer_close is not None and not peer_close.done():
             peer_close.set_result(None)

@@ -23,6 +23,36 @@ __all__ = [
 
 _TAIL = b"\x00\x00\xff\xff"
 
+#: Idle compressors kept per window size for the next connection (about 260 KiB each with a
+#: 15-bit window). See :class:`PerMessageDeflate`.
+COMPRESSOR_POOL_SIZE = 64
+_pool: dict[int, list[zlib._Compress]] = {}
+
+
+def _take_compressor(bits: int) -> zlib._Compress:
+    """A compressor for a raw DEFLATE stream with a ``bits`` window: an idle one when the
+    pool has one (its history already forgotten), else a new one."""
+    idle = _pool.get(bits)
+    if idle:
+        try:
+            return idle.pop()
+        except IndexError:  # another thread's loop took the last one
+            pass
+    return zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -bits)
+
+
+def _return_compressor(bits: int, comp: zlib._Compress) -> None:
+    """Park a compressor whose connection ended, after a full flush.
+
+    A full flush makes zlib forget the window and the hash chains (nothing emitted later
+    refers back past it), so the next connection's output depends on its own data only; the
+    flush's own output (an empty stored block) belongs to no stream and is dropped.
+    """
+    idle = _pool.setdefault(bits, [])
+    if len(idle) < COMPRESSOR_POOL_SIZE:
+        comp.flush(zlib.Z_FULL_FLUSH)
+        idle.append(comp)
+
 
 @dataclass(frozen=True, slots=True)
 class DeflateParams:
@@ -166,6 +196,17 @@ class PerMessageDeflate:
     ``is_server`` picks which half of the parameters applies to outgoing messages. The
     decompressor always uses a 15-bit window: inflating with a larger window than the peer
     deflated with is always correct, so the peer's ``*_max_window_bits`` never matters here.
+
+    Memory: each zlib context lives in C memory outside Python's allocator, about 260 KiB
+    for a compressor with a 15-bit window and 40 KiB for a decompressor. Both are created
+    on first use and dropped by :meth:`release` when the connection ends, so they never
+    wait for the garbage collector to find the session (a session sits in reference
+    cycles; under connection churn hundreds of dead sessions would hold their contexts
+    until a full collection, and the freed blocks then fragment the C heap so RSS never
+    comes back). A released compressor is reset and parked in a small pool
+    (``COMPRESSOR_POOL_SIZE`` per window size) for the next connection, so steady churn
+    allocates no new deflate state at all. Without context takeover the compressor is kept
+    and reset with a full flush instead of being rebuilt for every message.
     """
 
     __slots__ = (
@@ -191,14 +232,35 @@ class PerMessageDeflate:
         self._compressor: zlib._Compress | None = None
         self._decompressor: zlib._Decompress | None = None
 
+    @property
+    def live_contexts(self) -> int:
+        """How many zlib contexts this connection holds right now (0, 1 or 2)."""
+        return (self._compressor is not None) + (self._decompressor is not None)
+
+    def release(self) -> None:
+        """Free both zlib contexts now: the connection is over.
+
+        Safe to call more than once; a later (de)compression would simply build a new
+        context, but a closed connection neither sends nor receives.
+        """
+        comp = self._compressor
+        self._compressor = None
+        self._decompressor = None
+        if comp is not None:
+            _return_compressor(self._deflate_bits, comp)
+
     def compress(self, data: bytes) -> bytes:
         """Deflate one whole message payload."""
         comp = self._compressor
-        if comp is None or self._deflate_reset:
-            comp = self._compressor = zlib.compressobj(
-                zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -self._deflate_bits
-            )
-        out = comp.compress(data) + comp.flush(zlib.Z_SYNC_FLUSH)
+        if comp is None:
+            comp = self._compressor = _take_compressor(self._deflate_bits)
+        # Without context takeover, a full flush ends the message exactly as a sync flush
+        # does (an empty stored block, the same 00 00 ff ff tail) and also forgets the
+        # window, so no later message refers back into this one: the same context serves
+        # the next message with no 260 KiB rebuilt per message.
+        out = comp.compress(data) + comp.flush(
+            zlib.Z_FULL_FLUSH if self._deflate_reset else zlib.Z_SYNC_FLUSH
+        )
         if out.endswith(_TAIL):
             out = out[:-4]
         # An empty payload deflates to nothing once the tail is stripped; RFC 7692 7.2.3.6
@@ -228,4 +290,8 @@ class PerMessageDeflate:
             raise WebSocketError(
                 WSCloseCode.PROTOCOL_ERROR, f"Invalid compressed data: {exc}"
             ) from None
+        if dec.eof:
+            # The peer ended the DEFLATE stream with a BFINAL block (RFC 7692 7.2.3.4 allows
+            # it): its next message starts a new stream, which this context cannot read.
+            self._decompressor = None
         return out
