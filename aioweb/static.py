@@ -229,7 +229,7 @@ class StaticResource(PrefixResource):
         title = html.escape(_display(base))
         items = []
         for name in names:
-            is_dir = _is_dir(fd, path, name)
+            is_dir = self._entry_is_dir(os.path.join(path, name))
             href = quote(os.fsencode(base), safe="/") + quote(os.fsencode(name), safe="")
             label = html.escape(_display(name)) + ("/" if is_dir else "")
             items.append(
@@ -242,15 +242,26 @@ class StaticResource(PrefixResource):
         )
         return Response(text=body, content_type="text/html")
 
+    def _entry_is_dir(self, path: str) -> bool:
+        """Whether an index entry is listed as a directory (with a trailing slash).
 
-def _is_dir(fd: int, path: str, name: str) -> bool:
-    """Whether ``name`` in the directory open as ``fd`` is a directory (symlinks followed)."""
-    try:
-        if os.stat in os.supports_dir_fd:
-            return stat.S_ISDIR(os.stat(name, dir_fd=fd).st_mode)
-        return os.path.isdir(os.path.join(path, name))
-    except OSError:
-        return False
+        A symlink counts as a directory only if it leads to one the static rule lets us
+        serve: the listing must not reveal what an outside link points at, nor whether it
+        points at anything.
+        """
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return False
+        if not stat.S_ISLNK(st.st_mode):
+            return stat.S_ISDIR(st.st_mode)
+        root = None if self._follow_symlinks else self._root
+        try:
+            fd, st, _ = open_within(path, root, place_failures=False)
+        except OSError:
+            return False
+        os.close(fd)
+        return stat.S_ISDIR(st.st_mode)
 
 
 def _display(name: str) -> str:

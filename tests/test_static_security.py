@@ -351,6 +351,26 @@ def test_outside_answers_do_not_tell_whether_the_target_exists(site: Path, case:
     run(main())
 
 
+def test_index_page_does_not_tell_where_outside_links_lead(site: Path) -> None:
+    """Two listings that differ only in whether an outside link's target exists are equal."""
+    private = site.parent / "public-private"
+    for name, target in (("one", private / "subdir"), ("two", private / "nosuchdir")):
+        (site / name).mkdir()
+        (site / name / "link").symlink_to(target)
+        (site / name / "inside").symlink_to(site / "one")
+
+    async def main() -> None:
+        async with serve(static_app(site, show_index=True)) as base:
+            one = await raw_request(base, get("/static/one/"))
+            two = await raw_request(base, get("/static/two/"))
+            assert parse_response(one)[0] == 200
+            assert b'href="/static/one/link"' in one  # listed, but not as a directory
+            assert b'href="/static/one/inside/"' in one  # a link that stays inside is one
+            assert without_date(one).replace(b"/one/", b"/two/") == without_date(two)
+
+    run(main())
+
+
 @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
 def test_unreadable_outside_file_answers_like_a_missing_one(site: Path) -> None:
     """``EACCES`` from outside must not turn into a 403 where a missing file gives 404."""
