@@ -31,7 +31,9 @@ from .helpers import (
     parse_mimetype_params,
     sentinel,
 )
+from .http.errors import HttpProtocolError
 from .http.parser import RequestHead
+from .http.target import split_absolute_form
 from .server.streams import EMPTY_PAYLOAD, StreamReader
 
 if TYPE_CHECKING:
@@ -93,6 +95,18 @@ def _parse_etags(value: str | None) -> tuple[ETag, ...] | None:
             comma = value.find(",", pos)
             pos = n if comma < 0 else comma + 1
     return tuple(tags)
+
+
+def _absolute_form(target: bytes) -> tuple[str, str, str]:
+    """``(scheme, authority, path_and_query)`` of a target that is not origin-form.
+
+    The server's parser has refused invalid ones with a 400; a request built another way
+    (``make_mocked_request``, CONNECT's authority-form) gets an empty authority and ``/``.
+    """
+    try:
+        return split_absolute_form(target)
+    except HttpProtocolError:
+        return ("", "", "/")
 
 
 def parse_cookie_header(value: str) -> dict[str, str]:
@@ -202,11 +216,12 @@ class BaseRequest(DictStorage):
         cached = self._cache.get("target")
         if cached is not None:
             return cached
-        target = self._head.url.decode("utf-8", "surrogateescape")
-        if target[:1] != "/" and target != "*":
+        raw = self._head.url
+        if raw[:1] == b"/" or raw == b"*":
+            target = raw.decode("utf-8", "surrogateescape")
+        else:
             # absolute-form (RFC 9112 §3.2.2): keep its path and query, routed as usual
-            absolute = URL(target)
-            target = absolute.raw_path_qs or "/"
+            target = _absolute_form(raw)[2]
         path, _, query = target.partition("?")
         path = path.partition("#")[0]
         result = (path, query.partition("#")[0])
@@ -328,8 +343,20 @@ class BaseRequest(DictStorage):
 
     @property
     def host(self) -> str:
+        """The host (and port) the request is for.
+
+        RFC 9112 §3.2.2: a request whose target is in absolute-form
+        (``GET http://a.example/x``) is for the target's authority, whatever ``Host`` says
+        (the parser has checked that authority).  Otherwise ``Host``; without one, this
+        machine's name, as in aiohttp.
+        """
         if self._host is not None:
             return self._host
+        raw = self._head.url
+        if raw[:1] != b"/" and raw != b"*" and self._method != "CONNECT":
+            authority = _absolute_form(raw)[1]
+            if authority:
+                return authority
         host = self.headers.get("Host")
         return host if host is not None else socket.getfqdn()
 

@@ -82,13 +82,15 @@ _NAME_SPLIT_RE = re.compile(r"[.:-]")
 
 async def _default_expect_handler(request: Request) -> None:
     """``Expect: 100-continue`` is answered when the handler first waits for the body;
-    any other expectation gets ``417`` (RFC 9110 §10.1.1)."""
+    any other expectation gets ``417`` (RFC 9110 §10.1.1).  The value is echoed escaped to
+    ASCII: a non-ASCII byte in it (kept as a lone surrogate) cannot be encoded otherwise."""
     expect = request.headers.get("Expect", "")
     if request.version >= (1, 1):
         if expect.lower() == "100-continue":
             request._protocol.expect_continue(request)
         else:
-            raise HTTPExpectationFailed(text=f"Unknown Expect: {expect}")
+            shown = expect.encode("ascii", "backslashreplace").decode("ascii")
+            raise HTTPExpectationFailed(text=f"Unknown Expect: {shown}")
 
 
 def _wrap_handler(handler: Any) -> Handler:
