@@ -19,6 +19,8 @@ from robust_app import APP_JS, SECRET
 HOST = b"Host: 127.0.0.1\r\n"
 SLOW_CAP = 12.0  # seconds a slow-client probe may last
 SLOW_LIMIT = 10.0  # issue 11 item 2: each slow client is closed within this
+SHOWN_GROWTH = 4 << 20  # a probe that raised the server's peak RSS this much says so
+BOMB = 16 << 20  # what the gzip part inflates to; bounded memory stays well under it
 
 
 @dataclass
@@ -45,6 +47,7 @@ class Outcome:
     alive: bool = True  # a normal request succeeded afterwards
     down: bool = False  # the server process had exited (it was restarted)
     log_errors: int = 0  # tracebacks / fatal errors the server logged meanwhile
+    peak_growth: int = 0  # growth of the server's RSS high-water mark during the probe
     raw: bytes = b""
 
     @property
@@ -68,6 +71,8 @@ class Outcome:
         parts.append(f"{self.end} {self.seconds:.2f}s" if self.end != "open" else "kept open")
         if SECRET in self.raw:
             parts.append("**LEAKED SECRET**")
+        if self.peak_growth >= SHOWN_GROWTH:
+            parts.append(f"peak RSS +{self.peak_growth / 2**20:.0f} MiB")
         if self.log_errors:
             parts.append(f"{self.log_errors} traceback(s) logged")
         if self.down:
@@ -94,6 +99,14 @@ class Case:
 
 def status_in(*codes: int) -> Check:
     return lambda o: o.status in codes
+
+
+BAD_REQUEST = status_in(400)
+
+
+def bounded(check: Check, limit: int) -> Check:
+    """``check``, and the server's peak RSS grew by less than ``limit`` bytes meanwhile."""
+    return lambda o: check(o) and o.peak_growth < limit
 
 
 def is_4xx(o: Outcome) -> bool:
@@ -281,29 +294,29 @@ CD = b'Content-Disposition: form-data; name="a"\r\n'
 CD_FILE = b'Content-Disposition: form-data; name="f"; filename="f.txt"\r\n'
 
 
-def multipart_bodies() -> dict[str, tuple[bytes, str, int]]:
-    """name -> (body with boundary ``XyZ``, expectation, expected status)."""
+def multipart_bodies() -> dict[str, tuple[bytes, str, Check]]:
+    """name -> (body with boundary ``XyZ``, expectation, check)."""
 
     def cl_part(value: bytes) -> bytes:
         return b"--XyZ\r\n" + CD + b"Content-Length: " + value + b"\r\n\r\nvalue\r\n--XyZ--\r\n"
 
     headers = b"".join(b"X-H-%d: v\r\n" % i for i in range(5000))
-    bomb = gzip.compress(b"\0" * (16 << 20), 9)
+    bomb = gzip.compress(b"\0" * BOMB, 9)
     bodies = {
         "part Content-Length exceeds body": (
             b"--XyZ\r\n" + CD + b"Content-Length: 1000\r\n\r\nshort\r\n--XyZ--\r\n",
             "400",
-            400,
+            BAD_REQUEST,
         ),
-        "missing final boundary": (b"--XyZ\r\n" + CD + b"\r\nvalue\r\n--XyZ", "400", 400),
-        "part headers never end": (b"--XyZ\r\n" + CD + b"X-More: y\r\n", "400", 400),
-        "truncated mid-part": (b"--XyZ\r\n" + CD_FILE + b"\r\nhalf of a fi", "400", 400),
-        "only a boundary": (b"--XyZ\r\n", "400", 400),
-        "only preamble garbage": (b"this is not multipart at all\r\n", "400", 400),
+        "missing final boundary": (b"--XyZ\r\n" + CD + b"\r\nvalue\r\n--XyZ", "400", BAD_REQUEST),
+        "part headers never end": (b"--XyZ\r\n" + CD + b"X-More: y\r\n", "400", BAD_REQUEST),
+        "truncated mid-part": (b"--XyZ\r\n" + CD_FILE + b"\r\nhalf of a fi", "400", BAD_REQUEST),
+        "only a boundary": (b"--XyZ\r\n", "400", BAD_REQUEST),
+        "only preamble garbage": (b"this is not multipart at all\r\n", "400", BAD_REQUEST),
         "5000 part header lines": (
             b"--XyZ\r\n" + CD + headers + b"\r\nvalue\r\n--XyZ--\r\n",
             "400 (bounded)",
-            400,
+            BAD_REQUEST,
         ),
     }
     for label, value in [
@@ -313,12 +326,12 @@ def multipart_bodies() -> dict[str, tuple[bytes, str, int]]:
         ("0x5", b"0x5"),
         ("U+0665 (Arabic-Indic 5)", "\u0665".encode()),
     ]:
-        bodies[f"part Content-Length {label}"] = (cl_part(value), "400", 400)
+        bodies[f"part Content-Length {label}"] = (cl_part(value), "400", BAD_REQUEST)
     bodies["gzip part inflating to 16 MiB (> client_max_size)"] = (
         b"--XyZ\r\n" + b'Content-Disposition: form-data; name="data"\r\n'
         b"Content-Encoding: gzip\r\n\r\n" + bomb + b"\r\n--XyZ--\r\n",
-        "413, bounded memory",
-        413,
+        f"413, peak RSS grows < {BOMB // 2 >> 20} MiB",
+        bounded(status_in(413), BOMB // 2),
     )
     return bodies
 
@@ -362,7 +375,7 @@ def multipart_cases() -> list[Case]:
             status_in(200),
         ),
     ]
-    for name, (body, expect, status) in multipart_bodies().items():
+    for name, (body, expect, check) in multipart_bodies().items():
         for path, how in (("/form", "post()"), ("/upload", "multipart()")):
             cases.append(
                 Case(
@@ -370,7 +383,7 @@ def multipart_cases() -> list[Case]:
                     "4",
                     post(path, body, ctype),
                     expect,
-                    status_in(status),
+                    check,
                     cap=10.0,
                 )
             )

@@ -46,6 +46,7 @@ from robust import (
     load_average,
     log_errors,
     log_size,
+    peak_rss,
     start,
     static_tree,
     versions,
@@ -210,11 +211,13 @@ class Target:
 
     async def probe(self, case: Case) -> Outcome:
         offset = log_size(self.server)
+        hwm = peak_rss(self.server)
         try:
             out = await exchange(self.port, case)
         except (OSError, TimeoutError) as exc:
             out = Outcome(end=f"connect failed ({type(exc).__name__})")
         await asyncio.sleep(0.05)  # let a dying server die before we look
+        out.peak_growth = max(0, peak_rss(self.server) - hwm)
         out.alive, _ = await healthy(self.port)
         out.log_errors = log_errors(self.server, offset)
         out.down = not await self.ensure_up()

@@ -75,6 +75,18 @@ def start(
     return RunningServer(robust_spec(framework, static_root, tree, workers), cpus=cpus)
 
 
+def peak_rss(server: RunningServer) -> int:
+    """The kernel's RSS high-water mark (``VmHWM``) summed over the server's processes: a
+    memory spike between two samples still shows here."""
+    total = 0
+    for pid in server.pids():
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1]) * 1024
+    return total
+
+
 def log_size(server: RunningServer) -> int:
     """Bytes the server has written to its log so far."""
     return os.fstat(server.log.fileno()).st_size

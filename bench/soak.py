@@ -15,6 +15,10 @@ The server's RSS (``VmRSS`` in ``/proc/<pid>/status``) is sampled every second. 
 at the start (server up, no load yet), the peak, at the end of the load, and after 5 s idle;
 the requests done and the errors per kind.  The load is modest on purpose (the machine is
 shared).  The report is printed and written to ``bench/results/<date>-soak.md``.
+
+``--kinds`` narrows the mix: ``--kinds ws-deflate`` alone (8 compressed sessions at a time,
+half of them on new connections) is the load under which issue 11 saw RSS held at 74-99 MB;
+``--kinds ws`` is its uncompressed control.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from robust import (
     RunningServer,
     load_average,
     log_errors,
+    peak_rss,
     start,
     static_tree,
     versions,
@@ -215,6 +220,7 @@ async def soak(
             stop_sampling.set()
             await sampler
             rss_idle = server.rss_bytes()
+            hwm = peak_rss(server)
             alive = server.proc.poll() is None
             tracebacks = log_errors(server)
         finally:
@@ -222,7 +228,8 @@ async def soak(
     peak_t, peak = max(memory.samples, key=lambda s: s[1])
     figures = {
         "RSS at start": mib(rss_start),
-        "RSS peak": f"{mib(peak)} (at {peak_t:.0f} s)",
+        "RSS peak": f"{mib(peak)} (at {peak_t:.0f} s; between samples the kernel saw at most "
+        f"{mib(hwm)})",
         "RSS at the end of the load": mib(rss_load_end),
         f"RSS after {IDLE_AFTER:.0f} s idle": mib(rss_idle),
         "requests done": f"{sum(tally.ops.values()):,} operations "
