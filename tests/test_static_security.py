@@ -203,6 +203,16 @@ def test_follow_symlinks_true_serves_siblings_anywhere(site: Path) -> None:
     run(main())
 
 
+def test_append_version_never_hashes_an_outside_file(site: Path) -> None:
+    """``url_for(..., append_version=True)`` opens the file too: same rule, no hash leaks."""
+    (site / "app.js").write_bytes(PLAIN)
+    (site / "link-secret.txt").symlink_to(site.parent / "public-private" / "secret.txt")
+    app = web.Application()
+    resource = app.router.add_static("/static", site, append_version=True)
+    assert "v" in resource.url_for(filename="app.js").query
+    assert "v" not in resource.url_for(filename="link-secret.txt").query
+
+
 # --- FileResponse without a static root ---------------------------------------------------------
 
 
