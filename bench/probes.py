@@ -337,8 +337,10 @@ def report(rows: list[Row], frameworks: list[str], bystanders: dict[str, str], m
         "",
         "Cells: status line(s) received · how the connection ended and when (`closed`/`reset` "
         "by the server, `timeout` = no complete answer by the probe's cap, `kept open` = "
-        "keep-alive) · warnings (tracebacks logged, server died, no longer answers `GET /`). "
-        "Item = issue 11 item.",
+        "keep-alive) · warnings (tracebacks logged, growth of the server's peak RSS when "
+        "≥ 4 MiB, server died, no longer answers `GET /`). A FAIL shows the start of 2xx "
+        "bodies. ✗ marks an aiohttp cell that misses what is expected of aioweb. "
+        "# = issue 11 item.",
         "",
         table(rows, frameworks),
         "",
