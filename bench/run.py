@@ -678,6 +678,26 @@ def versions() -> str:
     return ", ".join(parts)
 
 
+def write_chart(markdown: Path) -> None:
+    """The SVG chart beside the results file (``bench/charts.py``, matplotlib: extra ``bench``).
+
+    A missing matplotlib costs the chart, not the run: the markdown is already written, and
+    ``bench/charts.py FILE`` draws the chart later.
+    """
+    sys.path.insert(0, str(BENCH))
+    try:
+        import charts
+
+        svg = charts.write_chart(markdown)
+    except ModuleNotFoundError as exc:
+        print(f"no chart ({exc}); pip install -e '.[bench]', then bench/charts.py {markdown}")
+        return
+    finally:
+        sys.path.remove(str(BENCH))
+    if svg:
+        print(f"chart written to {svg.relative_to(ROOT)}")
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -906,6 +926,7 @@ def main(argv: list[str] | None = None) -> int:
         out.parent.mkdir(exist_ok=True)
         out.write_text(text + "\n")
         print(f"written to {out.relative_to(ROOT)}")
+        write_chart(out)
     return 0
 
 
