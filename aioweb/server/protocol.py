@@ -205,10 +205,10 @@ class HttpProtocol:
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
-        self._server.connection_made(self)
         self._carrier = self._loop.create_task(self._carry())
         # A connection that never sends a byte is closed quietly after the idle timeout.
         self._set_deadline(_IDLE, self._settings.idle_timeout)
+        self._server.connection_made(self)  # (last: during shutdown it calls shutdown_soon)
 
     def connection_lost(self, exc: BaseException | None) -> None:
         if self._closed:

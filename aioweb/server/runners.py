@@ -8,6 +8,7 @@ in-flight requests finish within ``shutdown_timeout``, then closes everything.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import socket
 from abc import ABC, abstractmethod
@@ -25,6 +26,41 @@ __all__ = [
     "TCPSite",
     "UnixSite",
 ]
+
+
+# At most this many connections taken over from a closing listener's backlog (see
+# BaseSite._adopt_backlog): more than any listen backlog holds.
+_MAX_ADOPTED = 65536
+# How long stop() waits for adopted connections to be set up (a TLS handshake may be slow;
+# they go on being set up after that, and the server still answers them).
+_ADOPT_WAIT = 1.0
+
+
+def _take_backlog(server: asyncio.AbstractServer) -> list[socket.socket]:
+    """Accept, without waiting, every connection queued on ``server``'s listening sockets."""
+    accepted: list[socket.socket] = []
+    for listening in server.sockets:
+        try:
+            listener = socket.socket(fileno=os.dup(listening.fileno()))
+        except OSError:
+            continue
+        try:
+            listener.setblocking(False)
+            while len(accepted) < _MAX_ADOPTED:
+                conn, _addr = listener.accept()
+                conn.setblocking(False)
+                accepted.append(conn)
+        except OSError:  # BlockingIOError: the backlog is empty
+            pass
+        finally:
+            listener.close()  # the duplicate only: the site's socket stays open
+    return accepted
+
+
+def _ignore_failure(setup: asyncio.Future[Any]) -> None:
+    """An adopted client that went away before its connection was set up: nothing to serve."""
+    if not setup.cancelled():
+        setup.exception()
 
 
 class GracefulExit(SystemExit):
@@ -71,10 +107,44 @@ class BaseSite(ABC):
         self._runner._reg_site(self)
 
     async def stop(self) -> None:
+        """Stop listening.  Connections the kernel already completed are still served."""
         self._runner._check_site(self)
         if self._server is not None:
+            # No await between taking the backlog and closing: the loop would let more
+            # connections queue up in between, and those would be reset.
+            adopted = _take_backlog(self._server)
             self._server.close()
+            await self._serve_adopted(adopted)
         self._runner._unreg_site(self)
+
+    async def _serve_adopted(self, accepted: list[socket.socket]) -> None:
+        """Serve the connections taken from the listen backlog just before it was closed.
+
+        The kernel completes TCP handshakes on its own and queues them until the server calls
+        ``accept``; closing a listening socket resets every connection still queued.  Those
+        clients were told "connected" and may have sent a request already, so a reset leaves
+        them not knowing whether it ran (seen with ``workers=2`` at the instant of SIGTERM).
+        Accepting them here, just before the close, hands them to the server like any other
+        connection: graceful shutdown answers their first request with ``Connection: close``.
+        A client that connects after the close is refused at connect time, which is safe to
+        retry.
+        """
+        loop = asyncio.get_running_loop()
+        factory = self._runner.server
+        if not accepted or factory is None:
+            for conn in accepted:
+                conn.close()
+            return
+        setups = [
+            asyncio.ensure_future(
+                loop.connect_accepted_socket(factory, conn, ssl=self._ssl_context)
+            )
+            for conn in accepted
+        ]
+        for setup in setups:
+            setup.add_done_callback(_ignore_failure)
+        # (those still being set up after the wait are answered when they are)
+        await asyncio.wait(setups, timeout=_ADOPT_WAIT)
 
 
 class TCPSite(BaseSite):

@@ -102,6 +102,7 @@ class HttpServer:
         self.requests_count = 0
         self._sweeper: asyncio.TimerHandle | None = None
         self._due: deque[HttpProtocol] = deque()  # expired, waiting for _expire_some
+        self._shutting_down = False
         self._all_closed: asyncio.Future[None] | None = None
 
     @property
@@ -119,6 +120,10 @@ class HttpServer:
         self.connections.add(protocol)
         if self._sweeper is None:
             self._sweeper = self.loop.call_later(_SWEEP_INTERVAL, self._sweep)
+        if self._shutting_down:
+            # Accepted while stopping (taken over from the listen backlog): answer its first
+            # request with ``Connection: close`` instead of keeping it alive.
+            protocol.shutdown_soon()
 
     def connection_lost(self, protocol: HttpProtocol) -> None:
         self.connections.discard(protocol)
@@ -162,7 +167,9 @@ class HttpServer:
     # -- shutdown ------------------------------------------------------------------------
 
     def pre_shutdown(self) -> None:
-        """Stop keeping connections alive: idle ones close now, busy ones after their reply."""
+        """Stop keeping connections alive: idle ones close now, busy ones after their reply
+        (one that has not sent its first request yet gets a moment to: see shutdown_soon)."""
+        self._shutting_down = True
         for protocol in list(self.connections):
             protocol.shutdown_soon()
 
