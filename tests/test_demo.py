@@ -1,5 +1,6 @@
 """The demo application's basics pages, served for real and fetched with the test client."""
 
+import httpx
 import pytest
 
 from demo.app import build_app
@@ -27,8 +28,8 @@ async def test_basics_pages(aiohttp_client, path, status, needle):
     resp = await client.get(path)
     assert resp.status == status
     assert needle in await resp.text()
-    if status != 500:  # an unhandled crash passes through the middleware
-        assert resp.headers["X-Response-Time"].endswith("ms")
+    # every response, the server's own 500 page included (on_response_prepare)
+    assert resp.headers["X-Response-Time"].endswith("ms")
 
 
 async def test_redirect_and_view_methods(aiohttp_client):
@@ -46,3 +47,23 @@ async def test_redirect_and_view_methods(aiohttp_client):
     resp = await client.patch("/basics/view")
     assert resp.status == 405
     assert set(resp.headers["Allow"].split(",")) == {"GET", "POST", "PUT", "DELETE", "HEAD"}
+
+
+async def test_streamed_and_gridfs_responses_carry_response_time(
+    aioweb_server, mongodb_uri: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Responses whose head is sent inside the handler (GridFS files, SSE) get the header too."""
+    monkeypatch.setenv("MONGODB_URI", mongodb_uri)
+    server = await aioweb_server(build_app())
+    base = str(server.make_url("/"))[:-1]
+    async with httpx.AsyncClient() as client:
+        r = await client.post(
+            base + "/gridfs/upload", files={"file": ("timed.txt", b"hello", "text/plain")}
+        )
+        assert r.status_code == 303
+        r = await client.get(base + "/gridfs/files/timed.txt")
+        assert r.status_code == 200 and r.text == "hello"
+        assert r.headers["X-Response-Time"].endswith("ms")
+        async with client.stream("GET", base + "/sse/clock") as r:
+            assert r.headers["Content-Type"].startswith("text/event-stream")
+            assert r.headers["X-Response-Time"].endswith("ms")

@@ -10,25 +10,23 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import importlib.util
 import json
 import os
-import shutil
-import signal
 import socket
 import tempfile
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import websockets
+from chromium_devtools import CHROMIUM, DevTools, chromium
 
 from aioweb import web
 
+__all__ = ["CHROMIUM", "DevTools", "chromium"]  # other browser tests import them from here
+
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 pytestmark = [
     pytest.mark.timeout(90),
@@ -42,79 +40,6 @@ def load_chat_page() -> Any:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-class DevTools:
-    """The few DevTools-protocol calls the test needs."""
-
-    def __init__(self, conn: Any) -> None:
-        self.conn = conn
-        self.next_id = 0
-
-    async def call(self, method: str, **params: Any) -> dict[str, Any]:
-        self.next_id += 1
-        my_id = self.next_id
-        await self.conn.send(json.dumps({"id": my_id, "method": method, "params": params}))
-        while True:
-            reply = json.loads(await self.conn.recv())
-            if reply.get("id") == my_id:
-                assert "error" not in reply, reply
-                return reply["result"]  # type: ignore[no-any-return]
-
-    async def js(self, expression: str) -> Any:
-        result = await self.call("Runtime.evaluate", expression=expression, returnByValue=True)
-        return result["result"].get("value")
-
-    async def wait_for(self, expression: str, timeout: float = 15) -> Any:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            value = await self.js(expression)
-            if value:
-                return value
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"timed out waiting for {expression}")
-            await asyncio.sleep(0.1)
-
-
-@contextlib.asynccontextmanager
-async def chromium(url: str, profile: str) -> Any:
-    proc = await asyncio.create_subprocess_exec(
-        CHROMIUM,  # type: ignore[arg-type]
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={profile}",
-        "--remote-debugging-port=0",
-        "--window-size=900,700",
-        url,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-        start_new_session=True,  # its helper processes too are killed at the end
-    )
-    try:
-        port_file = Path(profile) / "DevToolsActivePort"
-        for _ in range(300):
-            if port_file.exists() and port_file.read_text().strip():
-                break
-            await asyncio.sleep(0.1)
-        port = int(port_file.read_text().split()[0])
-        async with httpx.AsyncClient() as client:
-            for _ in range(100):
-                targets = (await client.get(f"http://127.0.0.1:{port}/json/list")).json()
-                pages = [t for t in targets if t["type"] == "page"]
-                if pages:
-                    break
-                await asyncio.sleep(0.1)
-        async with websockets.connect(pages[0]["webSocketDebuggerUrl"], max_size=None) as conn:
-            yield DevTools(conn)
-    finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        await proc.wait()
 
 
 def test_chromium_chats_through_the_demo_page() -> None:

@@ -1,4 +1,9 @@
-"""Routing, JSON, redirects, errors, a middleware, a class-based view and a sub-application."""
+"""Routing, JSON, redirects, errors, a middleware, a class-based view and a sub-application.
+
+The index lists endpoints that answer with plain text or JSON (what an API does); a click
+shows the answer — status, a few headers, body — in a panel on the page (``tryit.js``), and
+the links still work on their own.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +12,29 @@ import time
 from collections.abc import Awaitable, Callable
 
 from aioweb import web
+from demo import layout
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 TITLE = "Basics: routing, url_for, JSON, redirects, errors, middleware, views, sub-app"
+LABEL = "Basics"
+SUMMARY = (
+    "Routes with variables and regexes, url_for, JSON, redirects, HTTP errors, a 500 without "
+    "a traceback, a timing middleware, a class-based view and a sub-application."
+)
 PATH = "/basics/"
 
 routes = web.RouteTableDef()
+START: web.RequestKey[float] = web.RequestKey("demo_basics_start", float)
 
 
-def page(title: str, body: str) -> web.Response:
-    return web.Response(
-        text=(
-            "<!doctype html><meta charset=utf-8>"
-            f"<title>{html.escape(title)}</title>"
-            "<style>body{font:16px/1.5 system-ui,sans-serif;max-width:48rem;margin:2rem auto;"
-            "padding:0 1rem}code{background:#f4f4f4;padding:0 .2rem}</style>"
-            f"<p><a href='/'>&larr; all demos</a></p><h1>{html.escape(title)}</h1>{body}"
-        ),
-        content_type="text/html",
+def _try_list(links: list[tuple[str, str]]) -> str:
+    items = "".join(
+        f'<li><a href="{html.escape(u)}" data-try>{html.escape(u)}</a> — {t}</li>' for u, t in links
+    )
+    return (
+        f'<ul class="try">{items}</ul>'
+        '<section class="result" id="result" hidden aria-live="polite"></section>'
     )
 
 
@@ -43,15 +52,23 @@ async def basics_index(request: web.Request) -> web.Response:
         ("/basics/error/418", "an HTTP error raised by a handler"),
         ("/basics/crash", "an unhandled exception: a 500 page without a traceback"),
         ("/basics/view", "class-based view (GET here; POST, PUT or DELETE with curl)"),
-        ("/basics/admin/", "a sub-application mounted at /basics/admin"),
     ]
-    items = "".join(
-        f'<li><a href="{html.escape(u)}">{html.escape(u)}</a>: {t}</li>' for u, t in links
-    )
-    return page(
-        TITLE,
-        f"<ul>{items}</ul><p>Every response carries <code>X-Response-Time</code>, set by a "
-        "middleware.</p>",
+    admin = "/basics/admin/"
+    return layout.page(
+        request,
+        "Basics",
+        "<p>Click a link: its answer (status, headers, body) shows below.</p>"
+        + _try_list(links)
+        + f'<p><a href="{admin}">{admin}</a> is a sub-application mounted at '
+        "<code>/basics/admin</code>, with its own router and url_for.</p>"
+        "<p>Every response carries <code>X-Response-Time</code>: a middleware notes when the "
+        "handler starts, and an <code>on_response_prepare</code> signal stamps the header "
+        "when the head is sent — so raised errors, the 500 page and streamed responses "
+        "(GridFS files, Server-Sent Events) carry it too.</p>"
+        "<pre><code>curl -i -X POST -d a=1 "
+        f"{html.escape(str(request.url.origin()))}/basics/view</code></pre>",
+        lead="Routing, responses and middleware — aiohttp.web's core, unchanged.",
+        scripts=["/static/tryit.js"],
     )
 
 
@@ -108,22 +125,32 @@ class ItemView(web.View):
 
 @web.middleware
 async def timing_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    start = time.perf_counter()
-    try:
-        response = await handler(request)
-    except web.HTTPException as exc:  # raised HTTP errors are responses too
-        exc.headers["X-Response-Time"] = f"{(time.perf_counter() - start) * 1000:.3f}ms"
-        raise
-    response.headers["X-Response-Time"] = f"{(time.perf_counter() - start) * 1000:.3f}ms"
-    return response
+    """Note when the handler starts; :func:`stamp_response_time` writes the header."""
+    request[START] = time.perf_counter()
+    return await handler(request)
+
+
+async def stamp_response_time(request: web.Request, response: web.StreamResponse) -> None:
+    """``on_response_prepare``: runs as any response's head is sent, whoever made it.
+
+    A middleware alone cannot do this: a streamed response (GridFS, SSE) has sent its head
+    before the handler returns, and the server's own 500 page is made after the middleware
+    has seen the exception go by.
+    """
+    start = request.get(START)
+    if start is not None:
+        response.headers["X-Response-Time"] = f"{(time.perf_counter() - start) * 1000:.3f}ms"
 
 
 async def admin_index(request: web.Request) -> web.Response:
     url = request.app.router["admin-item"].url_for(item="first")
-    return page(
+    return layout.page(
+        request,
         "Sub-application",
-        f"<p>This page is served by a sub-app mounted at <code>/basics/admin</code>.</p>"
-        f'<p><a href="{url}">{url}</a> (a route of the sub-app, built with its url_for)</p>',
+        "<p>This page is served by a sub-app mounted at <code>/basics/admin</code>.</p>"
+        + _try_list([(str(url), "a route of the sub-app, built with its url_for")])
+        + '<p><a href="/basics/">← Basics</a></p>',
+        scripts=["/static/tryit.js"],
     )
 
 
@@ -132,8 +159,10 @@ async def admin_item(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
+    layout.install(app)
     app.router.add_routes(routes)
     app.middlewares.append(timing_middleware)
+    app.on_response_prepare.append(stamp_response_time)
     admin = web.Application()
     admin.router.add_get("/", admin_index)
     admin.router.add_get("/items/{item}", admin_item, name="admin-item")

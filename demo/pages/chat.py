@@ -8,74 +8,33 @@ by the heartbeat (a ping every 20 s) and dropped from the room.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 from aioweb import web
+from demo import layout
 
 TITLE = "WebSocket chat room"
+LABEL = "Chat"
+SUMMARY = (
+    "A chat room over WebSockets: every message typed in one tab appears in all of them, with "
+    "a heartbeat that notices tabs that vanish."
+)
 PATH = "/chat/"
 
 rooms_key: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("chat_rooms", set)
 
-PAGE = """<!doctype html><html lang=en><head><meta charset=utf-8>
-<title>Chat · aioweb demo</title>
-<style>
-body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}
-#log{border:1px solid #ddd;border-radius:6px;height:20rem;overflow-y:auto;padding:.5rem 1rem}
-#log p{margin:.2rem 0} .sys{color:#666;font-style:italic} b{color:#1a5fb4}
-form{display:flex;gap:.5rem;margin-top:.6rem} #text{flex:1}
-#status{font-size:.9rem;color:#666}
-</style></head><body>
-<h1>Chat room</h1>
-<p id=status>connecting…</p>
-<div id=log aria-live=polite></div>
-<form id=form autocomplete=off>
+BODY = """<p id=status>connecting…</p>
+<div id=log class=chat-log aria-live=polite></div>
+<form id=form class=chat-form autocomplete=off>
   <input id=name size=10 placeholder=name aria-label=name>
   <input id=text placeholder="say something" aria-label=message>
   <button id=send>Send</button>
 </form>
-<p><a href="/">← all demos</a></p>
-<script>
-const log = document.getElementById('log');
-const statusEl = document.getElementById('status');
-const nameInput = document.getElementById('name');
-nameInput.value = 'guest' + Math.floor(Math.random() * 1000);
-const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
-const ws = new WebSocket(scheme + location.host + '/chat/ws');
-function line(who, text, cls) {
-  // Built from text nodes, never innerHTML: a message cannot inject markup.
-  const p = document.createElement('p');
-  if (cls) p.className = cls;
-  if (who) {
-    const b = document.createElement('b');
-    b.textContent = who;
-    p.append(b, ': ');
-  }
-  p.append(text);
-  log.appendChild(p);
-  log.scrollTop = log.scrollHeight;
-}
-ws.onopen = () => { statusEl.textContent = 'connected'; document.body.dataset.state = 'open'; };
-ws.onclose = (e) => {
-  statusEl.textContent = 'disconnected (' + e.code + ')';
-  document.body.dataset.state = 'closed';
-};
-ws.onmessage = (e) => {
-  const m = JSON.parse(e.data);
-  if (m.type === 'message') line(m.name, m.text);
-  else line(null, m.text, 'sys');
-  if (m.online !== undefined) statusEl.textContent = 'connected · ' + m.online + ' online';
-};
-document.getElementById('form').onsubmit = (e) => {
-  e.preventDefault();
-  const text = document.getElementById('text');
-  if (!text.value || ws.readyState !== WebSocket.OPEN) return;
-  ws.send(JSON.stringify({name: nameInput.value || 'guest', text: text.value}));
-  text.value = '';
-};
-</script>
-</body></html>
+<p class=muted>Open this page in a second tab (or on your phone): each tab is one
+<code>WebSocketResponse</code>; the set of open sockets lives on the application, and a
+message is sent to all of them with <code>await ws.send_str(...)</code>.</p>
 """
 
 MAX_NAME = 40
@@ -83,18 +42,30 @@ MAX_TEXT = 2000
 
 
 async def page(request: web.Request) -> web.Response:
-    return web.Response(text=PAGE, content_type="text/html")
+    return layout.page(
+        request,
+        "Chat room",
+        BODY,
+        lead="Type in one tab, read in all of them: a WebSocket per tab.",
+        scripts=["/static/chat.js"],
+    )
 
 
-def broadcast(room: set[web.WebSocketResponse], payload: dict[str, Any]) -> None:
-    """Send to every open socket; ``send_str`` queues at once, so no awaiting is needed."""
+async def broadcast(room: set[web.WebSocketResponse], payload: dict[str, Any]) -> None:
+    """Send to every open socket at once; a socket that fails is dropped from the room.
+
+    ``send_str`` is a coroutine in aiohttp: it waits while the peer's buffer is full, so the
+    sends run side by side (``gather``) and one slow tab does not hold up the others.
+    """
     data = json.dumps(payload)
-    for ws in list(room):
-        if not ws.closed:
-            try:
-                ws.send_str(data)
-            except ConnectionError:
-                room.discard(ws)
+
+    async def send(ws: web.WebSocketResponse) -> None:
+        try:
+            await ws.send_str(data)
+        except ConnectionError:
+            room.discard(ws)
+
+    await asyncio.gather(*(send(ws) for ws in list(room) if not ws.closed))
 
 
 async def chat(request: web.Request) -> web.WebSocketResponse:
@@ -102,7 +73,7 @@ async def chat(request: web.Request) -> web.WebSocketResponse:
     ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=64 * 1024)
     await ws.prepare(request)
     room.add(ws)
-    broadcast(room, {"type": "system", "text": "someone joined", "online": len(room)})
+    await broadcast(room, {"type": "system", "text": "someone joined", "online": len(room)})
     try:
         async for msg in ws:
             if msg.type != web.WSMsgType.TEXT:
@@ -114,14 +85,22 @@ async def chat(request: web.Request) -> web.WebSocketResponse:
             except (ValueError, KeyError, TypeError, AttributeError):
                 await ws.send_json({"type": "system", "text": "bad message ignored"})
                 continue
-            broadcast(room, {"type": "message", "name": name, "text": text})
+            await broadcast(room, {"type": "message", "name": name, "text": text})
     finally:
         room.discard(ws)
-        broadcast(room, {"type": "system", "text": "someone left", "online": len(room)})
+        await broadcast(room, {"type": "system", "text": "someone left", "online": len(room)})
     return ws
 
 
+async def close_room(app: web.Application) -> None:
+    """``on_shutdown``: close every socket (1001, going away) so shutdown need not wait."""
+    for ws in list(app[rooms_key]):
+        await ws.close(code=web.WSCloseCode.GOING_AWAY, message=b"server shutdown")
+
+
 def setup(app: web.Application) -> None:
+    layout.install(app)
     app[rooms_key] = set()
+    app.on_shutdown.append(close_room)
     app.router.add_get("/chat/", page)
     app.router.add_get("/chat/ws", chat)

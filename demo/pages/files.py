@@ -20,23 +20,22 @@ import tempfile
 from pathlib import Path
 
 from aioweb import web
+from demo import layout
 
 TITLE = "Forms, uploads and static files"
+LABEL = "Files"
+SUMMARY = (
+    "A form read with request.post(), uploads streamed to disk with request.multipart(), "
+    "files served back with FileResponse, and a static directory with an index page."
+)
 PATH = "/files/"
 
 MAX_UPLOAD = 50 * 1024 * 1024  # per request, enforced while streaming
 spool_key: web.AppKey[Path] = web.AppKey("files_spool", Path)
 static_key: web.AppKey[Path] = web.AppKey("files_static", Path)
 
-STYLE = """body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:2rem auto;padding:0 1rem}
-fieldset{margin:1rem 0;border:1px solid #ccc;border-radius:6px}
-table{border-collapse:collapse}td,th{border-bottom:1px solid #eee;padding:.2rem .6rem;text-align:left}
-code{background:#f4f4f4;padding:0 .2rem}"""
-
-PAGE = """<!doctype html><html lang=en><head><meta charset=utf-8>
-<title>Files · aioweb demo</title><style>{style}</style>
-<link rel=stylesheet href="/files/static/demo.css"></head><body>
-<h1>Forms, uploads and static files</h1>
+BODY = """<p class=muted>The blue heading comes from <code>/files/static/demo.css</code>, served
+from <code>add_static</code> as its pre-compressed <code>.gz</code> sibling.</p>
 <fieldset><legend>A url-encoded form (<code>request.post()</code>)</legend>
 <form id=simple method=post action="/files/form">
   <label>Name <input name=name value="Ada"></label>
@@ -47,22 +46,26 @@ PAGE = """<!doctype html><html lang=en><head><meta charset=utf-8>
 </form></fieldset>
 <fieldset><legend>Upload files (streamed to disk with <code>request.multipart()</code>)</legend>
 <form id=upload method=post action="/files/upload" enctype="multipart/form-data">
-  <label>Note <input name=note value="my files"></label>
-  <input id=file type=file name=file multiple>
+  <p><label>Note <input name=note value="my files"></label></p>
+  <p><input id=file type=file name=file multiple></p>
   <button id=send>Upload</button>
 </form>
-<p>At most {limit} MiB per upload.</p></fieldset>
+<p class=muted>At most {limit} MiB per upload; the size is checked while the bytes stream in.</p>
+</fieldset>
 <h2>Uploaded so far</h2>{uploads}
 <h2>Static files</h2>
-<p><a href="/files/static/">/files/static/</a> is served by <code>add_static(show_index=True)</code>.</p>
-<p><a href="/">← all demos</a></p></body></html>"""
+<p><a href="/files/static/">/files/static/</a> is served by <code>add_static(show_index=True)</code>:
+an escaped index page, and files with conditional requests and ranges.</p>"""
+
+STATIC_CSS = '<link rel=stylesheet href="/files/static/demo.css">'
 
 
-def _page(title: str, body: str) -> web.Response:
-    return web.Response(
-        text=f"<!doctype html><meta charset=utf-8><title>{html.escape(title)}</title>"
-        f"<style>{STYLE}</style>{body}<p><a href='/files/'>← back</a></p>",
-        content_type="text/html",
+def _page(request: web.Request, title: str, body: str) -> web.Response:
+    return layout.page(
+        request,
+        title,
+        body + '<p><a href="/files/">← back to the forms</a></p>',
+        head=STATIC_CSS,
     )
 
 
@@ -72,19 +75,23 @@ def _uploads_table(spool: Path) -> str:
         return "<p>None yet.</p>"
     rows = "".join(
         f"<tr><td><a href='/files/uploads/{html.escape(p.name)}'>{html.escape(p.name)}</a></td>"
-        f"<td>{p.stat().st_size}</td></tr>"
+        f"<td class=num>{p.stat().st_size}</td></tr>"
         for p in files
     )
-    return f"<table><tr><th>file</th><th>bytes</th></tr>{rows}</table>"
+    return (
+        '<div class="table-wrap"><table><tr><th>file</th><th class=num>bytes</th></tr>'
+        f"{rows}</table></div>"
+    )
 
 
 async def index(request: web.Request) -> web.Response:
     spool = request.app[spool_key]
-    return web.Response(
-        text=PAGE.format(
-            style=STYLE, limit=MAX_UPLOAD // (1024 * 1024), uploads=_uploads_table(spool)
-        ),
-        content_type="text/html",
+    return layout.page(
+        request,
+        "Forms, uploads and static files",
+        BODY.format(limit=MAX_UPLOAD // (1024 * 1024), uploads=_uploads_table(spool)),
+        head=STATIC_CSS,
+        lead="request.post(), streaming multipart uploads, FileResponse and add_static.",
     )
 
 
@@ -93,7 +100,9 @@ async def simple_form(request: web.Request) -> web.Response:
     rows = "".join(
         f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>" for k, v in data.items()
     )
-    return _page("Form received", f"<h1>Form received</h1><table id=fields>{rows}</table>")
+    return _page(
+        request, "Form received", f'<div class="table-wrap"><table id=fields>{rows}</table></div>'
+    )
 
 
 def _safe_name(filename: str | None) -> str:
@@ -139,10 +148,11 @@ async def upload(request: web.Request) -> web.Response:
         for n, s, h, t in stored
     )
     return _page(
+        request,
         "Upload received",
-        f"<h1>Upload received</h1><p id=note>{html.escape(note)}</p>"
-        f"<table id=files><tr><th>file</th><th>bytes</th><th>sha256</th><th>type</th></tr>"
-        f"{rows}</table>",
+        f"<p id=note>{html.escape(note)}</p>"
+        '<div class="table-wrap"><table id=files><tr><th>file</th><th>bytes</th><th>sha256</th>'
+        f"<th>type</th></tr>{rows}</table></div>",
     )
 
 
@@ -168,6 +178,7 @@ def _make_static_dir() -> Path:
 
 
 def setup(app: web.Application) -> None:
+    layout.install(app)
     spool = Path(tempfile.mkdtemp(prefix="aioweb-demo-uploads-"))
     static = _make_static_dir()
     app[spool_key] = spool

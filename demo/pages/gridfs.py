@@ -15,8 +15,14 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 from aioweb import web
+from demo import layout
 
 TITLE = "GridFS: upload, list, view, download, delete"
+LABEL = "GridFS"
+SUMMARY = (
+    "Upload files into MongoDB GridFS, list them, view images and seek videos (served with "
+    "ETag, Last-Modified and Range), download and delete them."
+)
 PATH = "/gridfs/"
 DATABASE = "aioweb_demo"
 MAX_UPLOAD = 200 * 1024 * 1024
@@ -34,27 +40,20 @@ class _Demo:
 
 DEMO: web.AppKey[_Demo] = web.AppKey("gridfs_demo", _Demo)
 
-STYLE = """body{font:16px/1.5 system-ui,sans-serif;max-width:56rem;margin:2rem auto;padding:0 1rem}
-table{border-collapse:collapse;width:100%}td,th{padding:.3rem .5rem;border-bottom:1px solid #ddd;
-text-align:left}.num{text-align:right}.msg{padding:.7rem 1rem;background:#fff3cd;
-border:1px solid #e0c060}img,video{max-width:100%;max-height:24rem;display:block}
-form.inline{display:inline}"""
 
-
-def _page(body: str, status: int = 200) -> web.Response:
-    return web.Response(
-        text=(
-            "<!doctype html><html lang=en><head><meta charset=utf-8>"
-            f"<title>GridFS · aioweb demo</title><style>{STYLE}</style></head><body>"
-            f'<p><a href="/">demo index</a></p><h1>GridFS</h1>{body}</body></html>'
-        ),
+def _page(request: web.Request, body: str, status: int = 200) -> web.Response:
+    return layout.page(
+        request,
+        "GridFS",
+        body,
         status=status,
-        content_type="text/html",
+        lead="Files stored in MongoDB, served with ETags, Last-Modified and ranges.",
     )
 
 
-def _unavailable(reason: str) -> web.Response:
+def _unavailable(request: web.Request, reason: str) -> web.Response:
     return _page(
+        request,
         '<p class="msg" id="no-database"><strong>No database is reachable.</strong> '
         f"{html.escape(reason)}<br>Run the demo with <code>scripts/demo.sh</code> (it starts "
         "FerretDB), or set <code>MONGODB_URI</code> to a MongoDB server.</p>",
@@ -82,13 +81,15 @@ def _size(n: int) -> str:
 async def index(request: web.Request) -> web.Response:
     handler = request.app[DEMO].files
     if handler is None:
-        return _unavailable(request.app[DEMO].problem)
+        return _unavailable(request, request.app[DEMO].problem)
     from pymongo.errors import PyMongoError
 
     try:
         files = await handler.list(limit=200)
     except PyMongoError as exc:
-        return _unavailable(f"The database at MONGODB_URI did not answer ({type(exc).__name__}).")
+        return _unavailable(
+            request, f"The database at MONGODB_URI did not answer ({type(exc).__name__})."
+        )
     rows = []
     for f in files:
         fid = str(f.id)
@@ -107,27 +108,29 @@ async def index(request: web.Request) -> web.Response:
             f"<td>{f.upload_date:%Y-%m-%d %H:%M:%S}</td>"
             f'<td><a href="{PATH}download/{fid}">download</a> '
             f'<form class=inline method=post action="{PATH}delete/{fid}">'
-            "<button type=submit>delete</button></form></td></tr>"
+            "<button type=submit class=secondary>delete</button></form></td></tr>"
         )
     table = (
-        "<table><tr><th>file</th><th>type</th><th class=num>size</th><th>uploaded (UTC)</th>"
-        f"<th></th></tr>{''.join(rows)}</table>"
+        '<div class="table-wrap"><table class=gridfs><tr><th>file</th><th>type</th>'
+        "<th class=num>size</th><th>uploaded (UTC)</th>"
+        f"<th></th></tr>{''.join(rows)}</table></div>"
         if rows
         else "<p id=empty>No files yet.</p>"
     )
     return _page(
-        f'<form method=post action="{PATH}upload" enctype="multipart/form-data">'
+        request,
+        f'<form class=box method=post action="{PATH}upload" enctype="multipart/form-data">'
         "<input type=file name=file required> <button type=submit>upload</button></form>"
         f"<p>Uploads stream straight into GridFS (limit {_size(MAX_UPLOAD)}). Files are served "
         "with ETag, Last-Modified, ranges (videos seek), and by name at "
-        f"<code>{PATH}files/&lt;name&gt;</code>.</p>{table}"
+        f"<code>{PATH}files/&lt;name&gt;</code>.</p>{table}",
     )
 
 
 async def upload(request: web.Request) -> web.Response:
     handler = request.app[DEMO].files
     if handler is None:
-        return _unavailable(request.app[DEMO].problem)
+        return _unavailable(request, request.app[DEMO].problem)
     await handler.upload(request, max_size=MAX_UPLOAD)
     raise web.HTTPSeeOther(PATH)
 
@@ -135,7 +138,7 @@ async def upload(request: web.Request) -> web.Response:
 async def delete(request: web.Request) -> web.Response:
     handler = request.app[DEMO].files
     if handler is None:
-        return _unavailable(request.app[DEMO].problem)
+        return _unavailable(request, request.app[DEMO].problem)
     try:
         file_id = ObjectId(request.match_info["id"])
     except InvalidId:
@@ -178,18 +181,19 @@ def _serve_with(attr: str) -> Any:
         demo = request.app[DEMO]
         handler = getattr(demo, attr)
         if handler is None:
-            return _unavailable(demo.problem)
+            return _unavailable(request, demo.problem)
         from pymongo.errors import PyMongoError
 
         try:
             return await handler(request)
         except PyMongoError as exc:
-            return _unavailable(f"The database did not answer ({type(exc).__name__}).")
+            return _unavailable(request, f"The database did not answer ({type(exc).__name__}).")
 
     return serve
 
 
 def setup(app: web.Application) -> None:
+    layout.install(app)
     app[DEMO] = _Demo()
     app.cleanup_ctx.append(_database)
     app.router.add_get(PATH, index)

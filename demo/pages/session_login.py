@@ -20,8 +20,14 @@ from cryptography.fernet import Fernet
 from aioweb import web
 from aioweb.session import get_session, new_session, session_middleware
 from aioweb.session.cookie_storage import EncryptedCookieStorage
+from demo import layout
 
 TITLE = "Sessions: login that survives a restart"
+LABEL = "Sessions"
+SUMMARY = (
+    "Log in with a form (CSRF-protected); the session lives in an encrypted, HttpOnly "
+    "cookie, so it survives a server restart."
+)
 PATH = "/session/"
 
 DEMO_PASSWORD = "demo"
@@ -53,18 +59,18 @@ def load_or_create_key() -> bytes:
     return key
 
 
-PAGE = """<!doctype html><html lang=en><head><meta charset=utf-8>
-<title>Session login · aioweb demo</title>
-<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}}
-.box{{border:1px solid #ddd;border-radius:6px;padding:.6rem 1rem;margin:1rem 0}}
-.err{{color:#b3261e}}</style></head><body>
-<p><a href="/">demo index</a></p><h1>Encrypted cookie session</h1>{body}
-<p><small>The whole session is in the <code>AIOWEB_DEMO</code> cookie, encrypted with Fernet.
-Restart the server: you stay logged in.</small></p></body></html>"""
+FOOTNOTE = """<p class=muted>The whole session is in the <code>AIOWEB_DEMO</code> cookie, encrypted
+with Fernet and <code>HttpOnly</code>. Restart the server: you stay logged in.</p>"""
 
 
-def _page(body: str, status: int = 200) -> web.Response:
-    return web.Response(text=PAGE.format(body=body), content_type="text/html", status=status)
+def _page(request: web.Request, body: str, status: int = 200) -> web.Response:
+    return layout.page(
+        request,
+        "Encrypted cookie session",
+        body + FOOTNOTE,
+        status=status,
+        lead="A login kept in an encrypted cookie: nothing stored on the server but a key.",
+    )
 
 
 async def index(request: web.Request) -> web.Response:
@@ -74,21 +80,23 @@ async def index(request: web.Request) -> web.Response:
         error = request.query.get("error")
         msg = '<p class="err" id="error">Wrong password.</p>' if error else ""
         return _page(
+            request,
             f"""{msg}<div class="box"><form method="post" action="{PATH}login">
 <p><label>Name <input name="user" required maxlength="40"></label></p>
 <p><label>Password <input name="password" type="password"></label>
  (it is <code>{DEMO_PASSWORD}</code>)</p>
 <input type="hidden" name="csrf" value="{_csrf(session)}">
-<button id="login">Log in</button></form></div>"""
+<button id="login">Log in</button></form></div>""",
         )
     session["visits"] = session.get("visits", 0) + 1
     since = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(session["since"]))
     return _page(
+        request,
         f"""<div class="box"><p id="hello">Hello, <b>{html.escape(user)}</b>!</p>
 <p>Logged in since {since}; this is visit <b id="visits">{session["visits"]}</b>.</p>
 <form method="post" action="{PATH}logout">
 <input type="hidden" name="csrf" value="{_csrf(session)}">
-<button id="logout">Log out</button></form></div>"""
+<button id="logout">Log out</button></form></div>""",
     )
 
 
@@ -105,7 +113,15 @@ async def _check_csrf(request: web.Request) -> web.MultiDictProxy:
     session = await get_session(request)
     expected = session.get("csrf")
     if not expected or not secrets.compare_digest(str(form.get("csrf", "")), expected):
-        raise web.HTTPForbidden(text="CSRF token missing or wrong; reload the page")
+        raise web.HTTPForbidden(
+            text=layout.render(
+                request,
+                "Forbidden",
+                '<p class="err">The form\'s CSRF token is missing or wrong.</p>'
+                f'<p><a href="{PATH}">Reload the page</a> and try again.</p>',
+            ),
+            content_type="text/html",
+        )
     return form
 
 
@@ -129,6 +145,7 @@ async def logout(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
+    layout.install(app)
     storage = EncryptedCookieStorage(
         load_or_create_key(),
         cookie_name="AIOWEB_DEMO",

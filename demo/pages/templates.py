@@ -11,8 +11,14 @@ import jinja2
 
 import aioweb.jinja2 as aiohttp_jinja2
 from aioweb import web
+from demo import layout
 
 TITLE = "Templates (Jinja2)"
+LABEL = "Templates"
+SUMMARY = (
+    "Jinja2 through aiohttp_jinja2's API: @template on a function and on a class-based "
+    "view, autoescaping, a custom filter, context processors and async templates."
+)
 PATH = "/templates/"
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -40,14 +46,16 @@ async def clock_processor(request: web.Request) -> dict[str, Any]:
 
 
 def setup(app: web.Application) -> None:
+    layout.install(app)
     sub = web.Application()
-    aiohttp_jinja2.setup(
+    env = aiohttp_jinja2.setup(
         sub,
         loader=jinja2.FileSystemLoader(TEMPLATES),
         enable_async=True,
         context_processors=[aiohttp_jinja2.request_processor, clock_processor],
         filters={"shout": lambda s: str(s).upper() + "!"},
     )
+    env.globals["demo_nav"] = layout.nav_items  # the demo's header, in this environment too
     sub.router.add_get("/", index, name="tmpl-index")
     sub.router.add_view("/greet/{name}", Greet, name="tmpl-greet")
     app.add_subapp(PATH.rstrip("/"), sub)

@@ -24,6 +24,8 @@ async def test_page_shows_request_and_what_trust_would_change(aiohttp_client) ->
     text = html.unescape(await resp.text())
     assert "request.remote</th><td><code>127.0.0.1" in text  # nothing trusted by default
     assert "('203.0.113.9', 'https', None)" in text  # the rightmost untrusted address
+    # the curl line names this server's real address, not a fixed port
+    assert f"https' http://127.0.0.1:{client.server.port}/deployment/</code>" in text
     index = await (await client.get("/")).text()
     assert "/deployment/" in index
 
