@@ -53,11 +53,11 @@ class FrameReader:
         "_buf",
         "_deflate",
         "_done",
+        "_frag_buf",
         "_frag_compressed",
         "_frag_op",
         "_frag_size",
         "_frag_text",
-        "_frags",
         "at_boundary",
         "max_msg_size",
         "require_mask",
@@ -75,10 +75,12 @@ class FrameReader:
         self._deflate = deflate
         self._buf = bytearray()
         self._done = False
-        # The fragmented message in progress: its opcode (0 when none), parts, size.
+        # The fragmented message in progress: its opcode (0 when none), payload so far,
+        # size. One bytearray, not a list of parts: a message sent as a million one-byte
+        # (or empty) fragments must cost its payload in memory, not a million objects.
         self._frag_op = 0
         self._frag_compressed = False
-        self._frags: list[bytes] | list[str] = []
+        self._frag_buf = bytearray()
         self._frag_text: codecs.IncrementalDecoder | None = None
         self._frag_size = 0
         # True while no partial frame is buffered, no fragmented message is in progress and
@@ -143,7 +145,7 @@ class FrameReader:
         self._done = True
         self.at_boundary = False
         self._buf.clear()
-        self._frags = []
+        self._frag_buf = bytearray()
         out.append(WSMessage(_ERROR, exc, None))
 
     def _parse(self, buf: bytes | bytearray, out: list[WSMessage]) -> int:
@@ -252,26 +254,24 @@ class FrameReader:
                         # Validate UTF-8 fragment by fragment, so invalid text fails
                         # the connection at once rather than when the message ends.
                         self._frag_text = _utf8_decoder()
-                        self._frags = [self._decode_fragment(payload, False)]
-                    else:
-                        self._frags = [payload]
+                        self._check_fragment(payload, False)
+                    self._frag_buf = bytearray(payload)
             elif opcode == _OP_CONT:
                 self._frag_size += length
                 if self._frag_text is not None:
-                    self._frags.append(self._decode_fragment(payload, bool(fin)))
-                else:
-                    self._frags.append(payload)
+                    self._check_fragment(payload, bool(fin))
+                self._frag_buf += payload
                 if fin:
-                    parts = self._frags
+                    whole = bytes(self._frag_buf)
                     op = self._frag_op
                     self._frag_op = 0
-                    self._frags = []
+                    self._frag_buf = bytearray()
                     self._frag_size = 0
                     if self._frag_text is not None:
                         self._frag_text = None
-                        out.append(_new(WSMessage, (_TEXT, "".join(parts), "")))  # type: ignore[arg-type]
+                        # Already validated piece by piece: this decode cannot fail.
+                        out.append(_new(WSMessage, (_TEXT, whole.decode("utf-8"), "")))
                     else:
-                        whole = b"".join(parts)  # type: ignore[arg-type]
                         out.append(self._message(op, whole, self._frag_compressed))
             elif opcode == _OP_PING:
                 out.append(WSMessage(_PING, payload, ""))
@@ -283,9 +283,10 @@ class FrameReader:
                 return end
         return pos
 
-    def _decode_fragment(self, payload: bytes, final: bool) -> str:
+    def _check_fragment(self, payload: bytes, final: bool) -> None:
+        """Feed one fragment of a text message to the incremental UTF-8 validator."""
         try:
-            return self._frag_text.decode(payload, final)  # type: ignore[union-attr]
+            self._frag_text.decode(payload, final)  # type: ignore[union-attr]
         except UnicodeDecodeError:
             raise WebSocketError(
                 WSCloseCode.INVALID_TEXT, "Text message is not valid UTF-8"
