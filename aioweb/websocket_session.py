@@ -67,6 +67,11 @@ _WRITELINES_MIN: Final = 256 * 1024
 
 # Pause reading from the socket while this many bytes of messages wait for receive().
 _READ_HIGH_WATER: Final = 4 * 1024 * 1024
+# What a queued message costs beyond its payload (its WSMessage, its str/bytes object, the
+# deque slot), counted against the high-water mark too: otherwise a peer sending empty or
+# 1-byte messages to a handler that does not read would queue millions of them (~120 bytes
+# each) before the payload bytes alone reached the mark.
+_MSG_COST: Final = 128
 
 try:  # Cython compiles this module when it can (see setup.py); cython.compiled says so.
     import cython
@@ -336,16 +341,18 @@ class WebSocketSession:
                 if self._closed:
                     continue  # we already said goodbye; the peer's late data is dropped
                 queue.append(msg)
-                self._queued_bytes += len(msg.data)
+                self._queued_bytes += len(msg.data) + _MSG_COST
             elif t is _PING:
                 if self._autoping:
                     if not self._closed:
                         self._write(self._frame_writer.pong(msg.data))  # type: ignore[union-attr]
                 else:
                     queue.append(msg)
+                    self._queued_bytes += len(msg.data) + _MSG_COST
             elif t is _PONG:
                 if not self._autoping:
                     queue.append(msg)
+                    self._queued_bytes += len(msg.data) + _MSG_COST
             elif t is _CLOSE:
                 self._on_peer_close(msg)
             else:
@@ -356,7 +363,7 @@ class WebSocketSession:
     def _deliver(self, msg: WSMessage) -> None:
         """Queue one data message (counted as ``receive()`` uncounts it); wake the reader."""
         self._queue.append(msg)
-        self._queued_bytes += len(msg.data)
+        self._queued_bytes += len(msg.data) + _MSG_COST
         self._wake_reader()
 
     def _wake_reader(self) -> None:
@@ -683,8 +690,9 @@ class WebSocketSession:
         while True:
             if queue:
                 msg = queue.popleft()
-                if msg.type is _TEXT or msg.type is _BINARY:
-                    self._queued_bytes -= len(msg.data)
+                t = msg.type
+                if t is _TEXT or t is _BINARY or t is _PING or t is _PONG:
+                    self._queued_bytes -= len(msg.data) + _MSG_COST
                     if self._reading_paused and self._queued_bytes < _READ_HIGH_WATER // 2:
                         self._resume_reading()
                 elif self._pending_error is not None and msg.type is WSMsgType.ERROR:
@@ -757,7 +765,7 @@ class WebSocketSession:
             t = msg.type
             if t is _TEXT or t is _BINARY:
                 queue.popleft()
-                self._queued_bytes -= len(msg.data)
+                self._queued_bytes -= len(msg.data) + _MSG_COST
                 if self._reading_paused and self._queued_bytes < _READ_HIGH_WATER // 2:
                     self._resume_reading()
                 return msg
