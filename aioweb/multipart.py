@@ -344,6 +344,7 @@ class MultipartReader:
         self._last_part: BodyPartReader | MultipartReader | None = None
         self._at_eof = False
         self._raw_read = 0
+        self._eof_fed = False
 
     def at_eof(self) -> bool:
         return self._at_eof
@@ -363,8 +364,12 @@ class MultipartReader:
                     if self._raw_limit and self._raw_read > self._raw_limit:
                         raise PayloadTooLarge(self._raw_limit, self._raw_read)
                     parser.feed(data)
+                elif self._eof_fed:
+                    # The parser asked for more after the end: never spin on an empty read.
+                    raise MultipartError("truncated multipart body")
                 else:
                     parser.feed_eof()
+                    self._eof_fed = True
         except WireMultipartError as exc:
             if isinstance(exc, MultipartError):
                 raise
