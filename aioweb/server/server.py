@@ -23,9 +23,11 @@ __all__ = ["HttpServer", "ServerSettings"]
 
 server_logger = logging.getLogger("aioweb.server")
 
-# Deadline checks (see HttpServer._sweep): how often, and how many expiries per loop iteration.
+# Deadline checks (see HttpServer._sweep): how often; then the expired connections found are
+# handled in small batches, one every _EXPIRE_PAUSE seconds, spread over _EXPIRE_SPREAD seconds.
 _SWEEP_INTERVAL = 1.0
-_EXPIRE_BATCH = 16
+_EXPIRE_PAUSE = 0.004
+_EXPIRE_SPREAD = 0.5
 
 SERVER_SOFTWARE = "Python/{0[0]}.{0[1]} aioweb/{1}".format(sys.version_info, "0.1.0")
 
@@ -102,6 +104,7 @@ class HttpServer:
         self.requests_count = 0
         self._sweeper: asyncio.TimerHandle | None = None
         self._due: deque[HttpProtocol] = deque()  # expired, waiting for _expire_some
+        self._expire_batch = 1.0  # how many _expire_some handles at a time (see _sweep)
         self._shutting_down = False
         self._all_closed: asyncio.Future[None] | None = None
 
@@ -136,10 +139,13 @@ class HttpServer:
 
         Finding them is a scan of plain numbers (two C fields per connection, well under a
         millisecond for thousands).  Acting on them is the costly part (a 408 written, a socket
-        closed, the loop's teardown callbacks), and under a slow-loris attack thousands expire
-        in the same second: they are handed to :meth:`_expire_some`, which handles a small
-        batch per loop iteration, so the requests of other clients run between batches instead
-        of waiting behind one long callback.
+        closed, the loop's teardown callbacks; then the attacker's reconnections, which the loop
+        accepts in bursts), and under a slow-loris attack thousands expire in the same second.
+        Closing them all at once stalls everyone else for tens of milliseconds, once per
+        wave, and the waves stay in step (each reconnection gets the same timeout).  So
+        :meth:`_expire_some` spreads a wave over ``_EXPIRE_SPREAD`` seconds, a small batch
+        every ``_EXPIRE_PAUSE``: other clients' requests run between batches, and the
+        attackers' reconnections arrive spread out too.
         """
         loop = self.loop
         due = self._due
@@ -149,17 +155,18 @@ class HttpServer:
                 if protocol._deadline_state and protocol._deadline <= now:
                     due.append(protocol)
             if due:
+                self._expire_batch = -(-len(due) * _EXPIRE_PAUSE // _EXPIRE_SPREAD)
                 loop.call_soon(self._expire_some)
         self._sweeper = loop.call_later(_SWEEP_INTERVAL, self._sweep) if self.connections else None
 
     def _expire_some(self) -> None:
-        """Act on up to ``_EXPIRE_BATCH`` expired deadlines, then yield to the loop."""
+        """Act on one batch of expired deadlines; the next batch runs ``_EXPIRE_PAUSE`` later."""
         due = self._due
         now = self.loop.time()
-        for _ in range(min(_EXPIRE_BATCH, len(due))):
+        for _ in range(min(int(self._expire_batch), len(due))):
             due.popleft().check_deadline(now)  # re-checked there: it may have moved since
         if due:
-            self.loop.call_soon(self._expire_some)
+            self.loop.call_later(_EXPIRE_PAUSE, self._expire_some)
 
     def log_exception(self, message: str, exc: BaseException) -> None:
         self.logger.error(message, exc_info=exc)
