@@ -106,6 +106,10 @@ class PayloadTooLarge(HTTPRequestEntityTooLarge, ValueError):
         return str(self.args[0])
 
 
+class _UnknownCharset(MultipartError, LookupError):
+    """A part names a charset Python does not know (400; a ``LookupError`` as in aiohttp)."""
+
+
 def _content_disposition(headers: Mapping[str, str]) -> tuple[str, dict[str, str]]:
     value = headers.get("Content-Disposition")
     if value is None:
@@ -227,20 +231,41 @@ class BodyPartReader:
 
     async def text(self, *, encoding: str | None = None) -> str:
         data = await self.read(decode=True)
-        return data.decode(encoding or self.get_charset("utf-8"))
+        return self._text(data, encoding)
 
     async def json(self, *, encoding: str | None = None) -> Any:
+        """The part as JSON; a part that is not JSON is the client's error: ``MultipartError``
+        (400, a ``ValueError`` as ``json.loads``'s errors are), also for nesting so deep that
+        the decoder gives up with ``RecursionError``."""
         data = await self.read(decode=True)
         if not data:
             return None
-        return json.loads(data.decode(encoding or self.get_charset("utf-8")))
+        text = self._text(data, encoding)
+        try:
+            return json.loads(text)
+        except (ValueError, RecursionError) as exc:
+            raise MultipartError(f"part {self.name!r} is not valid JSON: {exc}") from None
 
     async def form(self, *, encoding: str | None = None) -> list[tuple[str, str]]:
         data = await self.read(decode=True)
         if not data:
             return []
         charset = encoding or self.get_charset("utf-8")
-        return parse_qsl(data.rstrip().decode(charset), keep_blank_values=True, encoding=charset)
+        return parse_qsl(
+            self._text(data.rstrip(), charset), keep_blank_values=True, encoding=charset
+        )
+
+    def _text(self, data: bytes | bytearray, encoding: str | None) -> str:
+        """Bytes as text in the part's charset. Bytes that are not in the charset their part
+        names, or a charset nobody knows, are the client's error: 400 rather than 500, still
+        a ``ValueError`` (``UnicodeDecodeError`` is one) or a ``LookupError``."""
+        charset = encoding or self.get_charset("utf-8")
+        try:
+            return data.decode(charset)
+        except LookupError:
+            raise _UnknownCharset(f"unknown charset {charset!r} in part {self.name!r}") from None
+        except UnicodeDecodeError as exc:
+            raise MultipartError(f"part {self.name!r} is not valid {charset}: {exc}") from None
 
     def decode(self, data: bytes) -> bytes:
         """Undo Content-Transfer-Encoding (base64, quoted-printable) then Content-Encoding.

@@ -124,6 +124,16 @@ def hostile_app(client_max_size: int = 1024**2) -> web.Application:
             size += len(await p.read(decode=True))
         return web.Response(text=str(size))
 
+    async def stream_text(request: web.Request) -> web.Response:
+        reader = await request.multipart()
+        out = []
+        async for p in reader:
+            if p.headers.get("Content-Type", "").startswith("application/json"):
+                out.append(repr(await p.json()))
+            else:
+                out.append(await p.text())
+        return web.Response(text=",".join(out))
+
     async def hello(request: web.Request) -> web.Response:
         return web.Response(text="still here")
 
@@ -132,6 +142,7 @@ def hostile_app(client_max_size: int = 1024**2) -> web.Application:
     app.router.add_post("/stream", stream)
     app.router.add_post("/stream-nested", stream_nested)
     app.router.add_post("/stream-decoded", stream_decoded)
+    app.router.add_post("/stream-text", stream_text)
     app.router.add_get("/", hello)
     return app
 
@@ -337,3 +348,56 @@ def test_post_bounds_the_raw_body_when_chunked(caplog: pytest.LogCaptureFixture)
 
     run(main())
     assert server_errors(caplog) == []
+
+
+TEXT_PART = b'Content-Disposition: form-data; name="t"\r\nContent-Type: text/plain; charset='
+JSON_PART = b'Content-Disposition: form-data; name="j"\r\nContent-Type: application/json\r\n'
+BAD_CONTENT = {
+    "text-not-utf8": (["/post", "/stream-text"], part(TEXT_PART + b"utf-8\r\n", b"\xff\xfe")),
+    "text-unknown-charset": (["/post", "/stream-text"], part(TEXT_PART + b"no-such\r\n", b"x")),
+    "json-invalid": (["/stream-text"], part(JSON_PART, b"{not json")),
+    "json-too-deep": (["/stream-text"], part(JSON_PART, b"[" * 100_000)),
+}
+
+
+@pytest.mark.parametrize(
+    ("paths", "body"),
+    [(paths, body + CLOSE) for paths, body in BAD_CONTENT.values()],
+    ids=BAD_CONTENT.keys(),
+)
+def test_undecodable_part_content_is_400(
+    paths: list[str], body: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A part whose bytes are not what its headers say (charset, JSON) is the client's error,
+    through part.text()/part.json() in a handler with no try, as through post()."""
+    caplog.set_level(logging.ERROR)
+
+    async def main() -> None:
+        async with serve(hostile_app()) as base:
+            for path in paths:
+                status, text = await send(base, path, body, chunked=False)
+                assert status == 400, (path, text[:200])
+            ok = part(TEXT_PART + b"utf-8\r\n", "é".encode()) + part(JSON_PART, b"[1]") + CLOSE
+            status, text = await send(base, "/stream-text", ok, chunked=False)
+            assert (status, text) == (200, "é,[1]".encode())
+            await still_serving(base)
+
+    run(main())
+    assert server_errors(caplog) == []
+
+
+def test_unknown_part_charset_is_still_a_lookup_error() -> None:
+    """aiohttp raises LookupError there; code that catches it keeps working."""
+
+    async def main() -> None:
+        from aioweb.server.streams import StreamReader
+
+        stream = StreamReader(None, 2**16, loop=asyncio.get_running_loop())
+        stream.feed_data(part(TEXT_PART + b"no-such\r\n", b"x") + CLOSE)
+        stream.feed_eof()
+        reader = MultipartReader({"Content-Type": f"multipart/form-data; boundary={B}"}, stream)
+        p = await reader.next()
+        with pytest.raises(LookupError):
+            await p.text()  # type: ignore[union-attr]
+
+    run(main())
