@@ -38,12 +38,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import tempfile
 from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl
 
-from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
+from multidict import CIMultiDict, CIMultiDictProxy
 
 from .exceptions import HTTPBadRequest, HTTPRequestEntityTooLarge
 from .http.decoding import BodyDecoder, DecodedBodyTooLarge, DecodingError
@@ -66,7 +65,7 @@ __all__ = [
     "MultipartWriter",
     "PayloadTooLarge",
     "content_disposition_header",
-    "read_form",
+    "read_form",  # noqa: F822 - provided by __getattr__ (from multipart_form)
 ]
 
 
@@ -374,6 +373,33 @@ class MultipartReader:
     def at_eof(self) -> bool:
         return self._at_eof
 
+    # --- a nested reader where the handler expects a plain part ------------------------------
+
+    _outer_part: BodyPartReader | None = None
+
+    @property
+    def name(self) -> str | None:
+        """The form field name of a nested reader's part (``None`` at the top level)."""
+        return self._outer_part.name if self._outer_part is not None else None
+
+    @property
+    def filename(self) -> str | None:
+        return self._outer_part.filename if self._outer_part is not None else None
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, attr: str) -> Any:
+            """A handler written like the cheat sheet's (``async for part in reader: await
+            part.read_chunk()``) meets a nested reader when the client sends a
+            ``multipart/*`` part. That is the client's choice of shape, so reading it as a
+            plain part is a 400 that says why, not an ``AttributeError`` and a 500."""
+            if attr in _PART_ONLY:
+                raise MultipartError(
+                    f"part {self.name!r} is itself multipart "
+                    f"({self.headers.get('Content-Type', '')!r}) where a plain part was expected"
+                )
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {attr!r}")
+
     async def _event(self) -> PartHeaders | bytes | object:
         """The parser's next event, reading the stream as it needs; wire errors become
         ``MultipartError`` (400) here, in the one place every read goes through."""
@@ -428,7 +454,7 @@ class MultipartReader:
                 raise MultipartError(f"multipart parts nested deeper than {self.max_nesting}")
             cls = self.multipart_reader_cls or type(self)
             nested = cls(headers, part)
-            nested._outer_part = part  # type: ignore[attr-defined]
+            nested._outer_part = part
             nested._depth = self._depth + 1
             nested._request_max_size = self._request_max_size
             self._last_part = nested
@@ -437,7 +463,7 @@ class MultipartReader:
         return part
 
     async def _finish_nested(self, nested: MultipartReader) -> None:
-        outer: BodyPartReader | None = getattr(nested, "_outer_part", None)
+        outer = nested._outer_part
         if outer is not None:
             await outer.release()  # the epilogue of the nested body, if any
 
@@ -455,152 +481,15 @@ class MultipartReader:
 
 
 MultipartReader.multipart_reader_cls = MultipartReader
+_PART_ONLY = frozenset(
+    ("read_chunk", "readany", "read", "readline", "text", "json", "form", "decode", "get_charset")
+)
 
 
-# --- request.post() for multipart bodies -----------------------------------------------------
+def __getattr__(name: str) -> Any:
+    # read_form lives in multipart_form (which imports this module); loaded on first use.
+    if name == "read_form":
+        from .multipart_form import read_form
 
-
-async def read_form(
-    source: Any,
-    *,
-    max_size: int | None = None,
-    max_fields: int = 1000,
-    spool_dir: str | None = None,
-) -> MultiDictProxy[Any]:
-    """Read a whole ``multipart/form-data`` body into a MultiDictProxy, as ``post()`` does.
-
-    ``source`` is a request (its headers, body stream and ``client_max_size`` are used) or a
-    ``MultipartReader``. Errors are ``MultipartError`` (400) and ``HTTPRequestEntityTooLarge``
-    (413; ``PayloadTooLarge`` when reading from a ``MultipartReader``).
-
-    Text fields (no filename) are decoded with their charset (or ``_charset_`` sent by the
-    browser, else UTF-8) into ``str``; a field with a non-text Content-Type and no filename
-    stays ``bytes``. Fields with a filename are streamed to a temporary file and given as
-    ``FileField``. ``max_size`` bounds the sum of all decoded field bodies, files included,
-    and, for a request, the raw body as well (preamble, part headers and delimiters cost
-    memory and time too, and a chunked body has no Content-Length to refuse up front);
-    ``max_fields`` bounds the number of parts, since each costs memory even when empty.
-    """
-    if isinstance(source, MultipartReader):
-        if max_size is None:
-            raise TypeError("max_size is required when reading from a MultipartReader")
-        return await _read_form(source, max_size, max_fields, spool_dir)
-    limit = source.client_max_size if max_size is None else max_size
-    declared = source.content_length
-    if limit and declared is not None and declared > limit:
-        raise source._too_large(declared)
-    try:
-        reader = MultipartReader(source.headers, source.content)
-        reader._request_max_size = source.client_max_size
-        reader._raw_limit = limit
-        return await _read_form(reader, limit or 2**62, max_fields, spool_dir)
-    except PayloadTooLarge as exc:
-        raise source._too_large(exc.actual or limit + 1) from None
-
-
-async def _read_form(
-    reader: MultipartReader, max_size: int, max_fields: int, spool_dir: str | None
-) -> MultiDictProxy[Any]:
-    from .request import FileField
-
-    out: MultiDict[Any] = MultiDict()
-    total = 0
-    count = 0
-    charset = "utf-8"
-
-    async def field_parts(
-        reader: MultipartReader, outer_name: str | None
-    ) -> AsyncIterator[tuple[str, BodyPartReader]]:
-        async for part in reader:
-            if isinstance(part, MultipartReader):
-                # RFC 2388's multipart/mixed for several files under one field name
-                disp = _content_disposition(part.headers)[1]
-                async for inner in field_parts(part, disp.get("name", outer_name)):
-                    yield inner
-                continue
-            name = part.name if part.name is not None else outer_name
-            if name is None:
-                raise MultipartError("form-data part without a name")
-            yield name, part
-
-    try:
-        async for name, part in field_parts(reader, None):
-            count += 1
-            if count > max_fields:
-                raise MultipartError(f"more than {max_fields} form fields")
-            ctype = part.headers.get("Content-Type")
-            if part.filename is not None:
-                tmp = tempfile.TemporaryFile(dir=spool_dir)  # noqa: SIM115 - returned to the caller
-                try:
-                    if _needs_decode(part.headers):
-                        # Decoded in pieces straight into the file: an inflating part costs
-                        # its raw bytes plus one piece of memory, and stops at the limit.
-                        raw = await _read_raw(part, max_size - total, max_size)
-                        for piece in _decoded(part, raw, max_size - total, max_size):
-                            total += len(piece)
-                            tmp.write(piece)
-                    else:
-                        while chunk := await part.readany():
-                            total += len(chunk)
-                            if total > max_size:
-                                raise PayloadTooLarge(max_size, total)
-                            tmp.write(chunk)
-                    tmp.seek(0)
-                except BaseException:
-                    tmp.close()
-                    raise
-                out.add(
-                    name,
-                    FileField(
-                        name=name,
-                        filename=part.filename,
-                        file=tmp,
-                        content_type=ctype or "application/octet-stream",
-                        headers=part.headers,
-                    ),
-                )
-                continue
-            raw = await _read_raw(part, max_size - total, max_size)
-            value = b"".join(_decoded(part, raw, max_size - total, max_size))
-            total += len(value)
-            if name == "_charset_" and ctype is None:
-                charset = value.decode("ascii", "replace").strip() or charset
-                continue
-            if ctype is None or ctype.lower().startswith("text/"):
-                try:
-                    out.add(name, value.decode(part.get_charset(charset)))
-                except (LookupError, UnicodeDecodeError) as exc:
-                    raise MultipartError(f"undecodable form field {name!r}: {exc}") from None
-            else:
-                out.add(name, value)
-    except BaseException:
-        for v in out.values():
-            if isinstance(v, FileField):
-                v.file.close()
-        raise
-    return MultiDictProxy(out)
-
-
-def _needs_decode(headers: Mapping[str, str]) -> bool:
-    cte = headers.get("Content-Transfer-Encoding", "").strip().lower()
-    ce = headers.get("Content-Encoding", "").strip().lower()
-    return cte in ("base64", "quoted-printable") or ce not in ("", "identity")
-
-
-async def _read_raw(part: BodyPartReader, budget: int, max_size: int) -> bytes:
-    """The whole undecoded body of ``part``, refused past what is left of the form's budget."""
-    raw = bytearray()
-    while chunk := await part.readany():
-        raw += chunk
-        if len(raw) > budget:
-            raise PayloadTooLarge(max_size, max_size - budget + len(raw))
-    return bytes(raw)
-
-
-def _decoded(part: BodyPartReader, raw: bytes, budget: int, max_size: int) -> Iterator[bytes]:
-    """``part``'s decoded body in pieces, at most ``budget`` bytes (the 413 names the form's
-    limit, ``max_size``, not what was left of it)."""
-    try:
-        yield from part.iter_decode(raw, min(budget, part.max_decoded_size))
-    except PayloadTooLarge:
-        raise PayloadTooLarge(max_size) from None
+        return read_form
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

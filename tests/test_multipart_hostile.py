@@ -242,6 +242,13 @@ def test_deep_nesting_is_400_not_recursion(path: str, caplog: pytest.LogCaptureF
                     status, text = await send(base, path, body, chunked=chunked, boundary=boundary)
                     assert status == 400, (depth, text[:200])
                     assert b"nested deeper than" in text
+            # The seed's handler reads every part with read_chunk(): a nested part is a
+            # shape it does not take, which is the client's error too (it was a 500).
+            for depth in (1, 290):
+                boundary, body = nested_body(depth)
+                status, text = await send(base, "/stream", body, chunked=False, boundary=boundary)
+                assert status == 400, (depth, text[:200])
+                assert b"is itself multipart" in text
             await still_serving(base)
 
     run(main())
