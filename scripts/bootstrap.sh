@@ -1,21 +1,51 @@
 #!/usr/bin/env bash
-# Prepare a checkout for tests and the demo: the virtualenv with aioweb installed in editable mode
-# with its dev extras, the system tools, and FerretDB.
+# Prepare a checkout for the tests and the demo, saying what it does at each step:
+# the virtualenv with aioweb installed in editable mode, its compiled hot path, the system
+# tools, and FerretDB.
 #
-#   bootstrap.sh            everything
-#   bootstrap.sh venv ...   only the named parts: venv, system, ferretdb
+#   bootstrap.sh                     everything, with the `dev` extra (what scripts/test.sh runs)
+#   bootstrap.sh venv ...            only the named parts: venv, system, ferretdb
+#   bootstrap.sh --extra demo venv   the venv with another extra (scripts/demo.sh: `demo`)
 #
-# Idempotent: the pip step is skipped while pyproject.toml is unchanged since the last successful
-# install (a stamp inside .venv records its hash), apt runs only for missing packages, and FerretDB
-# is built only when the pinned binary is absent.
+# Skips what is done: the install is skipped while pyproject.toml is unchanged since the last
+# one and that one covered the extra asked for (a stamp inside .venv records both; `dev`
+# covers `demo`), only modules whose source changed are compiled (setup.py), apt runs only for
+# missing packages, and FerretDB is built only when the pinned binary is absent.
+#
+# Fast when cold: packages are installed with uv (installed into the venv from PyPI; plain pip
+# when uv cannot be had, or with AIOWEB_NO_UV=1), downloads are cached under .cache/ in the
+# checkout, and the Cython modules compile in parallel, one per CPU (AIOWEB_BUILD_JOBS).
+# Without a working C compiler aioweb runs as pure Python; the step says so and goes on.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
+CACHE="$ROOT/.cache"
 PYTHON_FOR_VENV="${PYTHON:-}"
+EXTRA="dev"
 
-parts=("$@")
+parts=()
+while [ "$#" -gt 0 ]; do
+    case "$1" in
+        --extra) EXTRA="${2:?--extra needs a name}"; shift 2 ;;
+        --extra=*) EXTRA="${1#--extra=}"; shift ;;
+        *) parts+=("$1"); shift ;;
+    esac
+done
 [ "${#parts[@]}" -eq 0 ] && parts=(venv system ferretdb)
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+STEP_STARTED=0
+# `step MESSAGE` announces a step; `step_done [DETAIL]` closes it with the time it took.
+step() {
+    STEP_STARTED="$(now_ms)"
+    echo "==> $*" >&2
+}
+step_done() {
+    local ms=$(($(now_ms) - STEP_STARTED))
+    printf '    done in %d.%d s%s\n' $((ms / 1000)) $((ms % 1000 / 100)) "${1:+ ($1)}" >&2
+}
+note() { echo "    $*" >&2; }
 
 pick_python() {
     local candidate
@@ -27,50 +57,175 @@ pick_python() {
             return 0
         fi
     done
-    echo "bootstrap: Python 3.11 or newer is needed (set PYTHON=...)" >&2
+    echo "bootstrap: Python 3.11 or newer is needed: install python3 (apt-get install python3" \
+        "python3-venv) or set PYTHON=/path/to/python3.11" >&2
     return 1
 }
 
-do_venv() {
-    if [ ! -x "$VENV/bin/python" ]; then
-        local py
-        py="$(pick_python)"
-        echo "bootstrap: creating $VENV with $py" >&2
-        "$py" -m venv "$VENV"
-    fi
-    local stamp="$VENV/.aioweb-bootstrap" want
-    want="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1) $ROOT"
-    if [ "$(cat "$stamp" 2>/dev/null || true)" = "$want" ] \
-        && "$VENV/bin/python" -c 'import aioweb' >/dev/null 2>&1; then
-        build_extensions
+create_venv() {
+    if [ -x "$VENV/bin/python" ]; then
         return 0
     fi
-    echo "bootstrap: pip install -e '.[dev]'" >&2
-    local log
-    log="$(mktemp)"
-    # The hot-path modules are compiled right after, in place (incremental, see setup.py).
-    if ! AIOWEB_NO_EXTENSIONS=1 "$VENV/bin/python" -m pip install --quiet \
-        --disable-pip-version-check -e "$ROOT[dev]" >"$log" 2>&1; then
-        cat "$log" >&2
-        rm -f "$log"
+    local py version
+    py="$(pick_python)"
+    version="$("$py" -c 'import platform; print(platform.python_version())')"
+    step "creating the virtualenv .venv (Python $version)"
+    if ! "$py" -m venv "$VENV"; then
+        echo "bootstrap: could not create a venv: install python3-venv (apt-get install" \
+            "python3-venv)" >&2
         return 1
     fi
-    rm -f "$log"
-    echo "$want" > "$stamp"
-    build_extensions
+    step_done
 }
 
-# Cython-compiles the hot-path modules next to their sources (setup.py); only what changed
-# is rebuilt.  A module whose build fails stays pure Python (tests/test_extensions.py says so).
+# uv resolves and installs the extras in seconds where pip takes minutes: the venv's, else one
+# on PATH, else it is installed into the venv from PyPI.  Prints the uv to use, or nothing
+# (then pip installs).
+find_uv() {
+    [ -n "${AIOWEB_NO_UV:-}" ] && return 0
+    if [ -x "$VENV/bin/uv" ]; then
+        echo "$VENV/bin/uv"
+        return 0
+    fi
+    if command -v uv >/dev/null 2>&1; then
+        command -v uv
+        return 0
+    fi
+    step "installing uv (fast installer) into .venv with pip" >&2
+    if PIP_CACHE_DIR="${PIP_CACHE_DIR:-$CACHE/pip}" "$VENV/bin/python" -m pip install \
+        --quiet --disable-pip-version-check uv >&2 && [ -x "$VENV/bin/uv" ]; then
+        step_done >&2
+        echo "$VENV/bin/uv"
+    else
+        note "uv could not be installed; using pip (slower)" >&2
+    fi
+}
+
+# The stamp: pyproject.toml's hash, the checkout, and the extra installed.
+stamp_covers() {
+    local recorded="$1" hash_root="$2"
+    local got_extra="${recorded##* }"
+    [ "${recorded% *}" = "$hash_root" ] || return 1
+    [ "$got_extra" = "$EXTRA" ] || { [ "$got_extra" = dev ] && [ "$EXTRA" = demo ]; }
+}
+
+install_packages() {
+    local stamp="$VENV/.aioweb-bootstrap" hash_root
+    hash_root="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1) $ROOT"
+    if stamp_covers "$(cat "$stamp" 2>/dev/null || true)" "$hash_root" \
+        && "$VENV/bin/python" -c 'import aioweb' >/dev/null 2>&1; then
+        echo "==> packages: up to date (aioweb[$EXTRA], pyproject.toml unchanged)" >&2
+        return 0
+    fi
+    local uv
+    uv="$(find_uv)"
+    mkdir -p "$CACHE"
+    # Editable, without compiling (AIOWEB_NO_EXTENSIONS): the next step compiles in place.
+    # setuptools and Cython go into the venv for that step (Python 3.12+ venvs have no setuptools).
+    local specs=(-e "$ROOT[$EXTRA]" "setuptools>=68" "Cython>=3.0")
+    if [ -n "$uv" ]; then
+        step "installing aioweb[$EXTRA] and its dependencies with uv (cache: .cache/uv)"
+        AIOWEB_NO_EXTENSIONS=1 UV_CACHE_DIR="${UV_CACHE_DIR:-$CACHE/uv}" \
+            "$uv" pip install --python "$VENV/bin/python" "${specs[@]}"
+    else
+        step "installing aioweb[$EXTRA] and its dependencies with pip (cache: .cache/pip)"
+        local log
+        log="$(mktemp)"
+        # One line per package as pip collects it; the whole log only if pip fails.
+        if ! AIOWEB_NO_EXTENSIONS=1 PYTHONUNBUFFERED=1 \
+            PIP_CACHE_DIR="${PIP_CACHE_DIR:-$CACHE/pip}" "$VENV/bin/python" -m pip install \
+            --disable-pip-version-check --progress-bar off "${specs[@]}" 2>&1 | tee "$log" \
+            | { grep --line-buffered -E '^(Collecting|Successfully)' || true; } \
+            | sed -u 's/^/    /' >&2; then
+            tail -n 40 "$log" >&2
+            rm -f "$log"
+            return 1
+        fi
+        rm -f "$log"
+    fi
+    step_done
+    echo "$hash_root $EXTRA" > "$stamp"
+}
+
+# Does the compiler Python would use build a file that includes Python.h?  (CC=false, no gcc,
+# or no Python headers all answer no.)
+c_compiler_works() {
+    local cc include
+    cc="${CC:-$("$VENV/bin/python" -c \
+        'import sysconfig; print(sysconfig.get_config_var("CC") or "cc")')}"
+    include="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')"
+    # $cc unquoted on purpose: CC may be "ccache gcc" or "gcc -pthread".
+    # shellcheck disable=SC2086
+    printf '#include <Python.h>\nint main(void) { return 0; }\n' \
+        | $cc -I"$include" -x c -c - -o /dev/null >/dev/null 2>&1
+}
+
+# Prints how many of the compiled modules have no current build (0: nothing to do).
+stale_modules() {
+    (cd "$ROOT/aioweb" && "$VENV/bin/python" - <<'PY'
+import importlib.machinery
+from pathlib import Path
+
+from _extensions import COMPILED_MODULES, source_hash
+
+stale = 0
+for name in COMPILED_MODULES:
+    source = Path(*name.split(".")[1:]).with_suffix(".py")
+    built = any(source.with_suffix(s).exists() for s in importlib.machinery.EXTENSION_SUFFIXES)
+    stamp = source.with_suffix(".srchash")
+    if not (built and stamp.exists() and stamp.read_text().strip() == source_hash(source)):
+        stale += 1
+print(stale, len(COMPILED_MODULES))
+PY
+    )
+}
+
+# Cython-compiles the hot-path modules next to their sources (setup.py: in parallel, only what
+# changed, a line per module as it finishes).  A module whose build fails stays pure Python.
 build_extensions() {
+    if [ -n "${AIOWEB_NO_EXTENSIONS:-}" ]; then
+        echo "==> compiled modules: skipped (AIOWEB_NO_EXTENSIONS is set; pure Python)" >&2
+        return 0
+    fi
+    local counts stale total
+    counts="$(stale_modules)"
+    stale="${counts% *}"
+    total="${counts#* }"
+    if [ "$stale" -eq 0 ]; then
+        echo "==> compiled modules: all $total up to date" >&2
+        return 0
+    fi
+    if ! c_compiler_works; then
+        echo "==> compiled modules: no working C compiler (CC=${CC:-default}) - aioweb runs as" \
+            "pure Python; install gcc for the compiled hot path (apt-get install gcc" \
+            "python3-dev)" >&2
+        return 0
+    fi
+    step "compiling $stale of $total hot-path modules with Cython (a minute or two, in parallel)"
     local log
     log="$(mktemp)"
-    if ! (cd "$ROOT" && "$VENV/bin/python" setup.py -q build_ext --inplace) >"$log" 2>&1; then
-        cat "$log" >&2
-    elif grep -q "failed\|Error compiling" "$log"; then
+    # The "aioweb build:" lines are the progress; the rest (compiler noise) goes to the log.
+    if ! (cd "$ROOT" && "$VENV/bin/python" setup.py -q build_ext --inplace 2>&1) \
+        | tee "$log" | grep --line-buffered '^aioweb build:' \
+        | sed -u 's/^aioweb build: /    /' >&2; then
         cat "$log" >&2
     fi
+    if grep -q "failed\|Error compiling\|FAILED" "$log"; then
+        tail -n 40 "$log" >&2
+    fi
     rm -f "$log"
+    counts="$(stale_modules)"
+    if [ "${counts% *}" -eq 0 ]; then
+        step_done "$total/$total compiled"
+    else
+        step_done "${counts% *} of $total failed and run as pure Python"
+    fi
+}
+
+do_venv() {
+    create_venv
+    install_packages
+    build_extensions
 }
 
 for part in "${parts[@]}"; do

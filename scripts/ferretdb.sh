@@ -18,7 +18,17 @@ FERRETDB_PKG="$FERRETDB_MODULE/cmd/ferretdb"
 
 die() { echo "ferretdb.sh: $*" >&2; exit 1; }
 
+NO_GO="FerretDB is built from source with Go 1.24 or newer, and no Go toolchain was found: \
+install golang (apt-get install golang where it is 1.24+, e.g. Debian 13; Debian 12's is 1.19: \
+use https://go.dev/dl/) or set MONGODB_URI to a MongoDB instead"
+
+# The Go toolchain: $GO when set (GO=/nonexistent pretends there is none), else go on PATH,
+# else the official tarball's location.
 go_bin() {
+    if [ -n "${GO:-}" ]; then
+        command -v "$GO" 2>/dev/null
+        return
+    fi
     command -v go 2>/dev/null && return 0
     [ -x /usr/local/go/bin/go ] && { echo /usr/local/go/bin/go; return 0; }
     return 1
@@ -26,7 +36,7 @@ go_bin() {
 
 bin_dir() {
     local go gobin
-    go="$(go_bin)" || die "the Go toolchain is needed to build FerretDB (install golang)"
+    go="$(go_bin)" || die "$NO_GO"
     gobin="$("$go" env GOBIN)"
     if [ -z "$gobin" ]; then
         gobin="$("$go" env GOPATH | cut -d: -f1)/bin"
@@ -34,12 +44,16 @@ bin_dir() {
     echo "$gobin"
 }
 
+# FERRETDB_BIN, else where `go install` puts binaries; without Go, Go's default GOPATH (a
+# binary built earlier still runs when the toolchain has gone).
 binary_path() {
     if [ -n "${FERRETDB_BIN:-}" ]; then
         echo "$FERRETDB_BIN"
-        return 0
+    elif go_bin >/dev/null; then
+        echo "$(bin_dir)/ferretdb"
+    else
+        echo "$HOME/go/bin/ferretdb"
     fi
-    echo "$(bin_dir)/ferretdb"
 }
 
 # `ferretdb --version` prints "version: vX.Y.Z" for a binary built as below.
@@ -61,17 +75,22 @@ is_installed() {
 # file FerretDB's own build task would generate, and build it with FerretDB's own go.sum.
 cmd_install() {
     if is_installed; then
+        echo "==> FerretDB $FERRETDB_VERSION: built already ($(binary_path))" >&2
         return 0
     fi
     local go dir bin src
-    go="$(go_bin)" || die "Go >= 1.24 is needed to build FerretDB (or set MONGODB_URI)"
+    go="$(go_bin)" || die "$NO_GO"
     "$go" list -f '{{context.ReleaseTags}}' runtime 2>/dev/null | grep -q 'go1\.24' \
-        || die "Go >= 1.24 is needed to build FerretDB $FERRETDB_VERSION; found $("$go" version)"
+        || die "Go 1.24 or newer is needed to build FerretDB $FERRETDB_VERSION; found" \
+            "$("$go" version) (install a newer Go: https://go.dev/dl/, or set MONGODB_URI)"
     dir="$(bin_dir)"
     bin="$dir/ferretdb"
     [ -n "${FERRETDB_BIN:-}" ] && bin="$FERRETDB_BIN" && dir="$(dirname "$bin")"
     mkdir -p "$dir"
-    echo "ferretdb.sh: building FerretDB $FERRETDB_VERSION (a few minutes the first time)" >&2
+    local started=$SECONDS
+    echo "==> FerretDB $FERRETDB_VERSION: building with $("$go" version | cut -d' ' -f3)" \
+        "(a few minutes the first time; the Go caches make later builds quick)" >&2
+    echo "    downloading the module and its dependencies (Go module proxy)" >&2
     src="$("$go" mod download -json "$FERRETDB_MODULE@$FERRETDB_VERSION" \
         | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
     [ -n "$src" ] && [ -d "$src" ] || die "could not download $FERRETDB_MODULE@$FERRETDB_VERSION"
@@ -81,9 +100,36 @@ cmd_install() {
     chmod -R u+w "$BUILD_DIR"
     echo "$FERRETDB_VERSION" > "$BUILD_DIR/build/version/version.txt"
     echo "aioweb-scripts" > "$BUILD_DIR/build/version/package.txt"
-    (cd "$BUILD_DIR" && GOFLAGS="-mod=readonly -buildvcs=false" "$go" build -o "$bin.tmp" ./cmd/ferretdb)
+    go_build "$go" "$bin.tmp"
     mv -f "$bin.tmp" "$bin"
     is_installed || die "built $bin but it does not report version $FERRETDB_VERSION"
+    echo "    done in $((SECONDS - started)) s ($bin)" >&2
+}
+
+# `go build -v` names each package as it compiles it (cached ones are not named): a line every
+# tenth of the package count keeps a cold build from looking stuck.
+go_build() {
+    local go="$1" out="$2" total log n=0 next
+    export GOFLAGS="-mod=readonly -buildvcs=false"
+    total="$(cd "$BUILD_DIR" && "$go" list -deps ./cmd/ferretdb 2>/dev/null | wc -l)"
+    [ "$total" -gt 0 ] || total=1
+    next=$((total / 10 + 1))
+    log="$BUILD_DIR/.build-log"
+    echo "    compiling up to $total packages" >&2
+    if ! (cd "$BUILD_DIR" && "$go" build -v -o "$out" ./cmd/ferretdb) 2>"$log"; then
+        tail -n 40 "$log" >&2
+        die "go build failed (log above)"
+    fi &
+    local builder=$!
+    while kill -0 "$builder" 2>/dev/null; do
+        n="$(wc -l <"$log" 2>/dev/null || echo 0)"
+        if [ "$n" -ge "$next" ]; then
+            echo "    compiled $n of up to $total packages ($((SECONDS - started)) s)" >&2
+            next=$((n + total / 10 + 1))
+        fi
+        sleep 1
+    done
+    wait "$builder"
 }
 
 free_port() {

@@ -19,6 +19,7 @@ for pkg in "${PACKAGES[@]}"; do
 done
 
 if [ "${#missing[@]}" -eq 0 ]; then
+    echo "==> system tools: all present (${PACKAGES[*]})" >&2
     exit 0
 fi
 
@@ -60,7 +61,19 @@ for pkg in "${missing[@]}"; do
 done
 [ "${#still_missing[@]}" -eq 0 ] && exit 0
 
-echo "install-system-deps: installing ${still_missing[*]}" >&2
+started=$SECONDS
+echo "==> system tools: installing ${still_missing[*]} with apt-get" >&2
 export DEBIAN_FRONTEND=noninteractive
+echo "    apt-get update" >&2
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${still_missing[@]}" >/dev/null
+echo "    apt-get install (a minute or two for chromium)" >&2
+# One line per package as dpkg sets it up; apt's full output only when it fails.
+log="$(mktemp)"
+if ! $SUDO apt-get install -y -q --no-install-recommends "${still_missing[@]}" 2>&1 \
+    | tee "$log" | { grep --line-buffered '^Setting up ' || true; } | sed -u 's/^/    /' >&2; then
+    tail -n 40 "$log" >&2
+    rm -f "$log"
+    exit 1
+fi
+rm -f "$log"
+echo "    done in $((SECONDS - started)) s" >&2

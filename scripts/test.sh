@@ -6,13 +6,20 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
+STEPS=3
+[ "$#" -eq 0 ] && STEPS=4
+echo "test.sh: [1/$STEPS] set-up: venv with the dev extra, compiled modules, system tools," \
+    "FerretDB (each skipped when done)" >&2
 bash scripts/bootstrap.sh
+echo "test.sh: [2/$STEPS] lint (ruff check)" >&2
 .venv/bin/ruff check .
+echo "test.sh: [3/$STEPS] tests: pytest ${*:-(the whole suite)}" >&2
 .venv/bin/python -m pytest "$@"
 if [ "$#" -eq 0 ]; then
     # The hot-path modules ran compiled above; the wire and core tests run again on their pure
     # Python sources, which is what runs wherever no C compiler built them (see setup.py).
-    echo "test.sh: wire and core tests again with AIOWEB_NO_EXTENSIONS=1 (pure Python)" >&2
+    echo "test.sh: [4/$STEPS] wire and core tests again with AIOWEB_NO_EXTENSIONS=1" \
+        "(pure Python)" >&2
     AIOWEB_NO_EXTENSIONS=1 .venv/bin/python -m pytest -q -p no:cacheprovider \
         tests/http tests/foundation tests/test_extensions.py
 fi
