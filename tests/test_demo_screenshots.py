@@ -40,6 +40,13 @@ PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
 PAGES: list[tuple[str, str, str]] = [
     ("index", "/", "document.querySelectorAll('.card a').length >= 8"),
     ("basics", "/basics/", "!!document.querySelector('a[data-try]')"),
+    (
+        "basics-result",  # a link's JSON answer, shown in the page's result panel
+        "/basics/",
+        "(window.clicked || (window.clicked = true,"
+        " document.querySelector('a[href=\"/basics/json?q=demo\"]').click()),"
+        " !document.getElementById('result').hidden)",
+    ),
     ("basics-admin", "/basics/admin/", "!!document.querySelector('a[data-try]')"),
     ("chat", "/chat/", "document.body.dataset.state === 'open'"),
     ("deployment", "/deployment/", "!!document.querySelector('table')"),
@@ -108,10 +115,14 @@ async def visit(tab: DevTools, origin: str, path: str, ready: str) -> list[str]:
     """Load ``origin + path``, wait until ``ready`` holds; what went wrong on the way."""
     tab.events.clear()
     await tab.call("Page.navigate", url=origin + path)
-    await tab.wait_for(f"document.readyState === 'complete' && ({ready})", timeout=20)
+    found = []
+    try:
+        await tab.wait_for(f"document.readyState === 'complete' && ({ready})", timeout=15)
+    except AssertionError:
+        found.append(f"never showed its content: {ready}")
     await asyncio.sleep(0.3)  # late asset loads and console messages
     await tab.js("1")  # events sent before this reply are in tab.events
-    return problems(tab.events, origin)
+    return found + problems(tab.events, origin)
 
 
 async def screenshot(tab: DevTools, target: Path) -> None:
@@ -170,6 +181,8 @@ def test_every_demo_page_desktop_and_phone(
                             )
                             if wide > 0:
                                 found.append(f"{wide}px wider than the screen")
+                            if await tab.js("window.innerWidth") != metrics["width"]:
+                                found.append("laid out wider than the screen (viewport meta?)")
                             if found:
                                 failures[f"{name} ({device})"] = found
                             await screenshot(tab, SHOTS / f"{name}-{device}.png")
