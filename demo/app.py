@@ -30,7 +30,7 @@ def _page_modules() -> list[str]:
 
 
 def build_app() -> web.Application:
-    app = web.Application()
+    app = web.Application(middlewares=[layout.html_not_found])
     layout.install(app)
     app.router.add_get("/", layout.home, name="index")
     infos: list[PageInfo] = []

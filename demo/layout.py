@@ -10,6 +10,7 @@ the stylesheet and the favicon.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,6 +142,26 @@ def page(
     return aiohttp_jinja2.render_template(
         "layout/page.jinja2", request, context, app_key=LAYOUT, status=status
     )
+
+
+@web.middleware
+async def html_not_found(request: web.Request, handler: Any) -> web.StreamResponse:
+    """A browser that navigates to a wrong URL gets a 404 page in the layout, with the way back.
+
+    Only for requests that ask for HTML (a browser's navigation sends ``Accept: text/html``);
+    scripts, API clients and ``curl`` keep the plain ``404: Not Found``.
+    """
+    try:
+        return await handler(request)
+    except web.HTTPNotFound:
+        if "text/html" not in request.headers.get("Accept", ""):
+            raise
+        body = (
+            f"<p>Nothing is served at <code>{html.escape(request.path)}</code>.</p>"
+            '<p>The demo\'s pages are listed on <a href="/">the front page</a> and in the '
+            "header above.</p>"
+        )
+        return page(request, "Not found", body, status=404)
 
 
 async def home(request: web.Request) -> web.Response:

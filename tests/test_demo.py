@@ -67,3 +67,14 @@ async def test_streamed_and_gridfs_responses_carry_response_time(
         async with client.stream("GET", base + "/sse/clock") as r:
             assert r.headers["Content-Type"].startswith("text/event-stream")
             assert r.headers["X-Response-Time"].endswith("ms")
+
+
+async def test_a_browser_gets_its_404_in_the_layout(aiohttp_client) -> None:  # type: ignore[no-untyped-def]
+    client = await aiohttp_client(build_app())
+    resp = await client.get("/no/such/<page>", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert resp.status == 404
+    text = await resp.text()
+    assert "Nothing is served at <code>/no/such/&lt;page&gt;</code>" in text
+    assert 'href="/basics/"' in text  # the navigation
+    resp = await client.get("/no/such/page")  # not a browser: the plain answer
+    assert resp.status == 404 and await resp.text() == "404: Not Found"
