@@ -3,7 +3,8 @@
 Each module in ``demo/pages/`` defines ``TITLE``, ``PATH`` and ``setup(app)``, and may define
 ``LABEL`` (its short name in the navigation) and ``SUMMARY`` (a sentence for the landing
 page); they are found and mounted here, in name order, with ``basics`` first.  A page whose
-optional dependency is missing is listed with the reason instead of breaking the demo.
+optional dependency is missing is listed with the reason instead of breaking the demo (the
+layout itself needs Jinja2, which the ``demo`` extra installs).
 """
 
 from __future__ import annotations
