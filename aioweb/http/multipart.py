@@ -130,6 +130,7 @@ class MultipartParser:
         "_max_header_size",
         "_max_headers",
         "_pos",
+        "_scanned",
         "_state",
         "boundary",
     )
@@ -149,6 +150,7 @@ class MultipartParser:
         self._delim = b"\r\n--" + boundary.encode("ascii")
         self._buf = b""
         self._pos = 0  # everything before _pos in _buf has been consumed
+        self._scanned = 0  # bytes after _pos already searched for the end of part headers
         self._state = _PREAMBLE
         self._first = True  # the first delimiter may come without its leading CRLF
         self._eof = False
@@ -257,11 +259,15 @@ class MultipartParser:
             self._pos = pos + 2
             self._state = _BODY
             return PartHeaders([])
-        end = buf.find(b"\r\n\r\n", pos, pos + self._max_header_size + 4)
+        # Search only the bytes not searched before (less the 3 that may start the blank
+        # line): a header block fed a byte at a time costs linear time, not quadratic.
+        end = buf.find(b"\r\n\r\n", pos + self._scanned, pos + self._max_header_size + 4)
         if end < 0:
             if len(buf) - pos >= self._max_header_size + 4:
                 raise self._fail("multipart part headers too large")
+            self._scanned = max(0, len(buf) - pos - 3)
             return self._need("part headers")
+        self._scanned = 0
         block = buf[pos:end]
         self._pos = end + 4
         # One regex pass validates every line (token name, no CR/LF/NUL in values).
