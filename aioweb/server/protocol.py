@@ -37,6 +37,7 @@ from ..http.errors import (
 )
 from ..http.parser import RequestHead, RequestParser
 from ..http.writer import http_date_now, reason_phrase
+from .guards import MAX_CONTENT_LENGTH, body_progress, must_propagate
 from .streams import EMPTY_PAYLOAD, StreamReader
 
 if TYPE_CHECKING:
@@ -59,31 +60,9 @@ _FINISHED = object()
 # Timer states: which deadline the connection is under.
 _NO_DEADLINE, _IDLE, _HEAD, _BODY = range(4)
 
-# A Content-Length above this is refused with 413 as soon as the head is read: no handler could
-# want it, and offsets past it overflow the C integers (Py_ssize_t) that slicing uses.
-_MAX_CONTENT_LENGTH = 2**53
-
 # How long a connection that has not sent a byte yet may still send its first request once a
 # graceful shutdown began (it may have been accepted a moment before: answer it, don't reset).
 _SHUTDOWN_FIRST_REQUEST_GRACE = 1.0
-
-
-def _must_propagate(exc: BaseException, carrier: asyncio.Task[None] | None) -> bool:
-    """Whether an exception from a handler must leave the connection's code unanswered.
-
-    Everything an application raises is answered (500), even ``BaseException`` subclasses such
-    as a test framework's failure, except: ``KeyboardInterrupt``/``SystemExit`` (the process is
-    stopping; asyncio re-raises them from the loop), ``GeneratorExit`` (the coroutine is being
-    closed and must not go on), a ``ConnectionError`` (the client is gone: nobody to answer)
-    and a ``CancelledError`` while the connection's task is really being cancelled (shutdown,
-    client gone with ``handler_cancellation``); a ``CancelledError`` the handler raised on its
-    own is an application error like any other.
-    """
-    if isinstance(exc, (ConnectionError, KeyboardInterrupt, SystemExit, GeneratorExit)):
-        return True
-    if isinstance(exc, asyncio.CancelledError):
-        return carrier is None or carrier.cancelling() > 0 or carrier.done()
-    return False
 
 
 class _Resume:
@@ -153,7 +132,7 @@ class HttpProtocol:
         self._max_pipelined = server.settings.max_pipelined
         self._keepalive_timeout = server.settings.keepalive_timeout
         settings = server.settings
-        # A body's progress is checked every ``_body_window`` seconds (see _body_progress).
+        # A body's progress is checked every ``_body_window`` seconds (see body_progress).
         windows = [t for t in (settings.body_rate_grace, settings.body_timeout) if t > 0]
         self._body_window = max(min(windows), 0.05) if windows else 0.0
         self._handler = server.handler
@@ -165,7 +144,7 @@ class HttpProtocol:
         self._receiving: StreamReader | None = None
         self._body_left = 0  # bytes of the body being received still to come (when known)
         # The body's progress at its last check: when it began, bytes and time at the last
-        # check, and for how long no byte has come (see _body_progress).
+        # check, and for how long no byte has come (see guards.body_progress).
         self._body_start = 0.0
         self._body_mark = 0
         self._body_mark_time = 0.0
@@ -402,7 +381,7 @@ class HttpProtocol:
     def on_head(self, head: RequestHead) -> None:
         if head.chunked or head.content_length:
             length = head.content_length or 0  # (0 for chunked: not known)
-            if length > _MAX_CONTENT_LENGTH:
+            if length > MAX_CONTENT_LENGTH:
                 raise PayloadTooLarge(f"Content-Length {length} exceeds any acceptable body")
             if head.upgrade:
                 if head.chunked:
@@ -427,7 +406,7 @@ class HttpProtocol:
         payload = self._receiving
         self._body_left -= len(chunk)
         if payload is not None:
-            payload.feed_data(chunk)  # (its ``total_bytes`` is what _body_progress measures)
+            payload.feed_data(chunk)  # (its ``total_bytes`` is what body_progress measures)
 
     def on_message_complete(self) -> None:
         payload = self._receiving
@@ -581,13 +560,13 @@ class HttpProtocol:
         server = self._server
         self._wrote_for_request = False
         keep_alive = False
-        linger = False
         try:
             if isinstance(head, HttpProtocolError):
                 self._write_protocol_error(head)
-                # A body refused by its head (413) may still be on its way: read and drop it
-                # for a while, so that closing does not reset the connection under the 413.
-                linger = head.status == 413
+                if head.status == 413:
+                    # A body refused by its head may still be on its way: read and drop it
+                    # for a while, so that closing does not reset the connection under the 413.
+                    self._linger_close()
                 return
             self.request_count += 1
             access_logger = self._access_logger
@@ -620,8 +599,8 @@ class HttpProtocol:
                 elif self._write_paused:
                     await self.drain()  # what write_eof would have awaited
             except BaseException as exc:
-                # (see _must_propagate: an application's BaseException is answered too)
-                if _must_propagate(exc, self._carrier):
+                # (see must_propagate: an application's BaseException is answered too)
+                if must_propagate(exc, self._carrier):
                     raise
                 if self._wrote_for_request:
                     server.log_exception("Error handling request after the response started", exc)
@@ -654,19 +633,15 @@ class HttpProtocol:
                 # The exchange is over: a late read of its body (from a task the handler left
                 # behind) fails instead of returning a short body, as in aiohttp.
                 payload.set_exception(PayloadAccessError())
-            if self._upgraded and self._upgrade_sink is not None:
-                # The upgraded protocol owns the connection now; tell it the handler is
-                # gone (returned or raised) so it can close what nobody will read.
-                finished = getattr(self._upgrade_sink, "handler_finished", None)
-                if finished is not None:
-                    finished()
+            if self._upgraded:
+                self._after_upgrade_request(keep_alive)
             elif not keep_alive or (self._closing and not self._queue):
-                if (payload.is_eof() or self._upgraded) and not linger:
+                if self._linger_left is not None:
+                    pass  # lingering already: its own timer closes the connection
+                elif payload.is_eof():
                     self.close()
                 else:
                     self._linger_close()
-            elif self._upgraded:
-                self._resume_http()
             elif not self._queue and self._deadline_state != _HEAD:
                 # (a head that began arriving meanwhile keeps its header deadline)
                 if self._keepalive_timeout > 0:
@@ -788,6 +763,20 @@ class HttpProtocol:
             sink.feed_data(data)
         self.resume_reading("upgrade")
 
+    def _after_upgrade_request(self, keep_alive: bool) -> None:
+        """The handler of a request that asked to switch protocols is done."""
+        sink = self._upgrade_sink
+        if sink is not None:
+            # The upgraded protocol owns the connection now; tell it the handler is gone
+            # (returned or raised) so it can close what nobody will read.
+            finished = getattr(sink, "handler_finished", None)
+            if finished is not None:
+                finished()
+        elif keep_alive and not self._closing:
+            self._resume_http()  # declined: the connection goes on as HTTP/1.1
+        else:
+            self.close()
+
     def _upgrade_declined(self, response: Any) -> bool:
         """The handler of a request asking to switch protocols answered it as plain HTTP.
 
@@ -846,7 +835,11 @@ class HttpProtocol:
                 self._deadline_state = _HEAD
         elif state == _BODY:
             payload = self._receiving
-            if payload is None or self._body_progress(payload, now):
+            if payload is None:
+                return
+            if body_progress(self, payload, now):
+                self._deadline_state = _BODY
+                self._deadline = now + self._body_window
                 return
             payload.set_exception(BodyTimeout("Request body too slow"))
             self._closing = True
@@ -865,38 +858,6 @@ class HttpProtocol:
             self._deadline = now + self._body_window
         else:
             self._deadline_state = _NO_DEADLINE
-
-    def _body_progress(self, payload: StreamReader, now: float) -> bool:
-        """Whether a body still arriving keeps a pace worth waiting for; if so, check again
-        one window later.
-
-        Two rules, measured over the window since the last check: ``body_timeout`` bounds a
-        silence, and after ``body_rate_grace`` seconds ``body_min_rate`` bounds the pace (a
-        slow-loris body, a byte now and then, is cut; an honest slow upload goes on).  While
-        reading is paused the server is the one not taking bytes: that window does not count.
-        """
-        settings = self._settings
-        total = payload.total_bytes
-        got = total - self._body_mark
-        elapsed = now - self._body_mark_time
-        self._body_mark = total
-        self._body_mark_time = now
-        if self._read_pauses:
-            self._body_silent = 0.0
-        else:
-            self._body_silent = 0.0 if got else self._body_silent + elapsed
-            if 0 < settings.body_timeout <= self._body_silent:
-                return False
-            rate = settings.body_min_rate
-            if (
-                rate > 0
-                and now - self._body_start >= settings.body_rate_grace
-                and got < rate * elapsed
-            ):
-                return False
-        self._deadline_state = _BODY
-        self._deadline = now + self._body_window
-        return True
 
     def on_message_begin(self) -> None:
         self._set_deadline(_HEAD, self._settings.header_timeout, self._now)

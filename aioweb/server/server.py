@@ -26,8 +26,8 @@ server_logger = logging.getLogger("aioweb.server")
 # Deadline checks (see HttpServer._sweep): how often; then the expired connections found are
 # handled in small batches, one every _EXPIRE_PAUSE seconds, spread over _EXPIRE_SPREAD seconds.
 _SWEEP_INTERVAL = 1.0
-_EXPIRE_PAUSE = 0.004
-_EXPIRE_SPREAD = 0.5
+_EXPIRE_PAUSE = 0.002
+_EXPIRE_SPREAD = 0.8
 
 SERVER_SOFTWARE = "Python/{0[0]}.{0[1]} aioweb/{1}".format(sys.version_info, "0.1.0")
 

@@ -1,0 +1,72 @@
+"""What one connection tolerates from its client and from its application.
+
+Kept out of ``protocol.py`` (the per-request hot path) because none of it runs per request:
+
+* :data:`MAX_CONTENT_LENGTH`, checked once per head that announces a body;
+* :func:`body_progress`, the slow-body rule, checked every few seconds while a body arrives;
+* :func:`must_propagate`, consulted only when a handler raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .protocol import HttpProtocol
+    from .streams import StreamReader
+
+__all__ = ["MAX_CONTENT_LENGTH", "body_progress", "must_propagate"]
+
+#: A ``Content-Length`` above this is refused with 413 as soon as the head is read: no handler
+#: could want it, and offsets past it overflow the C integers (``Py_ssize_t``) that slicing
+#: uses (``Content-Length: 9223372036854775807`` and a large read aborted the connection).
+MAX_CONTENT_LENGTH = 2**53
+
+
+def body_progress(protocol: HttpProtocol, payload: StreamReader, now: float) -> bool:
+    """Whether a body still arriving keeps a pace worth waiting for (then the caller checks
+    again one window later), measured over the window since the last check.
+
+    Two rules.  ``body_timeout`` bounds a silence.  After ``body_rate_grace`` seconds,
+    ``body_min_rate`` bounds the pace: a slow-loris body (a byte now and then, holding a
+    connection for hours) is cut, while an honest large upload over a slow link goes on for as
+    long as it needs, which a total deadline would not allow.  While reading is paused (the
+    handler is not consuming the body, and TCP holds the client back) the server is the one not
+    taking bytes: that window does not count against the client.
+    """
+    settings = protocol._settings
+    total = payload.total_bytes
+    got = total - protocol._body_mark
+    elapsed = now - protocol._body_mark_time
+    protocol._body_mark = total
+    protocol._body_mark_time = now
+    if protocol._read_pauses:
+        protocol._body_silent = 0.0
+        return True
+    protocol._body_silent = 0.0 if got else protocol._body_silent + elapsed
+    if 0 < settings.body_timeout <= protocol._body_silent:
+        return False
+    rate = settings.body_min_rate
+    return not (
+        rate > 0 and now - protocol._body_start >= settings.body_rate_grace and got < rate * elapsed
+    )
+
+
+def must_propagate(exc: BaseException, carrier: asyncio.Task[None] | None) -> bool:
+    """Whether an exception from a handler must leave the connection's code unanswered.
+
+    Everything an application raises is answered (500), even ``BaseException`` subclasses such
+    as a test framework's failed check, which would otherwise escape ``data_received`` (asyncio
+    then logs "Fatal error" and drops the connection).  The exceptions: ``KeyboardInterrupt``
+    and ``SystemExit`` (the process is stopping; asyncio re-raises them from the loop),
+    ``GeneratorExit`` (the coroutine is being closed and must not go on), ``ConnectionError``
+    (the client is gone: nobody to answer), and ``CancelledError`` while the connection's task
+    really is being cancelled (shutdown, or a departed client with ``handler_cancellation``);
+    a ``CancelledError`` the handler raised on its own is an application error like any other.
+    """
+    if isinstance(exc, (ConnectionError, KeyboardInterrupt, SystemExit, GeneratorExit)):
+        return True
+    if isinstance(exc, asyncio.CancelledError):
+        return carrier is None or carrier.cancelling() > 0 or carrier.done()
+    return False
