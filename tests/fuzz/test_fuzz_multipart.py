@@ -12,7 +12,7 @@ Asserted for every input: no other exception; no hang (the parser must make prog
 every call: a step budget proportional to the input, a per-example deadline, and pytest's
 timeout); events in a legal order; a parser that raised keeps raising; the outcome does not
 depend on how the bytes were split; memory held back by the parser stays bounded.
-The whole file runs in about 20 seconds.
+The whole file runs in about 20 seconds (3,000 parser and 4,000 reader examples).
 """
 
 from __future__ import annotations
@@ -226,7 +226,7 @@ async def read_all(boundary: str, chunks: list[bytes], stream_api: bool) -> str:
     return "ok"
 
 
-@fuzz(5000)
+@fuzz(4000)
 @given(mutated(), st.lists(st.integers(0, 5000), max_size=6), st.booleans())
 def test_reader_and_read_form_raise_only_documented_errors(
     case: tuple[str, bytes], cuts: list[int], stream_api: bool
