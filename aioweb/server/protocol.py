@@ -210,7 +210,9 @@ class HttpProtocol:
             for callback in callbacks:
                 try:
                     callback()
-                except Exception:  # one faulty callback must not break connection teardown
+                except (KeyboardInterrupt, SystemExit):
+                    raise
+                except BaseException:  # one faulty callback must not break connection teardown
                     server_logger.exception("Error in a connection close callback")
         waiter = self._drain_waiter
         if waiter is not None and not waiter.done():

@@ -41,8 +41,16 @@ async def _app() -> web.Application:
     async def cancels_itself(request: web.Request) -> web.Response:
         raise asyncio.CancelledError()  # raised by the app, the task is not being cancelled
 
+    async def faulty_close_callback(request: web.Request) -> web.Response:
+        def callback() -> None:
+            raise CheckFailed("a check failed inside a close callback")
+
+        request.protocol.add_close_callback(callback)
+        return web.Response(text="bye", headers={"Connection": "close"})
+
     app = web.Application()
     app.router.add_get("/", index)
+    app.router.add_get("/close-callback", faulty_close_callback)
     app.router.add_post("/echo", echo)
     app.router.add_post("/ignore", index)
     app.router.add_get("/check", check_fails)
@@ -68,6 +76,23 @@ async def test_base_exception_in_handler_is_500_and_connection_goes_on(
     writer.close()
     assert not [r for r in caplog.records if "Fatal error" in r.getMessage()]
     assert [r for r in caplog.records if r.levelno >= logging.ERROR]  # logged as a 500
+
+
+async def test_base_exception_in_close_callback_does_not_escape_teardown(aiohttp_server, caplog):
+    server = await aiohttp_server(await _app())
+    reader, writer = await open_raw(server.port)
+    writer.write(b"GET /close-callback HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert (await read_response(reader)).body == b"bye"
+    assert await closed_by_peer(reader)
+    writer.close()
+    await asyncio.sleep(0.1)  # connection_lost has run
+    messages = [r.getMessage() for r in caplog.records]
+    assert "Error in a connection close callback" in messages
+    assert not [m for m in messages if "Exception in callback" in m]
+    reader, writer = await open_raw(server.port)  # and the server goes on
+    writer.write(PIPELINED_GET)
+    assert (await read_response(reader)).body == b"index"
+    writer.close()
 
 
 @pytest.mark.parametrize("path", ["/echo", "/ignore"])
