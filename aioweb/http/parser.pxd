@@ -12,6 +12,7 @@ cdef class RequestParser:
     cdef object _data
     cdef bytes _valid_host, _carry, _tail
     cdef bint _in_head, _ignored_upgrade, _chunked, _connection_field, _idle, _in_chunked_body
+    cdef bint _close_asked
     cdef Py_ssize_t _head_bytes, _url_len, _fields_size, _host_count, _synthetic, _trailers
     cdef Py_ssize_t _max_line_size, _max_field_size, _max_headers, _max_head_size
     cdef Py_ssize_t _max_chunk_extensions, _overhead

@@ -148,6 +148,7 @@ class RequestParser:
         "_body_left",
         "_carry",
         "_chunked",
+        "_close_asked",
         "_codings",
         "_connection_field",
         "_content_length",
@@ -232,6 +233,7 @@ class RequestParser:
         self._fields_size = 0
         self._upgrade_value: bytes | None = None
         self._connection_field = False  # a Connection field was sent (see on_headers_complete)
+        self._close_asked = False  # ... with "close" in it
 
     @property
     def in_head(self) -> bool:
@@ -499,6 +501,8 @@ class RequestParser:
             self._upgrade_value = value
         elif n == 10 and name.lower() == b"connection":
             self._connection_field = True
+            if b"close" in value.lower():
+                self._close_asked = True
 
     def on_headers_complete(self) -> None:
         if self._synthetic:
@@ -514,6 +518,11 @@ class RequestParser:
         version = "1.1" if keep_alive and not self._connection_field else parser.get_http_version()
         if version[0] != "1":
             self._fail(VersionNotSupported(f"HTTP/{version} is not supported"))
+        if self._close_asked:
+            # RFC 9112 §9.3: "close" ends the connection after this response, even next to
+            # "keep-alive" (llhttp keeps a 1.0 request with both alive).  A substring test:
+            # closing on a token merely containing "close" is harmless.
+            keep_alive = False
         self._check_line(len(method))
         # RFC 9112 §3.2: a 1.1 request without Host, or with several, gets a 400.
         if self._host_count != 1 and (version == "1.1" or self._host_count > 1):

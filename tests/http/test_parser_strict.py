@@ -198,6 +198,33 @@ def test_chunked_in_any_case_keeps_the_coding_rules(coding: bytes) -> None:
     assert error is not None and error.status in (400, 501)
 
 
+# -- Connection: close ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("version", "connection"),
+    [
+        ("1.0", "keep-alive, close"),
+        ("1.0", "close, keep-alive"),
+        ("1.1", "keep-alive, close"),
+        ("1.0", "Keep-Alive\r\nConnection: Close"),
+    ],
+)
+def test_close_wins_over_keep_alive(version: str, connection: str) -> None:
+    """RFC 9112 §9.3: with "close" the connection ends after this response, even when
+    "keep-alive" is there too (llhttp alone keeps such a 1.0 request alive; found by the
+    parser fuzz, tests/fuzz/test_fuzz_parser.py)."""
+    raw = f"GET / HTTP/{version}\r\nHost: x\r\nConnection: {connection}\r\n\r\n".encode()
+    recorder, error = feed_all(raw)
+    assert error is None and recorder.heads[0].keep_alive is False
+
+
+def test_keep_alive_without_close_stays() -> None:
+    raw = b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET / HTTP/1.0\r\n\r\n"
+    recorder, error = feed_all(raw)
+    assert error is None and [h.keep_alive for h in recorder.heads] == [True, False]
+
+
 # -- on the wire ----------------------------------------------------------------------------
 
 
