@@ -99,6 +99,23 @@ def test_one_endless_chunk_extension_is_cut() -> None:
             parser.feed(b"b" * 1000)
 
 
+def test_no_extension_credit_from_the_read_with_the_head() -> None:
+    """The data that arrives with the head (not counted as fed) gives no credit to spend on
+    extensions in later reads: they are still cut after about 16 KiB."""
+    recorder = Recorder()
+    parser = RequestParser(recorder)
+    parser.feed(
+        b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"32000\r\n" + b"d" * 0x32000 + b"\r\n1;e="
+    )
+    sent = 0
+    with pytest.raises(BadRequest, match="Chunk extensions"):
+        for _ in range(1000):
+            parser.feed(b"e" * 1024)
+            sent += 1024
+    assert sent <= 20 * 1024
+
+
 def test_zero_padded_chunk_sizes_count_as_extension_bytes() -> None:
     recorder = Recorder()
     parser = RequestParser(recorder)
@@ -150,6 +167,8 @@ BEFORE = {
     "first": b"",
     "after a GET": GOOD_GET,
     "after a body": b"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nGET ",
+    "after a body with spaces": b"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 15\r\n\r\n"
+    b"GET  /a  HTTP/1",
     "after a chunked body": b"POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
     b"4;e=1\r\nGET \r\n0\r\nT: 1\r\n\r\n",
 }
@@ -161,9 +180,10 @@ def test_request_line_with_two_spaces_is_400_wherever_cut(before: bytes, line: b
     raw = before + line
     good = 1 if before else 0
     for cut in range(len(raw) + 1):
-        recorder, error = feed_all(raw, (cut,))
-        assert isinstance(error, BadRequest), (cut, error)
-        assert len(recorder.heads) == good, cut  # the bad request never reaches the sink
+        for cuts in ((cut,), (cut, cut + 1)):  # (a one-byte read in the middle too)
+            recorder, error = feed_all(raw, cuts)
+            assert isinstance(error, BadRequest), (cuts, error)
+            assert len(recorder.heads) == good, cuts  # the bad request never reaches the sink
 
 
 @pytest.mark.parametrize("before", BEFORE.values(), ids=BEFORE.keys())
