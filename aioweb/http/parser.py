@@ -45,6 +45,7 @@ _LINE_DONE = 0  # checked, or no message under way
 _LINE_HERE = 1  # starts at ``_begin`` in the bytes being fed
 _LINE_CARRIED = 2  # began in an earlier read, ``_carry`` holds its start (checked so far)
 _LINE_UNKNOWN = 3  # began after a chunked body in this read: located by a search
+_SPACES = "Request line: parts not separated by single spaces"
 
 
 @dataclass(slots=True, frozen=True)
@@ -142,46 +143,14 @@ class RequestParser:
     """
 
     __slots__ = (
-        "_after_body",
-        "_after_line",
-        "_begin",
-        "_body_left",
-        "_carry",
-        "_chunked",
-        "_close_asked",
-        "_codings",
-        "_connection_field",
-        "_content_length",
-        "_data",
-        "_error",
-        "_expect",
-        "_fields_size",
-        "_head_bytes",
-        "_headers",
-        "_host_count",
-        "_idle",
-        "_ignored_upgrade",
-        "_in_chunked_body",
-        "_in_head",
-        "_limits",
-        "_line",
-        "_max_chunk_extensions",
-        "_max_field_size",
-        "_max_head_size",
-        "_max_headers",
-        "_max_line_size",
-        "_overhead",
-        "_parser",
-        "_search_from",
-        "_sink",
-        "_synthetic",
-        "_tail",
-        "_trailers",
-        "_upgrade_value",
-        "_url",
-        "_url_len",
-        "_valid_host",
-    )
+        "_after_body", "_after_line", "_begin", "_body_left", "_carry", "_chunked", "_close_asked",
+        "_codings", "_connection_field", "_content_length", "_data", "_error", "_expect",
+        "_fields_size", "_head_bytes", "_headers", "_host_count", "_idle", "_ignored_upgrade",
+        "_in_chunked_body", "_in_head", "_limits", "_line", "_max_chunk_extensions",
+        "_max_field_size", "_max_head_size", "_max_headers", "_max_line_size", "_overhead",
+        "_parser", "_search_from", "_sink", "_synthetic", "_tail", "_trailers", "_upgrade_value",
+        "_url", "_url_len", "_valid_host",
+    )  # fmt: skip
 
     def __init__(self, sink: RequestSink, limits: ParserLimits | None = None) -> None:
         self._sink = sink
@@ -351,7 +320,7 @@ class RequestParser:
             else:
                 self._after_line = self._line_end_slowly(method_len)
         elif line == _LINE_UNKNOWN:
-            self._search_line(method_len)
+            self._search_line(whole=True)
             self._after_line = self._line_end_slowly(method_len)
         elif line == _LINE_CARRIED:
             data = self._bytes()
@@ -369,7 +338,7 @@ class RequestParser:
         begin = skip_empty_lines(data, self._begin)
         end = single_spaced_line_end(data, begin, method_len, self._url_len)
         if end < 0:
-            self._fail(BadRequest("Request line: parts not separated by single spaces"))
+            self._fail(BadRequest(_SPACES))
         return end
 
     def _check_line_piece(self, data: bytes, end: int) -> None:
@@ -378,20 +347,20 @@ class RequestParser:
         if data.find(b"  ", 0, end if end >= 0 else len(data)) >= 0 or (
             carry[-1:] == b" " and data[:1] == b" "
         ):
-            self._fail(BadRequest("Request line: parts not separated by single spaces"))
+            self._fail(BadRequest(_SPACES))
 
     def _check_partial_line(self) -> None:
         """At the end of a read inside a head: check what arrived of its request line."""
         line = self._line
         data = self._bytes()
         if line == _LINE_UNKNOWN:
-            self._search_partial_line(data)
+            self._search_line(whole=False)
             line = _LINE_HERE
         if line == _LINE_HERE:
             begin = skip_empty_lines(data, self._begin)
             end = data.find(b"\n", begin)
             if data.find(b"  ", begin, end if end >= 0 else len(data)) >= 0:
-                self._fail(BadRequest("Request line: parts not separated by single spaces"))
+                self._fail(BadRequest(_SPACES))
             if end < 0:
                 self._carry = data[begin:]
                 self._line = _LINE_CARRIED
@@ -406,32 +375,22 @@ class RequestParser:
         self._line = _LINE_DONE
         self._tail = data[-2:]
 
-    def _search_partial_line(self, data: bytes) -> None:
-        """:meth:`_search_line` for a head that goes on in the next read."""
-        if not self._url:
-            # no target byte yet: the line (method, a space or more) ends this read
+    def _search_line(self, whole: bool) -> None:
+        """Locate a request line that began after a chunked body in the same read.
+
+        Its single-spaced form (what arrived of it, if the head goes on in the next read) is
+        searched from the end of the chunked request's line; not there, the line is not
+        single-spaced (400).  The one place where the check is not exact: a copy of the
+        well-formed line inside that chunked body's last bytes would be found first.
+        """
+        data = self._bytes()
+        if not self._url:  # no target byte yet: the line (method, spaces) ends this read
             self._begin = data.rfind(b"\n") + 1
             return
         wanted = b"\n" + self._parser.get_method() + b" " + b"".join(self._url)
-        found = data.find(wanted, max(self._search_from - 1, 0))
+        found = data.find(wanted + b" HTTP/" if whole else wanted, max(self._search_from - 1, 0))
         if found < 0:
-            self._fail(BadRequest("Request line: parts not separated by single spaces"))
-        self._begin = found + 1
-
-    def _search_line(self, method_len: int) -> None:
-        """Locate a request line that began after a chunked body in the same read.
-
-        Its single-spaced form is searched from the end of the chunked request's line; if
-        it is not there, the line is not single-spaced (400).  This is the one place where
-        the check is not exact: a copy of the well-formed line inside that chunked body's
-        last bytes would be found first.
-        """
-        data = self._bytes()
-        url = self._url[0] if len(self._url) == 1 else b"".join(self._url)
-        wanted = b"\n" + self._parser.get_method() + b" " + url + b" HTTP/"
-        found = data.find(wanted, max(self._search_from - 1, 0))
-        if found < 0:
-            self._fail(BadRequest("Request line: parts not separated by single spaces"))
+            self._fail(BadRequest(_SPACES))
         self._begin = found + 1
 
     # -- llhttp callbacks ----------------------------------------------------------------
