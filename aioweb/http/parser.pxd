@@ -26,5 +26,16 @@ cdef class RequestParser:
 
     cpdef on_url(self, bytes url)
 
-    @cython.locals(url=bytes, keep_alive=bint)
+    @cython.locals(url=bytes, keep_alive=bint, method=bytes)
     cpdef on_headers_complete(self)
+
+    @cython.locals(size=Py_ssize_t)
+    cpdef on_body(self, body)
+
+    @cython.locals(begin=Py_ssize_t, end=Py_ssize_t)
+    cdef _locate_line(self)
+
+    cdef bytes _bytes(self)
+
+    @cython.locals(line=Py_ssize_t, begin=Py_ssize_t, end=Py_ssize_t, data=bytes)
+    cdef _check_line(self, Py_ssize_t method_len)

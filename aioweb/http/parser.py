@@ -289,7 +289,11 @@ class RequestParser:
         begin = self._begin
         if begin < 0 and self._after_line >= 0 and self._after_body >= 0:
             # the previous request of this read had no body or one of known length
-            end = head_end(self._bytes(), self._after_line, self._tail)
+            if self._after_line > 0:  # (head_end's usual case, without a call)
+                end = self._bytes().find(b"\n\r\n", self._after_line - 1)
+                end = end + 3 if end >= 0 else -1
+            else:
+                end = head_end(self._bytes(), 0, self._tail)
             if end >= 0:
                 begin = end + self._after_body
         if begin >= 0:
@@ -312,7 +316,7 @@ class RequestParser:
         self._line = _LINE_DONE
         if line == _LINE_HERE:
             # the usual case, without a call: see request_line.single_spaced_line_end
-            data = self._data
+            data = self._bytes()
             begin = self._begin
             end = begin + method_len + self._url_len + 10
             if end + 1 < len(data) and data[end] == 13 and data[begin] > 13:
@@ -558,13 +562,12 @@ class RequestParser:
             self._fail(NotImplementedByServer("Transfer codings other than chunked"))
         self._chunked = True
 
-    def on_chunk_header(self) -> None:
-        self._overhead -= _CHUNK_ALLOWANCE
-
     def on_body(self, body: bytes) -> None:
         size = len(body)
         self._body_left -= size
-        self._overhead -= size + (size >> _DATA_ALLOWANCE_SHIFT)
+        # (each chunk's data comes in one call or more: its framing allowance comes with it,
+        # without an on_chunk_header callback per chunk)
+        self._overhead -= size + (size >> _DATA_ALLOWANCE_SHIFT) + _CHUNK_ALLOWANCE
         try:
             self._sink.on_body(body)
         except HttpProtocolError as exc:
