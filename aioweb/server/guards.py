@@ -33,7 +33,8 @@ def body_progress(protocol: HttpProtocol, payload: StreamReader, now: float) -> 
     connection for hours) is cut, while an honest large upload over a slow link goes on for as
     long as it needs, which a total deadline would not allow.  While reading is paused (the
     handler is not consuming the body, and TCP holds the client back) the server is the one not
-    taking bytes: that window does not count against the client.
+    taking bytes: a window in which reading was paused at any moment does not count against the
+    client.
     """
     settings = protocol._settings
     total = payload.total_bytes
@@ -41,7 +42,10 @@ def body_progress(protocol: HttpProtocol, payload: StreamReader, now: float) -> 
     elapsed = now - protocol._body_mark_time
     protocol._body_mark = total
     protocol._body_mark_time = now
-    if protocol._read_pauses:
+    if protocol._read_pauses or protocol._paused_since_check:
+        # Paused now, or at some moment of the window (reading resumed just before this
+        # check, so the window's few bytes say nothing about the client's pace).
+        protocol._paused_since_check = bool(protocol._read_pauses)
         protocol._body_silent = 0.0
         return True
     protocol._body_silent = 0.0 if got else protocol._body_silent + elapsed

@@ -14,7 +14,7 @@ cdef class HttpProtocol:
     cdef object _handler, _request_factory, _access_logger
     cdef public RequestParser _parser
     cdef public bint _busy, _closing, _closed, _wrote_for_request, _write_paused
-    cdef public bint _carrier_busy, _upgraded
+    cdef public bint _carrier_busy, _upgraded, _paused_since_check
     cdef public Py_ssize_t _out_size, request_count, _body_left, _max_pipelined
     cdef public Py_ssize_t _body_mark, _upgrade_body_left
     cdef public int _deadline_state

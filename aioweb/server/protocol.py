@@ -149,6 +149,9 @@ class HttpProtocol:
         self._body_mark = 0
         self._body_mark_time = 0.0
         self._body_silent = 0.0
+        # Whether reading was paused at any moment since the last check: the server, not the
+        # client, was the one not taking bytes then (see guards.body_progress).
+        self._paused_since_check = False
         # Body bytes of an upgrade request still to come at the head of the upgrade buffer:
         # they belong to the HTTP request, the new protocol starts after them.
         self._upgrade_body_left = 0
@@ -428,6 +431,7 @@ class HttpProtocol:
     # FlowControl ------------------------------------------------------------------------
 
     def pause_reading(self, reason: str = "body") -> None:
+        self._paused_since_check = True
         if not self._read_pauses and self.transport is not None:
             try:
                 self.transport.pause_reading()
@@ -855,6 +859,7 @@ class HttpProtocol:
         self._body_mark = 0
         self._body_mark_time = now
         self._body_silent = 0.0
+        self._paused_since_check = bool(self._read_pauses)
         if self._body_window:
             self._deadline_state = _BODY
             self._deadline = now + self._body_window

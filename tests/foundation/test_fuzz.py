@@ -69,7 +69,9 @@ async def test_mutated_requests_never_break_the_server(aiohttp_server, caplog):
     app.router.add_route("*", "/echo", form)
     app.router.add_put("/json", as_json)
     app.router.add_route("*", "/{tail:.*}", echo)
-    server = await aiohttp_server(app, header_timeout=1, body_timeout=1, keepalive_timeout=1)
+    server = await aiohttp_server(
+        app, idle_timeout=1, header_timeout=1, body_timeout=1, keepalive_timeout=1
+    )
     rnd = random.Random(20261122)
     cases = [mutate(rnd, rnd.choice(SEEDS)) for _ in range(400)]
     statuses: list[int] = []

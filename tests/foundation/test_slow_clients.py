@@ -225,3 +225,29 @@ async def test_many_expiring_together_are_all_closed_while_others_are_served(aio
     assert all(closed)
     for _, w in conns:
         w.close()
+
+
+def test_a_window_with_a_pause_in_it_does_not_count():
+    """Reading paused for most of a window and resumed just before the check: the few bytes
+    that window saw are the server's doing, not the client's pace (the rule once cut such a
+    client with 408 when the check fell right after the resume)."""
+    from types import SimpleNamespace
+
+    from aioweb.server.guards import body_progress
+    from aioweb.server.server import ServerSettings
+
+    settings = ServerSettings(body_min_rate=1000, body_rate_grace=0.5)
+    conn = SimpleNamespace(
+        _settings=settings,
+        _body_mark=0,
+        _body_mark_time=0.0,
+        _body_silent=0.0,
+        _body_start=0.0,
+        _read_pauses=set(),
+        _paused_since_check=True,
+    )
+    payload = SimpleNamespace(total_bytes=10)
+    assert body_progress(conn, payload, 1.0)  # paused earlier in the window: not the client
+    assert conn._paused_since_check is False
+    payload.total_bytes = 20
+    assert not body_progress(conn, payload, 2.0)  # a whole unpaused window at 10 B/s: cut
