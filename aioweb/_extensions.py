@@ -22,7 +22,14 @@ from importlib.machinery import ModuleSpec
 from pathlib import Path
 from types import ModuleType
 
-__all__ = ["COMPILED_MODULES", "compiled_modules", "frames_per_call", "install", "source_hash"]
+__all__ = [
+    "COMPILED_MODULES",
+    "clean_orphans",
+    "compiled_modules",
+    "frames_per_call",
+    "install",
+    "source_hash",
+]
 
 #: Modules built with Cython when possible, each with a ``.pxd`` of C declarations beside it.
 COMPILED_MODULES: tuple[str, ...] = (
@@ -71,6 +78,18 @@ class _CurrentBuildFinder:
         for entry in path:
             source = Path(entry, stem + ".py")
             if not source.exists():
+                if Path(entry, stem, "__init__.py").exists():
+                    _warn_orphans(source, fullname)
+                    continue  # a package of that name: the standard finders load it
+                orphans = _built_files(source)
+                if orphans:
+                    # Without this, the standard finder would import the build of a module
+                    # whose source was deleted or moved: stale code, silently.
+                    raise ModuleNotFoundError(
+                        f"{orphans[0]} is a build of {fullname}, whose source {source.name} "
+                        "no longer exists; delete it (scripts/bootstrap.sh does)",
+                        name=fullname,
+                    )
                 continue
             if listed:
                 if not extensions_disabled() and _build_is_current(source):
@@ -87,6 +106,59 @@ def _built_files(source: Path) -> list[Path]:
         for suffix in importlib.machinery.EXTENSION_SUFFIXES
         if (p := source.with_suffix(suffix)).exists()
     ]
+
+
+def _warn_orphans(source: Path, fullname: str) -> None:
+    """A package wins over a module build of the same name, but the build must go."""
+    orphans = _built_files(source)
+    if orphans:
+        warnings.warn(
+            f"{orphans[0]} is an orphaned build beside the package {fullname}; delete it "
+            "(scripts/bootstrap.sh does)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+
+def clean_orphans(root: Path, modules: Sequence[str] = COMPILED_MODULES) -> list[Path]:
+    """Delete the builds under ``root`` (the directory holding the ``aioweb`` package) that
+    belong to no listed module with a source: extension modules, their ``.c`` and
+    ``.srchash``, in place and under ``build/``.  Each deletion is printed and returned.
+
+    ``.py`` files are never touched.  A module moved or dropped from :data:`COMPILED_MODULES` leaves its build behind; in
+    place the import finder refuses it, under ``build/`` ``setup.py`` would compare against
+    it.  Running this before compiling keeps both trees to what the sources say.
+    """
+    root = Path(root)
+    wanted = set(modules)
+    removed: list[Path] = []
+    suffixes = sorted(importlib.machinery.EXTENSION_SUFFIXES, key=len, reverse=True)
+    trees = [root]
+    build = root / "build"
+    if build.is_dir():
+        trees += [tree for tree in sorted(build.iterdir()) if tree.is_dir()]
+    for tree in trees:
+        package = tree / "aioweb"
+        if not package.is_dir():
+            continue
+        for path in sorted(package.rglob("*")):
+            if not path.is_file():
+                continue
+            name = path.name
+            stem = next((name[: -len(s)] for s in suffixes if name.endswith(s)), None)
+            if stem is None and name.endswith((".c", ".srchash", ".o")):
+                stem = name.rpartition(".")[0]
+            if stem is None:
+                continue
+            relative = path.parent.relative_to(tree) / stem
+            module = ".".join(relative.parts)
+            source = root / relative.with_suffix(".py")
+            if module in wanted and source.exists():
+                continue
+            path.unlink()
+            removed.append(path)
+            print(f"aioweb build: removed orphaned build {path.relative_to(root)}", flush=True)
+    return removed
 
 
 def _build_is_current(source: Path) -> bool:

@@ -40,7 +40,10 @@ from typing import Any
 from gunicorn.config import AccessLogFormat as GunicornAccessLogFormat
 from gunicorn.workers import base
 
-from . import web
+from .app import Application
+from .app_runner import AppRunner
+from .server.accesslog import AccessLogger
+from .server.runners import SockSite
 
 __all__ = ("GunicornUVLoopWebWorker", "GunicornWebWorker")
 
@@ -48,7 +51,7 @@ __all__ = ("GunicornUVLoopWebWorker", "GunicornWebWorker")
 class GunicornWebWorker(base.Worker):  # type: ignore[misc]
     """A gunicorn worker that serves an aioweb application on an asyncio event loop."""
 
-    DEFAULT_AIOWEB_LOG_FORMAT: str = web.AccessLogger.LOG_FORMAT
+    DEFAULT_AIOWEB_LOG_FORMAT: str = AccessLogger.LOG_FORMAT
     DEFAULT_GUNICORN_LOG_FORMAT: str = GunicornAccessLogFormat.default
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -105,7 +108,7 @@ class GunicornWebWorker(base.Worker):  # type: ignore[misc]
         ssl_context = self._create_ssl_context(self.cfg) if self.cfg.is_ssl else None
         for sock in self.sockets:
             # gunicorn hands over its own socket wrappers; the site serves the real socket.
-            site = web.SockSite(runner, getattr(sock, "sock", sock), ssl_context=ssl_context)
+            site = SockSite(runner, getattr(sock, "sock", sock), ssl_context=ssl_context)
             await site.start()
         self.booted = True
 
@@ -124,18 +127,18 @@ class GunicornWebWorker(base.Worker):  # type: ignore[misc]
         finally:
             await runner.cleanup()
 
-    async def _make_runner(self) -> web.AppRunner:
+    async def _make_runner(self) -> AppRunner:
         target = self.wsgi
         if inspect.iscoroutinefunction(target):
             target = await target()
-        if isinstance(target, web.AppRunner):
+        if isinstance(target, AppRunner):
             return target
-        if not isinstance(target, web.Application):
+        if not isinstance(target, Application):
             raise RuntimeError(
                 "the gunicorn app must be an aioweb Application or an async function returning "
                 f"an Application or an AppRunner, got {self.wsgi!r}"
             )
-        return web.AppRunner(
+        return AppRunner(
             target,
             logger=self.log,
             keepalive_timeout=self.cfg.keepalive,

@@ -182,7 +182,23 @@ PY
 
 # Cython-compiles the hot-path modules next to their sources (setup.py: in parallel, only what
 # changed, a line per module as it finishes).  A module whose build fails stays pure Python.
+# Deletes builds whose module left COMPILED_MODULES or whose .py moved away (in place and
+# under build/): the import finder refuses them, and setup.py would compare against them.
+clean_orphaned_builds() {
+    (cd "$ROOT" && "$VENV/bin/python" - <<'PY'
+import sys
+from pathlib import Path
+
+sys.path.insert(0, "aioweb")
+from _extensions import clean_orphans
+
+clean_orphans(Path.cwd())
+PY
+    ) | sed -u 's/^aioweb build: /    /' >&2
+}
+
 build_extensions() {
+    clean_orphaned_builds
     if [ -n "${AIOWEB_NO_EXTENSIONS:-}" ]; then
         echo "==> compiled modules: skipped (AIOWEB_NO_EXTENSIONS is set; pure Python)" >&2
         return 0

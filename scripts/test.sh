@@ -11,8 +11,9 @@ STEPS=3
 echo "test.sh: [1/$STEPS] set-up: venv with the dev extra, compiled modules, system tools," \
     "FerretDB (each skipped when done)" >&2
 bash scripts/bootstrap.sh
-echo "test.sh: [2/$STEPS] lint (ruff check)" >&2
+echo "test.sh: [2/$STEPS] lint (ruff check) and the layer contracts (lint-imports)" >&2
 .venv/bin/ruff check .
+.venv/bin/lint-imports --no-cache >/dev/null || .venv/bin/lint-imports --no-cache
 echo "test.sh: [3/$STEPS] tests: pytest ${*:-(the whole suite)}" >&2
 .venv/bin/python -m pytest "$@"
 if [ "$#" -eq 0 ]; then
@@ -21,5 +22,5 @@ if [ "$#" -eq 0 ]; then
     echo "test.sh: [4/$STEPS] wire and core tests again with AIOWEB_NO_EXTENSIONS=1" \
         "(pure Python)" >&2
     AIOWEB_NO_EXTENSIONS=1 .venv/bin/python -m pytest -q -p no:cacheprovider \
-        tests/http tests/foundation tests/test_extensions.py
+        tests/http tests/foundation tests/test_extensions.py tests/test_import_alone.py
 fi

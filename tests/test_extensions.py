@@ -76,3 +76,80 @@ def test_a_build_of_a_module_no_longer_listed_is_not_used(tmp_path: Path) -> Non
     spec = finder.find_spec("aioweb.unlisted", [str(tmp_path)])
     assert spec is not None and spec.origin == str(source)
     assert finder.find_spec("elsewhere.unlisted", [str(tmp_path)]) is None  # not aioweb's
+
+
+def test_a_build_without_its_source_is_refused(tmp_path: Path) -> None:
+    """A module moved or deleted leaves its build behind; importing that build would run old
+    code, so the finder refuses it with an error naming the orphan."""
+    built = tmp_path / ("orphan" + _extensions.importlib.machinery.EXTENSION_SUFFIXES[0])
+    built.write_bytes(b"an old build")
+    finder = _extensions._CurrentBuildFinder
+    with pytest.raises(ModuleNotFoundError, match=r"orphan\..*no longer exists") as caught:
+        finder.find_spec("aioweb.orphan", [str(tmp_path)])
+    assert caught.value.name == "aioweb.orphan"
+    assert finder.find_spec("aioweb.missing", [str(tmp_path)]) is None  # nothing there at all
+
+
+def test_a_package_wins_over_an_orphaned_build(tmp_path: Path) -> None:
+    """A module that became a package of the same name: the package is imported, and the old
+    build beside it is reported."""
+    (tmp_path / "moved").mkdir()
+    (tmp_path / "moved" / "__init__.py").write_text("")
+    built = tmp_path / ("moved" + _extensions.importlib.machinery.EXTENSION_SUFFIXES[0])
+    built.write_bytes(b"an old build")
+    with pytest.warns(RuntimeWarning, match="orphaned build"):
+        assert _extensions._CurrentBuildFinder.find_spec("aioweb.moved", [str(tmp_path)]) is None
+
+
+def test_a_real_orphan_is_not_imported(tmp_path: Path) -> None:
+    """End to end, in a fresh interpreter: a copy of a real build, whose .py is absent, inside
+    an ``aioweb`` package path, fails to import instead of running."""
+    real = next(
+        (p for p in Path(_extensions.__file__).parent.rglob("*.so")), None
+    )  # any build will do: it is never executed
+    if real is None:
+        pytest.skip("no compiled module in this tree (pure Python install)")
+    package = tmp_path / "aioweb"
+    package.mkdir()
+    (package / "__init__.py").write_text(
+        f"import importlib.util, sys\n"
+        f"spec = importlib.util.spec_from_file_location('_ext', {_extensions.__file__!r})\n"
+        f"_ext = importlib.util.module_from_spec(spec); spec.loader.exec_module(_ext)\n"
+        f"_ext.install()\n"
+    )
+    (package / ("ghost" + _extensions.importlib.machinery.EXTENSION_SUFFIXES[0])).write_bytes(
+        real.read_bytes()
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", "import aioweb.ghost"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "ModuleNotFoundError" in result.stderr and "no longer exists" in result.stderr
+
+
+def test_clean_orphans_deletes_builds_without_a_listed_source(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    suffix = _extensions.importlib.machinery.EXTENSION_SUFFIXES[0]
+    package = tmp_path / "aioweb"
+    (package / "sub").mkdir(parents=True)
+    keep = [package / "kept.py", package / f"kept{suffix}", package / "kept.c"]
+    keep += [package / "kept.srchash", package / "sub" / "unlisted.py"]
+    gone = [package / f"moved{suffix}", package / "moved.c", package / "moved.srchash"]
+    gone += [package / "sub" / f"unlisted{suffix}", package / "sub" / "unlisted.srchash"]
+    lib = tmp_path / "build" / "lib.test" / "aioweb"
+    lib.mkdir(parents=True)
+    keep.append(lib / f"kept{suffix}")
+    gone.append(lib / f"moved{suffix}")
+    for path in keep + gone:
+        path.write_text("")
+    removed = _extensions.clean_orphans(tmp_path, ("aioweb.kept", "aioweb.moved"))
+    assert sorted(removed) == sorted(gone)
+    assert all(p.exists() for p in keep) and not any(p.exists() for p in gone)
+    printed = capsys.readouterr().out
+    assert printed.count("removed orphaned build") == len(gone)
+    assert _extensions.clean_orphans(tmp_path, ("aioweb.kept",)) == []  # idempotent

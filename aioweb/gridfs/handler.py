@@ -36,7 +36,7 @@ import gridfs.errors
 from bson import ObjectId
 from pymongo.errors import PyMongoError
 
-from .. import web
+from ..exceptions import HTTPBadRequest, HTTPMethodNotAllowed, HTTPNotFound
 from ..http.conditional import (
     ETag,
     Outcome,
@@ -51,6 +51,8 @@ from ..http.ranges import (
     build_byteranges,
     parse_range,
 )
+from ..request import Request
+from ..response import Response, StreamResponse
 from .backend import is_motor, make_bucket, maybe_await
 from .cache import DEFAULT_CACHE_BYTES, DEFAULT_CACHE_FILE_BYTES, ChunkCache
 from .chunks import DEFAULT_BATCH_BYTES, DEFAULT_CHUNK_SIZE, ChunkReader
@@ -68,16 +70,16 @@ __all__ = [
 
 log = logging.getLogger("aioweb.gridfs")
 
-GetGridFSFile = Callable[[Any, str, web.Request], Awaitable[Any]]
+GetGridFSFile = Callable[[Any, str, Request], Awaitable[Any]]
 GetCacheTime = Callable[[str, datetime.datetime, str], int]
-SetExtraHeaders = Callable[[web.StreamResponse, Any], Any]
+SetExtraHeaders = Callable[[StreamResponse, Any], Any]
 
 _ALLOWED: Final = frozenset({"GET", "HEAD"})
 _REVISION = re.compile(r"-?[0-9]{1,9}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def get_gridfs_file(bucket: Any, filename: str, request: web.Request) -> Awaitable[Any]:
+def get_gridfs_file(bucket: Any, filename: str, request: Request) -> Awaitable[Any]:
     """Choose the GridFS file to serve: by default the newest file named ``filename``.
 
     Override it to map URLs to files differently, e.g. by ``_id``::
@@ -104,7 +106,7 @@ def get_cache_time(filename: str, modified: datetime.datetime, mime_type: str) -
     return 0
 
 
-def set_extra_headers(response: web.StreamResponse, gridout: Any) -> None:
+def set_extra_headers(response: StreamResponse, gridout: Any) -> None:
     """Change the response before it is sent (default: nothing), e.g.::
 
     def gzip_header(response, gridout):
@@ -222,7 +224,7 @@ class GridFSHandler:
 
     async def upload(
         self,
-        request: web.Request,
+        request: Request,
         *,
         filename: str | None = None,
         field: str = "file",
@@ -261,25 +263,25 @@ class GridFSHandler:
 
     # -- serving ---------------------------------------------------------------------
 
-    async def __call__(self, request: web.Request) -> web.StreamResponse:
+    async def __call__(self, request: Request) -> StreamResponse:
         filename = request.match_info.get("filename")
         if filename is None:
             raise RuntimeError(_route_error(request))
         if request.method not in _ALLOWED:
-            raise web.HTTPMethodNotAllowed(request.method, _ALLOWED)
+            raise HTTPMethodNotAllowed(request.method, _ALLOWED)
         gridout = await self._open(filename, request)
         try:
             return await self._serve(request, filename, gridout)
         finally:
             await _close_gridout(gridout)
 
-    async def _open(self, filename: str, request: web.Request) -> Any:
+    async def _open(self, filename: str, request: Request) -> Any:
         try:
             revision = -1
             if self._revisions and "revision" in request.query and self._default_lookup:
                 text = request.query["revision"]
                 if not _REVISION.fullmatch(text):
-                    raise web.HTTPBadRequest(text="revision must be an integer")
+                    raise HTTPBadRequest(text="revision must be an integer")
                 revision = int(text)
             if self._coalescer is not None:
                 document = await self._coalescer.get((filename, revision))
@@ -295,7 +297,7 @@ class GridFSHandler:
             if opener is not None:
                 await maybe_await(opener())
         except gridfs.errors.NoFile:
-            raise web.HTTPNotFound() from None
+            raise HTTPNotFound() from None
         return gridout
 
     async def _find_file(self, filename: str, revision: int) -> Mapping[str, Any]:
@@ -327,7 +329,7 @@ class GridFSHandler:
 
         return AsyncGridOut(root, file_document=copied)
 
-    async def _serve(self, request: web.Request, filename: str, gridout: Any) -> web.StreamResponse:
+    async def _serve(self, request: Request, filename: str, gridout: Any) -> StreamResponse:
         file_id = gridout._id
         length = int(gridout.length or 0)
         upload_date: datetime.datetime = gridout.upload_date
@@ -335,7 +337,7 @@ class GridFSHandler:
         content_type = resolve_content_type(gridout, filename)
         etag = gridout_etag(file_id, length, upload_date)
 
-        response = web.StreamResponse()
+        response = StreamResponse()
         headers = response.headers
         headers["Last-Modified"] = format_http_date(modified)
         headers["ETag"] = str(etag)
@@ -462,8 +464,8 @@ class GridFSHandler:
 
     @staticmethod
     async def _send_cached(
-        request: web.Request,
-        response: web.StreamResponse,
+        request: Request,
+        response: StreamResponse,
         data: bytes,
         pieces: list[ByteRange],
         framing: Any,
@@ -576,7 +578,7 @@ class _Tee:
 
 
 async def _send(
-    response: web.StreamResponse, reader: ChunkReader, first: Any, tee: _Tee | None = None
+    response: StreamResponse, reader: ChunkReader, first: Any, tee: _Tee | None = None
 ) -> None:
     piece = first if first is not None else await reader.next()
     while piece is not None:
@@ -595,15 +597,15 @@ async def _close_gridout(gridout: Any) -> None:
             log.debug("closing a GridOut failed", exc_info=True)
 
 
-def _abort_connection(request: web.Request) -> None:
+def _abort_connection(request: Request) -> None:
     transport = request.transport
     if transport is not None:
         transport.abort()
 
 
-def _bare(status: int, response: web.StreamResponse) -> web.Response:
+def _bare(status: int, response: StreamResponse) -> Response:
     """A bodiless status response that keeps the validators of ``response``."""
-    bare = web.Response(status=status)
+    bare = Response(status=status)
     for name in ("ETag", "Last-Modified", "Cache-Control", "Expires", "Accept-Ranges"):
         value = response.headers.get(name)
         if value is not None:
@@ -611,7 +613,7 @@ def _bare(status: int, response: web.StreamResponse) -> web.Response:
     return bare
 
 
-def _route_error(request: web.Request) -> str:
+def _route_error(request: Request) -> str:
     route = getattr(request.match_info, "route", None)
     resource = getattr(route, "resource", None)
     where = getattr(resource, "canonical", None) or request.path

@@ -16,7 +16,8 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
-from .. import web
+from ..exceptions import HTTPBadRequest, HTTPRequestEntityTooLarge
+from ..request import Request
 from .chunks import DEFAULT_BATCH_BYTES, DEFAULT_CHUNK_SIZE, ChunkWriter
 
 __all__ = ["DEFAULT_MAX_UPLOAD_SIZE", "MAX_FILENAME_LENGTH", "receive_upload"]
@@ -31,9 +32,9 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 def _check_filename(name: str | None) -> str:
     if not name:
-        raise web.HTTPBadRequest(text="the upload has no filename")
+        raise HTTPBadRequest(text="the upload has no filename")
     if len(name) > MAX_FILENAME_LENGTH or _CONTROL.search(name):
-        raise web.HTTPBadRequest(text="the upload's filename is too long or has control characters")
+        raise HTTPBadRequest(text="the upload's filename is too long or has control characters")
     return name
 
 
@@ -44,7 +45,7 @@ def _clean_type(value: str | None) -> str | None:
 
 
 async def receive_upload(
-    request: web.Request,
+    request: Request,
     files: Any,
     chunks: Any,
     *,
@@ -70,7 +71,7 @@ async def receive_upload(
         while True:
             part = await reader.next()
             if part is None:
-                raise web.HTTPBadRequest(text=f"the form has no file field {field!r}")
+                raise HTTPBadRequest(text=f"the form has no file field {field!r}")
             if getattr(part, "name", None) == field and hasattr(part, "read_chunk"):
                 break
         name = _check_filename(filename or part.filename)
@@ -82,7 +83,7 @@ async def receive_upload(
     else:
         declared = request.content_length
         if declared is not None and declared > max_size:
-            raise web.HTTPRequestEntityTooLarge(max_size=max_size, actual_size=declared)
+            raise HTTPRequestEntityTooLarge(max_size=max_size, actual_size=declared)
         name = _check_filename(filename or request.query.get("filename"))
         content_type = _clean_type(request.headers.get("Content-Type"))
         read = request.content.readany
@@ -102,7 +103,7 @@ async def receive_upload(
         while data := await read():
             size = writer.length + len(data)
             if size > max_size:
-                raise web.HTTPRequestEntityTooLarge(max_size=max_size, actual_size=size)
+                raise HTTPRequestEntityTooLarge(max_size=max_size, actual_size=size)
             await writer.write(data)
         return await writer.close()
     except BaseException:

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._version import __version__
 from ..http.parser import ParserLimits, RequestHead
 from .protocol import HttpProtocol
 from .streams import StreamReader
@@ -29,7 +30,7 @@ _SWEEP_INTERVAL = 1.0
 _EXPIRE_PAUSE = 0.002
 _EXPIRE_SPREAD = 0.8
 
-SERVER_SOFTWARE = "Python/{0[0]}.{0[1]} aioweb/{1}".format(sys.version_info, "0.1.0")
+SERVER_SOFTWARE = f"Python/{sys.version_info[0]}.{sys.version_info[1]} aioweb/{__version__}"
 
 
 @dataclass(slots=True)
