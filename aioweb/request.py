@@ -365,6 +365,10 @@ class BaseRequest(DictStorage):
         if self._remote is not None:
             return self._remote
         peername = self.get_extra_info("peername")
+        if peername is None and self._protocol is not None:
+            # The connection is gone (a long-lived response logged after its client left):
+            # the protocol kept the address it had when the client connected.
+            peername = getattr(self._protocol, "peername", None)
         if isinstance(peername, (list, tuple)):
             return str(peername[0])
         return str(peername) if peername is not None else None

@@ -1,10 +1,9 @@
 """The access log names the client of a long-lived response (SSE, WebSocket) too.
 
 Such a response is logged when it ends — for a client that left, after its connection is
-gone — and ``%a`` must still be the client's address, not ``-``.  Known bug: the connection
-forgets its transport (and so the peer's address) in ``connection_lost``; the fix belongs to
-aioweb/server/protocol.py (keep the peer address from ``connection_made``) and
-Request.remote (fall back to it).  Until then these are expected failures.
+gone — and ``%a`` must still be the client's address, not ``-``: the connection keeps the
+peer's address from ``connection_made`` (``HttpProtocol.peername``), and ``Request.remote``
+falls back to it once the transport is dropped.
 """
 
 from __future__ import annotations
@@ -19,12 +18,6 @@ import websockets
 
 from aioweb import web
 from demo.app import build_app
-
-pytestmark = pytest.mark.xfail(
-    reason="HttpProtocol.connection_lost drops the transport: the peer address is lost "
-    "before a long-lived response is logged (fix in aioweb/server/protocol.py)",
-    strict=False,
-)
 
 
 async def _serve() -> tuple[web.AppRunner, int]:

@@ -139,6 +139,9 @@ class HttpProtocol:
         self._request_factory = server.request_factory
         self._access_logger = server.access_logger
         self.transport: asyncio.Transport | None = None
+        # The client's address, kept past ``connection_lost`` (which drops the transport): a
+        # long-lived response (SSE, WebSocket) is access-logged after its client left.
+        self._peername: Any = None
         self._parser: RequestParser | None = RequestParser(self, server.settings.limits)
         self._queue: deque[tuple[RequestHead | HttpProtocolError, StreamReader]] = deque()
         self._receiving: StreamReader | None = None
@@ -187,6 +190,7 @@ class HttpProtocol:
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        self._peername = transport.get_extra_info("peername")
         self._carrier = self._loop.create_task(self._carry())
         # A connection that never sends a byte is closed quietly after the idle timeout.
         self._set_deadline(_IDLE, self._settings.idle_timeout)
@@ -871,6 +875,6 @@ class HttpProtocol:
 
     @property
     def peername(self) -> Any:
-        if self.transport is None:
-            return None
-        return self.transport.get_extra_info("peername")
+        """The client's address as the transport gave it, still known after the connection
+        is lost (``None`` before ``connection_made``, or when the transport has none)."""
+        return self._peername
