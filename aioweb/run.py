@@ -127,11 +127,26 @@ async def _run_app(
 
 
 def _cancel_tasks(tasks: set[asyncio.Task[Any]], loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel ``tasks`` and run the loop until they are done, through any interrupt.
+
+    The main task's cancellation is what runs the runner's cleanup (``on_shutdown``, the wait
+    for requests in flight, ``on_cleanup``).  An interrupt arriving meanwhile — Ctrl-C as
+    ``KeyboardInterrupt`` once no loop handler catches SIGINT (``handle_signals=False``, or
+    after the runner removed its handlers), or ``GracefulExit`` from an application's own
+    handler — must not end this wait: ``loop.close()`` would follow with the cleanup half
+    done.  The tasks are cancelled already, so waiting on is all there is to do.
+    """
     if not tasks:
         return
     for task in tasks:
         task.cancel()
-    loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+    gathered = asyncio.gather(*tasks, return_exceptions=True)
+    while True:
+        try:
+            loop.run_until_complete(gathered)
+            break
+        except (GracefulExit, KeyboardInterrupt):
+            continue
     for task in tasks:
         if task.cancelled():
             continue

@@ -67,19 +67,6 @@ class GracefulExit(SystemExit):
     code = 1
 
 
-def _raise_graceful_exit() -> None:
-    raise GracefulExit()
-
-
-def _graceful_exit_once(loop: asyncio.AbstractEventLoop) -> None:
-    """SIGTERM starts the graceful shutdown once. A repeated SIGTERM (systemd signalling every
-    process of the service, a supervisor and an orchestrator both forwarding) must not abort the
-    shutdown already under way and cut off the requests it is letting finish; a second SIGINT
-    (Ctrl-C) still does, on purpose."""
-    loop.add_signal_handler(signal.SIGTERM, lambda: None)
-    raise GracefulExit()
-
-
 class BaseSite(ABC):
     __slots__ = ("_backlog", "_runner", "_server", "_ssl_context")
 
@@ -306,7 +293,14 @@ class SockSite(BaseSite):
 class BaseRunner(ABC):
     """Set up a server, bind sites to it, and clean everything up in the right order."""
 
-    __slots__ = ("_handle_signals", "_kwargs", "_server", "_shutdown_timeout", "_sites")
+    __slots__ = (
+        "_handle_signals",
+        "_kwargs",
+        "_server",
+        "_shutdown_timeout",
+        "_sites",
+        "_stop_signal",
+    )
 
     def __init__(
         self, *, handle_signals: bool = False, shutdown_timeout: float = 60.0, **kwargs: Any
@@ -316,6 +310,7 @@ class BaseRunner(ABC):
         self._server: Any = None
         self._sites: list[BaseSite] = []
         self._shutdown_timeout = shutdown_timeout
+        self._stop_signal: int | None = None  # the signal that began the shutdown, if any
 
     @property
     def server(self) -> Any:
@@ -339,11 +334,34 @@ class BaseRunner(ABC):
         loop = asyncio.get_running_loop()
         if self._handle_signals:
             try:
-                loop.add_signal_handler(signal.SIGINT, _raise_graceful_exit)
-                loop.add_signal_handler(signal.SIGTERM, _graceful_exit_once, loop)
+                loop.add_signal_handler(signal.SIGINT, self._on_stop_signal, signal.SIGINT)
+                loop.add_signal_handler(signal.SIGTERM, self._on_stop_signal, signal.SIGTERM)
             except NotImplementedError:  # pragma: no cover - not on this platform
                 pass
         self._server = await self._make_server()
+
+    def _on_stop_signal(self, sig: int) -> None:
+        """SIGINT/SIGTERM, called by the event loop (``handle_signals=True``).
+
+        The first one starts the graceful shutdown: ``GracefulExit`` ends ``run_app``'s wait,
+        which then runs ``cleanup()``.  The handler stays installed until that is done, so a
+        later signal never escapes the shutdown (which would close the loop with the cleanup
+        half done: ``on_cleanup`` skipped, "Task was destroyed but it is pending!").  Instead,
+        a second Ctrl-C means "stop now": requests in flight are cancelled at once rather than
+        given ``shutdown_timeout``, and ``on_shutdown``/``on_cleanup`` still run.  A repeated
+        SIGTERM is not impatience but duplication (systemd signalling every process of the
+        service while a supervisor forwards its own): it changes nothing, so the requests the
+        shutdown is letting finish are not cut off.
+        """
+        first = self._stop_signal
+        if first is None:
+            self._stop_signal = sig
+            raise GracefulExit()
+        if sig == signal.SIGTERM and first == signal.SIGTERM:
+            return
+        server = self._server
+        if server is not None:
+            server.hurry_shutdown()
 
     @abstractmethod
     async def shutdown(self) -> None:

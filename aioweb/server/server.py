@@ -108,6 +108,7 @@ class HttpServer:
         self._expire_batch = 1.0  # how many _expire_some handles at a time (see _sweep)
         self._shutting_down = False
         self._all_closed: asyncio.Future[None] | None = None
+        self._hurry = False  # shutdown: cancel requests in flight now (see hurry_shutdown)
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -184,7 +185,7 @@ class HttpServer:
     async def shutdown(self, timeout: float | None = None) -> None:
         """Let in-flight requests finish within ``timeout`` seconds, then close everything."""
         self.pre_shutdown()
-        if self.connections:
+        if self.connections and not self._hurry:
             self._all_closed = self.loop.create_future()
             try:
                 await asyncio.wait_for(asyncio.shield(self._all_closed), timeout)
@@ -199,6 +200,18 @@ class HttpServer:
             self._sweeper.cancel()
             self._sweeper = None
         self._due.clear()
+
+    def hurry_shutdown(self) -> None:
+        """Stop waiting for requests in flight: :meth:`shutdown` (under way or still to come)
+        cancels them at once instead of giving them ``timeout`` seconds.
+
+        For an impatient second Ctrl-C: the process stops promptly, yet through the normal
+        path (connections aborted, then the runner's ``on_cleanup``), not by abandoning it.
+        """
+        self._hurry = True
+        waiter = self._all_closed
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     async def finish_connections(self, timeout: float | None = None) -> None:
         """The 0.17-era name of :meth:`shutdown`."""
