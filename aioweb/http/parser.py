@@ -256,6 +256,17 @@ class RequestParser:
             raise BadRequest("Chunk extensions too long")
         return None
 
+    def release(self) -> None:
+        """Drop the llhttp parser and the sink: this parser is done and must not be fed again.
+
+        The two parsers refer to each other (llhttp calls back into this object), and this
+        one holds the sink, i.e. the connection.  Left as it is, that cycle keeps a closed
+        connection with everything it refers to alive until a full garbage collection;
+        released, the connection is freed by reference counting as soon as it is closed.
+        """
+        self._parser = None
+        self._sink = None
+
     def _resume_after_ignored_upgrade(self, tail: bytes) -> bytes | None:
         """Go on with HTTP/1.1 after a request whose Upgrade is not taken up.
 

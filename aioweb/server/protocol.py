@@ -231,6 +231,16 @@ class HttpProtocol:
         else:
             self._wake_carrier(None)
         self.transport = None
+        self._drop_parser()
+
+    def _drop_parser(self) -> None:
+        """No more requests will be parsed on this connection: forget the parser, and break
+        the reference cycle through it (see ``RequestParser.release``) so that the closed
+        connection is freed by reference counting, not by the next full collection."""
+        parser = self._parser
+        if parser is not None:
+            self._parser = None
+            parser.release()
 
     def add_close_callback(self, callback: Callable[[], None]) -> None:
         """Call ``callback()`` once when the connection is lost (at once if it already is).
@@ -272,7 +282,7 @@ class HttpProtocol:
             return
         self._closing = True
         self._flush()
-        self._parser = None  # whatever arrives from now on is discarded
+        self._drop_parser()  # whatever arrives from now on is discarded
         try:
             if not transport.can_write_eof():
                 raise NotImplementedError
@@ -359,7 +369,7 @@ class HttpProtocol:
             try:
                 tail = self._feed(parser, data) if len(data) > _FEED_SLICE else parser.feed(data)
             except HttpProtocolError as exc:
-                self._parser = None
+                self._drop_parser()
                 self.pause_reading("error")
                 receiving = self._receiving
                 if receiving is not None:
@@ -374,7 +384,7 @@ class HttpProtocol:
                     self._queue.append((exc, EMPTY_PAYLOAD))
             else:
                 if tail is not None:
-                    self._parser = None
+                    self._drop_parser()
                     self._upgraded = True
                     if self._upgrade_body_left:
                         tail = self._feed_upgrade_body(tail)
@@ -838,7 +848,7 @@ class HttpProtocol:
                 self.close()
         elif state == _HEAD:
             if not self._busy and not self._queue:
-                self._parser = None
+                self._drop_parser()
                 self._write_simple(408, "Timed out waiting for the request headers")
                 self.close()
             else:  # a pipelined head behind a busy request: time it out once that is done
