@@ -33,7 +33,9 @@ class Server(HttpServer):
     Keyword settings: ``keepalive_timeout`` (75 s), ``idle_timeout`` (5 s),
     ``header_timeout`` (5 s), ``body_min_rate`` (1024 bytes/s), ``body_rate_grace`` (5 s),
     ``body_timeout`` (60 s), ``max_line_size`` (8190), ``max_field_size`` (8190),
-    ``max_headers`` (100), ``max_head_size`` (256 KiB), ``read_bufsize`` (64 KiB),
+    ``max_headers`` (100), ``max_head_size`` (256 KiB), ``max_chunk_extensions`` (16 KiB:
+    bytes a chunked body may send beyond its data and ordinary framing, see
+    ``ParserLimits``), ``read_bufsize`` (64 KiB),
     ``max_pipelined`` (64), ``handler_cancellation`` (False), ``access_log`` (a logger,
     or None to turn access logging off), ``access_log_class``, ``access_log_format``,
     ``debug``, ``logger``.
@@ -60,6 +62,7 @@ class Server(HttpServer):
         max_field_size: int = 8190,
         max_headers: int = 100,
         max_head_size: int = 256 * 1024,
+        max_chunk_extensions: int = 16 * 1024,
         read_bufsize: int = 2**16,
         max_pipelined: int = 64,
         handler_cancellation: bool = False,
@@ -71,6 +74,7 @@ class Server(HttpServer):
                 max_field_size=max_field_size,
                 max_headers=max_headers,
                 max_head_size=max_head_size,
+                max_chunk_extensions=max_chunk_extensions,
             ),
             keepalive_timeout=keepalive_timeout,
             idle_timeout=idle_timeout,

@@ -177,6 +177,33 @@ async def test_configured_line_size(aiohttp_server):
     await _bad(server.port, b"GET /" + b"a" * 100 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414)
 
 
+async def _chunked_post(port: int, chunks: list[bytes]) -> tuple[int, bytes]:
+    """POST a chunked body, each piece of ``chunks`` in a read of its own (the allowance is
+    checked where a read ends inside the body)."""
+    reader, writer = await open_raw(port)
+    writer.write(b"POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+    for piece in chunks:
+        await writer.drain()
+        await asyncio.sleep(0.05)
+        writer.write(piece)
+    await writer.drain()
+    resp = await read_response(reader)
+    writer.close()
+    return resp.status, resp.body
+
+
+async def test_configured_chunk_extension_allowance(aiohttp_server):
+    # 1-byte chunks with 100-byte extensions: ~70 bytes each beyond data and framing
+    chunk = b"1;ext=" + b"e" * 100 + b"\r\nx\r\n"
+    pieces = [chunk * 5, chunk * 5, b"0\r\n\r\n"]
+    default = await aiohttp_server(await _app())
+    assert await _chunked_post(default.port, pieces) == (200, b"x" * 10)  # 16 KiB allowed
+    strict = await aiohttp_server(await _app(), max_chunk_extensions=256)
+    status, text = await _chunked_post(strict.port, pieces)
+    assert status == 400 and b"Chunk extensions too long" in text, (status, text)
+    await _still_serving(strict.port)
+
+
 async def test_header_field_too_long_gets_431(aiohttp_server):
     server = await aiohttp_server(await _app())
     await _bad(
