@@ -1,5 +1,5 @@
 """``python -m aioweb module:factory --host H --port P``."""
 
-from .cli import main
+from aioweb.tooling.cli import main
 
 main()

@@ -37,10 +37,10 @@ COMPILED_MODULES: tuple[str, ...] = (
     "aioweb.http.writer",
     "aioweb.server.protocol",
     "aioweb.server.streams",
-    "aioweb.response",
-    "aioweb.request",
-    "aioweb.routing",
-    "aioweb.websocket_session",
+    "aioweb.framework.response",
+    "aioweb.framework.request",
+    "aioweb.framework.routing",
+    "aioweb.framework.websocket_session",
 )
 
 DISABLE_VARIABLE = "AIOWEB_NO_EXTENSIONS"

@@ -10,11 +10,11 @@ import importlib
 import warnings
 from typing import Any
 
-from .app import AppKey, Application
-from .app_runner import AppRunner
-from .exceptions import *  # noqa: F403
-from .exceptions import __all__ as _exceptions_all
-from .helpers import (
+from aioweb.framework.app import AppKey, Application
+from aioweb.framework.app_runner import AppRunner
+from aioweb.framework.exceptions import *  # noqa: F403
+from aioweb.framework.exceptions import __all__ as _exceptions_all
+from aioweb.framework.helpers import (
     HttpVersion,
     HttpVersion10,
     HttpVersion11,
@@ -22,11 +22,17 @@ from .helpers import (
     RequestKey,
     ResponseKey,
 )
-from .lowlevel import Server
-from .middlewares import middleware, normalize_path_middleware
-from .request import BaseRequest, FileField, Request
-from .response import ContentCoding, Response, StreamResponse, json_bytes_response, json_response
-from .routing import (
+from aioweb.framework.lowlevel import Server
+from aioweb.framework.middlewares import middleware, normalize_path_middleware
+from aioweb.framework.request import BaseRequest, FileField, Request
+from aioweb.framework.response import (
+    ContentCoding,
+    Response,
+    StreamResponse,
+    json_bytes_response,
+    json_response,
+)
+from aioweb.framework.routing import (
     AbstractResource,
     AbstractRoute,
     AbstractRouteDef,
@@ -51,7 +57,9 @@ from .routing import (
     static,
     view,
 )
-from .run import run_app
+from aioweb.framework.run import run_app
+from aioweb.framework.views import AbstractView, View
+
 from .server.accesslog import AbstractAccessLogger, AccessLogger
 from .server.protocol import HttpProtocol
 from .server.runners import (
@@ -65,7 +73,6 @@ from .server.runners import (
     UnixSite,
 )
 from .server.streams import StreamReader
-from .views import AbstractView, View
 
 #: aiohttp's name for the per-connection protocol (``request.protocol``, ``Server``'s
 #: connections): aioweb's :class:`~aioweb.server.protocol.HttpProtocol`, with its own API
@@ -79,26 +86,26 @@ warnings.filterwarnings("ignore", category=NotAppKeyWarning, append=True)
 
 # name -> module that defines it, imported on first access
 _LAZY = {
-    "FileResponse": ".fileresponse",
-    "StaticResource": ".static",
-    "WebSocketResponse": ".websocket",
-    "WebSocketReady": ".websocket",
-    "WSMsgType": ".websocket",
-    "WSMessage": ".websocket",
-    "WSCloseCode": ".websocket",
-    "WebSocketError": ".websocket",
-    "MsgType": ".websocket",
-    "MultipartReader": ".multipart",
-    "MultipartWriter": ".multipart",
-    "BodyPartReader": ".multipart",
-    "MultipartError": ".multipart",
-    "compression_middleware": ".compression",
-    "AIOHTTPGridFS": ".gridfs",
-    "GridFSHandler": ".gridfs",
-    "GunicornWebWorker": ".worker",
-    "GunicornUVLoopWebWorker": ".worker",
-    "EventSourceResponse": ".sse",
-    "sse_response": ".sse",
+    "FileResponse": "aioweb.framework.fileresponse",
+    "StaticResource": "aioweb.framework.staticfiles",
+    "WebSocketResponse": "aioweb.framework.websocket",
+    "WebSocketReady": "aioweb.framework.websocket",
+    "WSMsgType": "aioweb.framework.websocket",
+    "WSMessage": "aioweb.framework.websocket",
+    "WSCloseCode": "aioweb.framework.websocket",
+    "WebSocketError": "aioweb.framework.websocket",
+    "MsgType": "aioweb.framework.websocket",
+    "MultipartReader": "aioweb.framework.multipart",
+    "MultipartWriter": "aioweb.framework.multipart",
+    "BodyPartReader": "aioweb.framework.multipart",
+    "MultipartError": "aioweb.framework.multipart",
+    "compression_middleware": "aioweb.framework.compression",
+    "AIOHTTPGridFS": "aioweb.integrations.gridfs",
+    "GridFSHandler": "aioweb.integrations.gridfs",
+    "GunicornWebWorker": "aioweb.tooling.worker",
+    "GunicornUVLoopWebWorker": "aioweb.tooling.worker",
+    "EventSourceResponse": "aioweb.integrations.sse",
+    "sse_response": "aioweb.integrations.sse",
 }
 
 
@@ -106,7 +113,7 @@ def __getattr__(name: str) -> Any:
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module = importlib.import_module(module_name, __package__)
+    module = importlib.import_module(module_name)
     return getattr(module, name)
 
 
@@ -172,4 +179,8 @@ __all__ = [
 ]
 
 #: lazy names that ``from aioweb.web import *`` also gives (their modules need no extras)
-STAR_LAZY = [name for name, module in _LAZY.items() if module not in (".gridfs", ".worker")]
+STAR_LAZY = [
+    name
+    for name, module in _LAZY.items()
+    if module not in ("aioweb.integrations.gridfs", "aioweb.tooling.worker")
+]

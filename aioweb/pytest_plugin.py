@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from .app import Application
-from .test_utils import (
+from aioweb.framework.app import Application
+from aioweb.tooling.test_utils import (
     BaseTestServer,
     RawTestServer,
     TestClient,

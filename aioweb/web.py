@@ -21,6 +21,6 @@ def __getattr__(name: str) -> Any:
 __all__ = [*_namespace.__all__, *_namespace.STAR_LAZY]
 
 if __name__ == "__main__":
-    from aioweb.cli import web_main
+    from aioweb.tooling.cli import web_main
 
     web_main()

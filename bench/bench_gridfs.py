@@ -94,7 +94,7 @@ def serve(framework: str, port: int, uri: str) -> None:
         if framework in ("aioweb", "aioweb-nocache"):
             from pymongo import AsyncMongoClient
 
-            from aioweb.gridfs import GridFSHandler
+            from aioweb.integrations.gridfs import GridFSHandler
 
             client: Any = AsyncMongoClient(uri)
             options: dict[str, Any] = {}
@@ -104,7 +104,7 @@ def serve(framework: str, port: int, uri: str) -> None:
         elif framework == "aioweb+motor":
             from motor.motor_asyncio import AsyncIOMotorClient
 
-            from aioweb.gridfs import GridFSHandler
+            from aioweb.integrations.gridfs import GridFSHandler
 
             client = AsyncIOMotorClient(uri)
             handlers = [GridFSHandler(client[name]) for name in DATABASES]

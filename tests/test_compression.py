@@ -20,7 +20,7 @@ import pytest
 from bodies_util import run, serve
 
 from aioweb import web
-from aioweb.compression import best_coding, compression_middleware, is_compressible
+from aioweb.framework.compression import best_coding, compression_middleware, is_compressible
 
 pytestmark = pytest.mark.timeout(60)
 CURL = shutil.which("curl")

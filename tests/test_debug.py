@@ -11,8 +11,8 @@ import httpx
 import pytest
 
 from aioweb import web
-from aioweb.debug import is_local_request, setup
-from aioweb.test_utils import make_mocked_request
+from aioweb.framework.debug import is_local_request, setup
+from aioweb.tooling.test_utils import make_mocked_request
 
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 
@@ -269,7 +269,7 @@ def test_cli_debug_flag(tmp_path: Any, debug: bool) -> None:
     import sys
     import time
 
-    from aioweb.test_utils import unused_port
+    from aioweb.tooling.test_utils import unused_port
 
     (tmp_path / "crashapp.py").write_text(APP_MODULE)
     port = unused_port()

@@ -26,7 +26,7 @@ import uvloop
 from bodies_util import get, parse_response, port_of, raw_request, serve
 
 from aioweb import web
-from aioweb.fileresponse import SMALL_FILE
+from aioweb.framework.fileresponse import SMALL_FILE
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -10,7 +10,7 @@ import httpx
 import jinja2
 import pytest
 
-import aioweb.jinja2 as aiohttp_jinja2
+import aioweb.integrations.jinja2 as aiohttp_jinja2
 from aioweb import web
 
 

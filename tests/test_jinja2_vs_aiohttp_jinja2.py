@@ -13,7 +13,7 @@ import jinja2
 import pytest
 from aiohttp import web as their_web
 
-import aioweb.jinja2 as our_jinja2
+import aioweb.integrations.jinja2 as our_jinja2
 from aioweb import web as our_web
 
 # aiohttp's own companions still use str request keys, which aiohttp 3.14 warns about.

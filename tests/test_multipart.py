@@ -23,7 +23,7 @@ import pytest
 from bodies_util import parse_response, raw_request, run, serve
 
 from aioweb import web
-from aioweb.multipart import MultipartWriter
+from aioweb.framework.multipart import MultipartWriter
 
 pytestmark = pytest.mark.timeout(90)
 

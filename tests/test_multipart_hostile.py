@@ -20,7 +20,7 @@ import pytest
 from bodies_util import parse_response, port_of, raw_request, run, serve
 
 from aioweb import web
-from aioweb.multipart import MultipartError, MultipartReader
+from aioweb.framework.multipart import MultipartError, MultipartReader
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aioweb.multipart import MultipartError, MultipartReader, MultipartWriter
+from aioweb.framework.multipart import MultipartError, MultipartReader, MultipartWriter
 from aioweb.server.streams import StreamReader
 
 relaxed = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=150)

@@ -13,14 +13,7 @@ import pkgutil
 import subprocess
 import sys
 
-import pytest
-
 import aioweb
-
-# TODO(issue 12, wave A): aioweb/static.py moves to aioweb/framework/staticfiles.py; drop this.
-_STATIC_CLASH = pytest.mark.xfail(
-    reason="aioweb/static.py shadows web.static until it moves", strict=True
-)
 
 #: (package, name) pairs where the submodule *is* the export
 INTENDED = {("aioweb", "web")}
@@ -46,7 +39,6 @@ def _packages() -> list[str]:
     return found
 
 
-@_STATIC_CLASH
 def test_no_submodule_shadows_an_export() -> None:
     clashes = []
     for package in _packages():
@@ -61,7 +53,6 @@ def test_no_submodule_shadows_an_export() -> None:
     assert not clashes, clashes
 
 
-@_STATIC_CLASH
 def test_web_static_stays_the_function_after_add_static() -> None:
     code = (
         "import tempfile\n"

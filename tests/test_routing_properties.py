@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aioweb import web
-from aioweb.routing import SystemRoute
-from aioweb.test_utils import make_mocked_request
+from aioweb.framework.routing import SystemRoute
+from aioweb.tooling.test_utils import make_mocked_request
 
 SEGMENT = st.text(
     alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_.", min_size=1, max_size=8

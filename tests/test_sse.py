@@ -20,7 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aioweb import web
-from aioweb.sse import EventSourceResponse, format_event, sse_response
+from aioweb.integrations.sse import EventSourceResponse, format_event, sse_response
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -393,7 +393,7 @@ AIOHTTP_SSE_STYLE = """
 import asyncio
 from datetime import datetime
 from aioweb import web
-from aioweb.sse import sse_response
+from aioweb.integrations.sse import sse_response
 
 async def hello(request):
     async with sse_response(request) as resp:

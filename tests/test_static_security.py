@@ -27,7 +27,8 @@ import brotli
 import pytest
 from bodies_util import get, parse_response, raw_request, run, serve
 
-from aioweb import containment, web
+from aioweb import web
+from aioweb.framework import containment
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -1,7 +1,7 @@
 """TestServer on an IPv6 loopback address."""
 
 from aioweb import web
-from aioweb.test_utils import TestClient, TestServer
+from aioweb.tooling.test_utils import TestClient, TestServer
 
 
 async def test_ipv6_test_server():

@@ -15,7 +15,7 @@ import pytest
 from aiohttp import web as aiohttp_web
 
 from aioweb import web
-from aioweb.websocket_client import WSServerHandshakeError, ws_connect
+from aioweb.tooling.websocket_client import WSServerHandshakeError, ws_connect
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -23,8 +23,8 @@ import aiohttp
 import pytest
 
 from aioweb import web
-from aioweb.http import ws_deflate
 from aioweb.http.websocket import OP_CLOSE, OP_TEXT, encode_frame
+from aioweb.http.websocket import deflate as ws_deflate
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -320,8 +320,8 @@ def test_http_1_0_upgrade_is_refused(server: tuple[int, list[object]]) -> None:
 def test_small_text_unmasking_agrees_with_the_masking_rule() -> None:
     """The fast path's unmasking (a C loop when compiled) for every length a lone small
     frame can have, against the plain big-integer XOR; not UTF-8 gives None."""
-    from aioweb.http.ws_mask import apply_mask_python
-    from aioweb.websocket_session import _unmask_text
+    from aioweb.framework.websocket_session import _unmask_text
+    from aioweb.http.websocket.mask import apply_mask_python
 
     text = "ascii, é, 漢字 and 🎉 " * 8
     for length in range(1, 126):

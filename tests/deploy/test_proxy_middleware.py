@@ -9,8 +9,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from aioweb import proxy, web
-from aioweb.test_utils import TestServer
+from aioweb import web
+from aioweb.integrations import proxy
+from aioweb.tooling.test_utils import TestServer
 
 
 async def whoami(request: web.Request) -> web.Response:
@@ -159,7 +160,7 @@ def test_bad_configuration_fails_early() -> None:
 
 def test_clone_keeps_parsed_headers_unless_they_change() -> None:
     # The middleware's clone must not make the handler parse the headers a second time.
-    from aioweb.test_utils import make_mocked_request
+    from aioweb.tooling.test_utils import make_mocked_request
 
     request = make_mocked_request("GET", "/", headers={"X-Forwarded-For": "1.2.3.4", "A": "1"})
     headers = request.headers

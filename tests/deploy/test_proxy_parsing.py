@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aioweb.proxy import (
+from aioweb.integrations.proxy import (
     ForwardedError,
     Forwarding,
     TrustedProxies,

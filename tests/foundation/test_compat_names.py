@@ -26,7 +26,7 @@ from foundation_util import open_raw, read_response
 
 from aioweb import web
 from aioweb.server.protocol import HttpProtocol
-from aioweb.test_utils import make_mocked_request
+from aioweb.tooling.test_utils import make_mocked_request
 
 
 def _unique(prefix: str) -> str:
@@ -160,7 +160,9 @@ def test_key_objects() -> None:
     assert web.RequestKey[list[int]]("ids") is not None
     assert repr(web.RequestKey[list[int]]("ids")) == "<RequestKey(ids, type=list[int])>"
     assert repr(web.ResponseKey("t", float)) == "<ResponseKey(t, type=float)>"
-    assert repr(web.AppKey("db", web.Request)) == "<AppKey(db, type=aioweb.request.Request)>"
+    assert (
+        repr(web.AppKey("db", web.Request)) == "<AppKey(db, type=aioweb.framework.request.Request)>"
+    )
     assert repr(web.RequestKey("x")) == "<RequestKey(x, type=<<Unknown>>)>"
     keys = [web.RequestKey("b"), web.RequestKey("a")]
     assert [k.name for k in sorted(keys)] == ["a", "b"]  # typed keys order by name...

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aioweb.response import json_dumps
+from aioweb.framework.response import json_dumps
 
 JSON = st.recursive(
     st.none()

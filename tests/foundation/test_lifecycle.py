@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from aioweb import web
-from aioweb.test_utils import unused_port
+from aioweb.tooling.test_utils import unused_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -244,7 +244,7 @@ async def test_tls_site(tls_files):
     app.router.add_get("/", handler)
     runner = web.AppRunner(app)
     await runner.setup()
-    from aioweb.test_utils import unused_port
+    from aioweb.tooling.test_utils import unused_port
 
     port = unused_port()
     site = web.TCPSite(runner, "127.0.0.1", port, ssl_context=ctx)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from foundation_util import open_raw, read_response
 
-from aioweb import routing, web
+from aioweb import web
+from aioweb.framework import routing
 
 
 async def _send(port: int, method: str, path: str) -> tuple[int, bytes]:

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from aioweb import web
-from aioweb.test_utils import unused_port
+from aioweb.tooling.test_utils import unused_port
 
 
 async def handle(request):

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from aioweb import web
-from aioweb.test_utils import (
+from aioweb.tooling.test_utils import (
     RawTestServer,
     TestClient,
     TestServer,

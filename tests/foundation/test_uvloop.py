@@ -14,7 +14,7 @@ import pytest
 from foundation_util import closed_by_peer, open_raw, read_response
 
 from aioweb import web
-from aioweb.test_utils import unused_port
+from aioweb.tooling.test_utils import unused_port
 
 uvloop = pytest.importorskip("uvloop")
 

@@ -26,6 +26,7 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
+from aioweb.framework.multipart import MultipartReader, PayloadTooLarge, read_form
 from aioweb.http.multipart import (
     END,
     NEED_DATA,
@@ -34,7 +35,6 @@ from aioweb.http.multipart import (
     MultipartParser,
     PartHeaders,
 )
-from aioweb.multipart import MultipartReader, PayloadTooLarge, read_form
 from aioweb.server.streams import StreamReader
 
 pytestmark = pytest.mark.timeout(120)

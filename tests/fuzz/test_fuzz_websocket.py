@@ -42,6 +42,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aioweb import web
+from aioweb.framework.websocket_session import WebSocketSession, _unmask_text
 from aioweb.http.websocket import (
     DeflateParams,
     FrameReader,
@@ -50,9 +51,8 @@ from aioweb.http.websocket import (
     WSMessage,
     WSMsgType,
 )
-from aioweb.http.ws_mask import apply_mask
-from aioweb.http.ws_types import WSCloseCode, is_valid_close_code
-from aioweb.websocket_session import WebSocketSession, _unmask_text
+from aioweb.http.websocket.mask import apply_mask
+from aioweb.http.websocket.messages import WSCloseCode, is_valid_close_code
 
 pytestmark = pytest.mark.timeout(120)
 

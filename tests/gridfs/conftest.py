@@ -49,7 +49,7 @@ def gridfs_server(mongodb_uri: str, database_name: str) -> Iterator[Callable[...
         *, motor: bool = False, upload: dict[str, Any] | None = None, **options: Any
     ) -> ServerThread:
         async def make_app() -> web.Application:
-            from aioweb.gridfs import GridFSHandler
+            from aioweb.integrations.gridfs import GridFSHandler
 
             if motor:
                 from motor.motor_asyncio import AsyncIOMotorClient

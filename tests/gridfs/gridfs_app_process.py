@@ -10,7 +10,7 @@ import sys
 from pymongo import AsyncMongoClient
 
 from aioweb import web
-from aioweb.gridfs import GridFSHandler
+from aioweb.integrations.gridfs import GridFSHandler
 
 
 def main() -> None:

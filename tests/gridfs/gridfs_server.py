@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from aioweb import web
 
 if TYPE_CHECKING:
-    from aioweb.gridfs import GridFSHandler
+    from aioweb.integrations.gridfs import GridFSHandler
 
 AppFactory = Callable[[], Awaitable[web.Application]]
 HANDLER_KEY: web.AppKey[GridFSHandler] = web.AppKey("handler")

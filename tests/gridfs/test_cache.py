@@ -20,9 +20,9 @@ import pytest
 from gridfs import GridFSBucket
 from gridfs_server import HANDLER_KEY
 
-from aioweb.gridfs import ChunkCache, GridFSHandler
-from aioweb.gridfs.cache import ENTRY_OVERHEAD
-from aioweb.gridfs.coalesce import LookupCoalescer
+from aioweb.integrations.gridfs import ChunkCache, GridFSHandler
+from aioweb.integrations.gridfs.cache import ENTRY_OVERHEAD
+from aioweb.integrations.gridfs.coalesce import LookupCoalescer
 
 pytestmark = pytest.mark.timeout(90)
 

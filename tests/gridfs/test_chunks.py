@@ -17,7 +17,7 @@ from gridfs.asynchronous import AsyncGridFSBucket
 from gridfs.errors import CorruptGridFile
 from pymongo import AsyncMongoClient
 
-from aioweb.gridfs.chunks import ChunkReader, ChunkWriter
+from aioweb.integrations.gridfs.chunks import ChunkReader, ChunkWriter
 
 CHUNK = 1000
 

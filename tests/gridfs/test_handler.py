@@ -18,7 +18,7 @@ from bson import ObjectId
 from gridfs import GridFSBucket
 
 from aioweb import web
-from aioweb.gridfs import AIOHTTPGridFS, GridFSHandler
+from aioweb.integrations.gridfs import AIOHTTPGridFS, GridFSHandler
 
 CHUNK = 1000
 DATA = os.urandom(CHUNK * 6 + 321)

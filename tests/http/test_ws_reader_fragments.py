@@ -16,7 +16,7 @@ import tracemalloc
 import pytest
 
 from aioweb.http.websocket import FrameReader, WSMsgType
-from aioweb.http.ws_mask import apply_mask
+from aioweb.http.websocket.mask import apply_mask
 
 KEY = b"\x11\x22\x33\x44"
 FRAGMENTS = 30_000

@@ -18,9 +18,9 @@ from aiohttp_session.redis_storage import RedisStorage as TheirRedis
 from redis import asyncio as aioredis
 
 from aioweb import web
-from aioweb.session import SimpleCookieStorage, get_session, setup
-from aioweb.session.cookie_storage import EncryptedCookieStorage
-from aioweb.session.redis_storage import RedisStorage
+from aioweb.integrations.session import SimpleCookieStorage, get_session, setup
+from aioweb.integrations.session.cookie_storage import EncryptedCookieStorage
+from aioweb.integrations.session.redis_storage import RedisStorage
 
 # aiohttp's own companions still use str request keys, which aiohttp 3.14 warns about.
 pytestmark = pytest.mark.filterwarnings("ignore:It is recommended to use web.RequestKey")

@@ -10,8 +10,8 @@ import pytest
 from redis import asyncio as aioredis
 
 from aioweb import web
-from aioweb.session import get_session, new_session, setup
-from aioweb.session.redis_storage import RedisStorage
+from aioweb.integrations.session import get_session, new_session, setup
+from aioweb.integrations.session.redis_storage import RedisStorage
 
 
 def make_app(redis: Any, **kwargs: Any) -> web.Application:

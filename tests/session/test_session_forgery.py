@@ -20,8 +20,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from aioweb import web
-from aioweb.session import SESSION_KEY, STORAGE_KEY, get_session, setup
-from aioweb.session.cookie_storage import EncryptedCookieStorage
+from aioweb.integrations.session import SESSION_KEY, STORAGE_KEY, get_session, setup
+from aioweb.integrations.session.cookie_storage import EncryptedCookieStorage
 
 pytestmark = pytest.mark.timeout(60)
 

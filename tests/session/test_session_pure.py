@@ -9,8 +9,8 @@ import time
 import pytest
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from aioweb.session import Session
-from aioweb.session.cookie_storage import _make_fernet, derive_fernet_key
+from aioweb.integrations.session import Session
+from aioweb.integrations.session.cookie_storage import _make_fernet, derive_fernet_key
 
 
 def test_new_session_is_new_empty_unchanged() -> None:
@@ -128,7 +128,7 @@ def test_wrong_key_type_rejected() -> None:
 
 
 def test_storage_session_data_roundtrip() -> None:
-    from aioweb.session import SimpleCookieStorage
+    from aioweb.integrations.session import SimpleCookieStorage
 
     storage = SimpleCookieStorage()
     s = Session(None, data=None, new=True)

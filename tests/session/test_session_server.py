@@ -14,14 +14,14 @@ import pytest
 from cryptography.fernet import Fernet
 
 from aioweb import web
-from aioweb.session import (
+from aioweb.integrations.session import (
     SimpleCookieStorage,
     get_session,
     new_session,
     session_middleware,
     setup,
 )
-from aioweb.session.cookie_storage import EncryptedCookieStorage
+from aioweb.integrations.session.cookie_storage import EncryptedCookieStorage
 
 
 def counter_app(storage: Any) -> web.Application:

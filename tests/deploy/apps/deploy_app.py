@@ -18,7 +18,7 @@ import asyncio
 import os
 
 from aioweb import web
-from aioweb.proxy import proxy_middleware
+from aioweb.integrations.proxy import proxy_middleware
 
 routes = web.RouteTableDef()
 

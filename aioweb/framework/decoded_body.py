@@ -1,0 +1,154 @@
+"""Request bodies sent with ``Content-Encoding`` (gzip, deflate, br), decoded as they are read.
+
+aiohttp's server hands handlers the *decoded* body of a request that says
+``Content-Encoding: gzip``; so does aioweb. ``decoding_payload(head, payload)`` returns the
+stream handlers see (``request.content``): a ``StreamReader`` fed by a small pump that reads
+the raw body, decodes it with ``aioweb.http.decoding.BodyDecoder`` in pieces of at most
+64 KiB, and stops whenever the decoded buffer is full (the usual flow control). Nothing is
+decoded before the handler reads, and never much more than it reads: a compression bomb
+costs CPU only as fast as the handler consumes it, and ``read()``/``post()``/``json()``
+refuse it with 413 once the decoded bytes pass ``client_max_size``.
+
+Errors reach the reader as HTTP errors: an unknown coding is 415, a corrupt stream 400.
+Requests without ``Content-Encoding`` (or with ``identity``) keep the raw stream, untouched.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from typing import Any
+
+from aioweb.http.decoding import BodyDecoder, DecodingError, UnsupportedEncoding
+from aioweb.server.streams import EMPTY_PAYLOAD, StreamReader
+
+__all__ = ["DecodingStreamReader", "decoding_payload"]
+
+#: Decoded bytes handed to the reader per step (and about the most held in memory at once).
+PIECE = 64 * 1024
+
+
+def _content_encoding(headers: list[tuple[bytes, bytes]]) -> str | None:
+    for name, value in headers:
+        if len(name) == 16 and name.lower() == b"content-encoding":
+            coding = value.decode("latin-1").strip()
+            return None if coding.lower() in ("", "identity") else coding
+    return None
+
+
+def decoding_payload(head: Any, payload: StreamReader) -> StreamReader:
+    """The body stream a handler should see for this request head."""
+    if payload is EMPTY_PAYLOAD:
+        return payload
+    coding = _content_encoding(head.headers)
+    if coding is None:
+        return payload
+    return DecodingStreamReader(payload, coding)
+
+
+class DecodingStreamReader(StreamReader):
+    """A ``StreamReader`` of the decoded body, pumped from the raw one on demand.
+
+    The pump task holds only a weak reference to this reader while it waits, and the reader
+    cancels the pump when it is collected: a handler that abandons a compressed body halfway
+    leaves no task and no buffer behind once its request is gone.
+    """
+
+    def __init__(self, raw: StreamReader, coding: str) -> None:
+        # Flow control goes through a weak proxy: a reader that referred to itself would live
+        # until the cyclic GC, which collects it together with its pump task (and complains).
+        super().__init__(flow=_Flow(weakref.ref(self)), limit=PIECE)
+        self._raw = raw
+        self._coding = coding
+        self._pump: asyncio.Task[None] | None = None
+        self._resume: asyncio.Future[None] | None = None
+        self._pump_paused = False
+
+    def __del__(self) -> None:
+        pump = self._pump
+        if pump is not None and not pump.done():
+            try:
+                pump.cancel()
+            except RuntimeError:  # the loop is already closed
+                pass
+
+    # The pump starts on the first read that has to wait, so nothing (not even 100 Continue,
+    # which the server arranges on this stream's first wait) happens before the handler asks.
+    async def _wait(self) -> None:
+        if self._pump is None and not self._eof and self._exception is None:
+            self._pump = self._loop.create_task(
+                _pump(weakref.ref(self), self._raw, self._coding, self._loop)
+            )
+        await super()._wait()
+
+    def _pause_pump(self) -> None:
+        self._pump_paused = True
+
+    def _resume_pump(self) -> None:
+        self._pump_paused = False
+        waiter = self._resume
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+
+class _Flow:
+    """The FlowControl that StreamReader.feed_data / _take call: pauses and resumes the pump."""
+
+    __slots__ = ("_ref",)
+
+    def __init__(self, ref: weakref.ref[DecodingStreamReader]) -> None:
+        self._ref = ref
+
+    def pause_reading(self) -> None:
+        reader = self._ref()
+        if reader is not None:
+            reader._pause_pump()
+
+    def resume_reading(self) -> None:
+        reader = self._ref()
+        if reader is not None:
+            reader._resume_pump()
+
+
+async def _pump(
+    ref: weakref.ref[DecodingStreamReader],
+    raw: StreamReader,
+    coding: str,
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    """Read the raw body, decode it piece by piece, feed the decoded stream (if it lives)."""
+    from aioweb.framework.exceptions import HTTPUnsupportedMediaType, UndecodableRequestBody
+
+    def fail(exc: BaseException) -> None:
+        reader = ref()
+        if reader is not None:
+            reader.set_exception(exc)
+
+    try:
+        decoder = BodyDecoder(coding, 2**62)
+    except UnsupportedEncoding as exc:
+        fail(HTTPUnsupportedMediaType(text=str(exc)))
+        return
+    try:
+        while chunk := await raw.readany():
+            for piece in decoder.iter_decompress(chunk, PIECE):
+                reader = ref()
+                if reader is None:
+                    return
+                reader.feed_data(piece)
+                if reader._pump_paused:
+                    waiter = reader._resume = loop.create_future()
+                    del reader  # wait without keeping the reader alive
+                    await waiter
+        tail = decoder.flush()
+        reader = ref()
+        if reader is not None:
+            if tail:
+                reader.feed_data(tail)
+            reader.feed_eof()
+    except DecodingError as exc:
+        fail(UndecodableRequestBody(text=f"Undecodable request body: {exc}"))
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # the connection went away, and the like
+        fail(exc)

@@ -1,0 +1,172 @@
+"""``read_form()``: a whole ``multipart/form-data`` body as ``request.post()`` returns it.
+
+Re-exported by ``aioweb.multipart``. Text fields become ``str``, file fields ``FileField``
+objects whose ``file`` is a temporary file on disk. Everything that costs memory, disk or
+time is bounded: the raw body and the decoded fields by ``client_max_size`` (413), the number
+of parts by ``max_fields`` (400), and each compressed part is decoded in pieces against what
+is left of the limit, so a gzip "bomb" is refused after about the limit, not after inflating.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
+
+from multidict import MultiDict, MultiDictProxy
+
+from aioweb.framework.multipart import (
+    BodyPartReader,
+    MultipartError,
+    MultipartReader,
+    PayloadTooLarge,
+    _content_disposition,
+)
+
+__all__ = ["read_form"]
+
+
+async def read_form(
+    source: Any,
+    *,
+    max_size: int | None = None,
+    max_fields: int = 1000,
+    spool_dir: str | None = None,
+) -> MultiDictProxy[Any]:
+    """Read a whole ``multipart/form-data`` body into a MultiDictProxy, as ``post()`` does.
+
+    ``source`` is a request (its headers, body stream and ``client_max_size`` are used) or a
+    ``MultipartReader``. Errors are ``MultipartError`` (400) and ``HTTPRequestEntityTooLarge``
+    (413; ``PayloadTooLarge`` when reading from a ``MultipartReader``).
+
+    Text fields (no filename) are decoded with their charset (or ``_charset_`` sent by the
+    browser, else UTF-8) into ``str``; a field with a non-text Content-Type and no filename
+    stays ``bytes``. Fields with a filename are streamed to a temporary file and given as
+    ``FileField``. ``max_size`` bounds the sum of all decoded field bodies, files included,
+    and, for a request, the raw body as well (preamble, part headers and delimiters cost
+    memory and time too, and a chunked body has no Content-Length to refuse up front);
+    ``max_fields`` bounds the number of parts, since each costs memory even when empty.
+    """
+    if isinstance(source, MultipartReader):
+        if max_size is None:
+            raise TypeError("max_size is required when reading from a MultipartReader")
+        return await _read_form(source, max_size, max_fields, spool_dir)
+    limit = source.client_max_size if max_size is None else max_size
+    declared = source.content_length
+    if limit and declared is not None and declared > limit:
+        raise source._too_large(declared)
+    try:
+        reader = MultipartReader(source.headers, source.content)
+        reader._request_max_size = source.client_max_size
+        reader._raw_limit = limit
+        return await _read_form(reader, limit or 2**62, max_fields, spool_dir)
+    except PayloadTooLarge as exc:
+        raise source._too_large(exc.actual or limit + 1) from None
+
+
+async def _read_form(
+    reader: MultipartReader, max_size: int, max_fields: int, spool_dir: str | None
+) -> MultiDictProxy[Any]:
+    from aioweb.framework.request import FileField
+
+    out: MultiDict[Any] = MultiDict()
+    total = 0
+    count = 0
+    charset = "utf-8"
+
+    async def field_parts(
+        reader: MultipartReader, outer_name: str | None
+    ) -> AsyncIterator[tuple[str, BodyPartReader]]:
+        async for part in reader:
+            if isinstance(part, MultipartReader):
+                # RFC 2388's multipart/mixed for several files under one field name
+                disp = _content_disposition(part.headers)[1]
+                async for inner in field_parts(part, disp.get("name", outer_name)):
+                    yield inner
+                continue
+            name = part.name if part.name is not None else outer_name
+            if name is None:
+                raise MultipartError("form-data part without a name")
+            yield name, part
+
+    try:
+        async for name, part in field_parts(reader, None):
+            count += 1
+            if count > max_fields:
+                raise MultipartError(f"more than {max_fields} form fields")
+            ctype = part.headers.get("Content-Type")
+            if part.filename is not None:
+                tmp = tempfile.TemporaryFile(dir=spool_dir)  # noqa: SIM115 - returned to the caller
+                try:
+                    if _needs_decode(part.headers):
+                        # Decoded in pieces straight into the file: an inflating part costs
+                        # its raw bytes plus one piece of memory, and stops at the limit.
+                        raw = await _read_raw(part, max_size - total, max_size)
+                        for piece in _decoded(part, raw, max_size - total, max_size):
+                            total += len(piece)
+                            tmp.write(piece)
+                    else:
+                        while chunk := await part.readany():
+                            total += len(chunk)
+                            if total > max_size:
+                                raise PayloadTooLarge(max_size, total)
+                            tmp.write(chunk)
+                    tmp.seek(0)
+                except BaseException:
+                    tmp.close()
+                    raise
+                out.add(
+                    name,
+                    FileField(
+                        name=name,
+                        filename=part.filename,
+                        file=tmp,
+                        content_type=ctype or "application/octet-stream",
+                        headers=part.headers,
+                    ),
+                )
+                continue
+            raw = await _read_raw(part, max_size - total, max_size)
+            value = b"".join(_decoded(part, raw, max_size - total, max_size))
+            total += len(value)
+            if name == "_charset_" and ctype is None:
+                charset = value.decode("ascii", "replace").strip() or charset
+                continue
+            if ctype is None or ctype.lower().startswith("text/"):
+                try:
+                    out.add(name, value.decode(part.get_charset(charset)))
+                except (LookupError, UnicodeDecodeError) as exc:
+                    raise MultipartError(f"undecodable form field {name!r}: {exc}") from None
+            else:
+                out.add(name, value)
+    except BaseException:
+        for v in out.values():
+            if isinstance(v, FileField):
+                v.file.close()
+        raise
+    return MultiDictProxy(out)
+
+
+def _needs_decode(headers: Mapping[str, str]) -> bool:
+    cte = headers.get("Content-Transfer-Encoding", "").strip().lower()
+    ce = headers.get("Content-Encoding", "").strip().lower()
+    return cte in ("base64", "quoted-printable") or ce not in ("", "identity")
+
+
+async def _read_raw(part: BodyPartReader, budget: int, max_size: int) -> bytes:
+    """The whole undecoded body of ``part``, refused past what is left of the form's budget."""
+    raw = bytearray()
+    while chunk := await part.readany():
+        raw += chunk
+        if len(raw) > budget:
+            raise PayloadTooLarge(max_size, max_size - budget + len(raw))
+    return bytes(raw)
+
+
+def _decoded(part: BodyPartReader, raw: bytes, budget: int, max_size: int) -> Iterator[bytes]:
+    """``part``'s decoded body in pieces, at most ``budget`` bytes (the 413 names the form's
+    limit, ``max_size``, not what was left of it)."""
+    try:
+        yield from part.iter_decode(raw, min(budget, part.max_decoded_size))
+    except PayloadTooLarge:
+        raise PayloadTooLarge(max_size) from None

@@ -1,0 +1,243 @@
+"""Building multipart bodies: ``MultipartWriter`` (re-exported by ``aioweb.multipart``).
+
+``MultipartWriter`` builds multipart bodies (for responses, or for any client) from bytes,
+text, JSON, url-encoded forms, files and nested writers; ``web.Response(body=writer)`` sends
+it, with ``Content-Length`` when every part's size is known. A boundary is checked with the
+same rules the reading side applies, and CR/LF in a header value is refused, so a writer
+cannot produce a body our own parser (or anyone's) would split differently.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from typing import IO, Any
+from urllib.parse import quote, urlencode
+
+from multidict import CIMultiDict
+
+from aioweb.http.multipart import MultipartError, MultipartParser, parse_options_header
+
+__all__ = ["BodyPart", "MultipartWriter", "content_disposition_header"]
+
+
+class BodyPart:
+    """One part of a ``MultipartWriter``: headers and a body (bytes, file or nested writer)."""
+
+    __slots__ = ("_body", "headers")
+
+    def __init__(self, body: bytes | IO[bytes] | MultipartWriter, headers: CIMultiDict[str]):
+        self._body = body
+        self.headers = headers
+
+    def set_content_disposition(
+        self, disptype: str, quote_fields: bool = True, _charset: str = "utf-8", **params: str
+    ) -> None:
+        """Set Content-Disposition; non-ASCII values are sent both as UTF-8 ``name*=`` and
+        percent-quoted in the plain parameter (what aiohttp and browsers do)."""
+        self.headers["Content-Disposition"] = content_disposition_header(
+            disptype, quote_fields=quote_fields, _charset=_charset, **params
+        )
+
+    @property
+    def size(self) -> int | None:
+        body = self._body
+        if isinstance(body, bytes):
+            return len(body)
+        if isinstance(body, MultipartWriter):
+            return body.size
+        try:
+            pos = body.tell()
+            end = os.fstat(body.fileno()).st_size
+            return end - pos
+        except (OSError, AttributeError, io.UnsupportedOperation):
+            return None
+
+    def _head(self) -> bytes:
+        return b"".join(f"{k}: {v}\r\n".encode() for k, v in self.headers.items()) + b"\r\n"
+
+
+def content_disposition_header(
+    disptype: str, quote_fields: bool = True, _charset: str = "utf-8", **params: str
+) -> str:
+    for ch in disptype:
+        if ch in '()<>@,;:\\"/[]?={} \t\r\n' or not ch.isascii():
+            raise ValueError(f"bad content disposition type {disptype!r}")
+    out = [disptype]
+    for key, val in params.items():
+        if "\r" in val or "\n" in val:
+            raise ValueError("CR/LF in Content-Disposition parameter")
+        if quote_fields:
+            safe = quote(val, safe="/ !#$&'()*+,:;<=>?@[]^`{|}~")
+            out.append(f'{key}="{safe}"')
+            if not val.isascii():
+                out.append(f"{key}*={_charset}''{quote(val, safe='', encoding=_charset)}")
+        else:
+            out.append(f'{key}="{val.replace(chr(92), chr(92) * 2).replace(chr(34), "%22")}"')
+    return "; ".join(out)
+
+
+class MultipartWriter:
+    """Build a multipart body. ``with MultipartWriter("form-data") as mp: mp.append(...)``."""
+
+    def __init__(self, subtype: str = "mixed", boundary: str | None = None) -> None:
+        boundary = boundary if boundary is not None else uuid.uuid4().hex
+        try:
+            MultipartParser(boundary)  # same validation as the reading side
+        except MultipartError:
+            raise ValueError(f"invalid boundary {boundary!r}") from None
+        if not subtype or any(c in subtype for c in '\r\n;"/ '):
+            raise ValueError(f"invalid multipart subtype {subtype!r}")
+        self._boundary = boundary
+        self._subtype = subtype
+        self._parts: list[BodyPart] = []
+        self.headers = CIMultiDict(
+            [("Content-Type", f'multipart/{subtype}; boundary="{boundary}"')]
+        )
+
+    def __enter__(self) -> MultipartWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+    def __iter__(self) -> Iterator[BodyPart]:
+        return iter(self._parts)
+
+    def __len__(self) -> int:
+        return len(self._parts)
+
+    def __bool__(self) -> bool:
+        return True
+
+    @property
+    def boundary(self) -> str:
+        return self._boundary
+
+    @property
+    def content_type(self) -> str:
+        return self.headers["Content-Type"]
+
+    def append(self, obj: Any, headers: Mapping[str, str] | None = None) -> BodyPart:
+        """Add a part: bytes-like, str (text/plain; UTF-8), a binary file, or a writer."""
+        h = CIMultiDict(headers or {})
+        if isinstance(obj, MultipartWriter):
+            h.setdefault("Content-Type", obj.content_type)
+            body: bytes | IO[bytes] | MultipartWriter = obj
+        elif isinstance(obj, str):
+            _, params = parse_options_header(h.get("Content-Type", ""))
+            charset = params.get("charset", "utf-8")
+            h.setdefault("Content-Type", f"text/plain; charset={charset}")
+            body = obj.encode(charset)
+        elif isinstance(obj, bytes | bytearray | memoryview):
+            h.setdefault("Content-Type", "application/octet-stream")
+            body = bytes(obj)
+        elif hasattr(obj, "read"):
+            h.setdefault("Content-Type", "application/octet-stream")
+            fname = getattr(obj, "name", None)
+            if isinstance(fname, str) and "Content-Disposition" not in h:
+                h["Content-Disposition"] = content_disposition_header(
+                    "attachment", filename=os.path.basename(fname)
+                )
+            body = obj
+        else:
+            raise TypeError(f"cannot append {type(obj).__name__} to a MultipartWriter")
+        for k, v in h.items():
+            if any(c in k + v for c in "\r\n"):
+                raise ValueError("CR/LF in a part header")
+        part = BodyPart(body, h)
+        self._parts.append(part)
+        return part
+
+    def append_json(self, obj: Any, headers: Mapping[str, str] | None = None) -> BodyPart:
+        h = CIMultiDict(headers or {})
+        h.setdefault("Content-Type", "application/json")
+        return self.append(json.dumps(obj).encode(), h)
+
+    def append_form(
+        self,
+        obj: Mapping[str, str] | Iterable[tuple[str, str]],
+        headers: Mapping[str, str] | None = None,
+    ) -> BodyPart:
+        h = CIMultiDict(headers or {})
+        h.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        items = list(obj.items()) if isinstance(obj, Mapping) else list(obj)
+        return self.append(urlencode(items, doseq=True).encode(), h)
+
+    @property
+    def size(self) -> int | None:
+        """Exact body size, or None if some part's size is unknown (then chunked is used)."""
+        delim = len(self._boundary) + 4  # "--" boundary CRLF
+        total = 0
+        for part in self._parts:
+            size = part.size
+            if size is None:
+                return None
+            total += delim + len(part._head()) + size + 2
+        return total + len(self._boundary) + 6  # "--" boundary "--" CRLF
+
+    async def iter_chunks(self, chunk_size: int = 256 * 1024) -> AsyncIterator[bytes]:
+        """The encoded body, piece by piece (files are read in ``chunk_size`` blocks)."""
+        b = self._boundary.encode()
+        for part in self._parts:
+            yield b"--" + b + b"\r\n" + part._head()
+            body = part._body
+            if isinstance(body, bytes):
+                yield body
+            elif isinstance(body, MultipartWriter):
+                async for chunk in body.iter_chunks(chunk_size):
+                    yield chunk
+            else:
+                while chunk := body.read(chunk_size):
+                    yield chunk
+            yield b"\r\n"
+        yield b"--" + b + b"--\r\n"
+
+    async def write(self, writer: Any) -> None:
+        """aiohttp's payload interface: ``await writer.write(chunk)`` for every piece."""
+        async for chunk in self.iter_chunks():
+            await writer.write(chunk)
+
+    def as_bytes(self, *, read_files: bool = False) -> bytes:
+        """The whole body in memory. File parts are read (synchronously) only when
+        ``read_files`` is true; otherwise they raise TypeError: stream them instead."""
+        out = bytearray()
+        b = self._boundary.encode()
+        for part in self._parts:
+            out += b"--" + b + b"\r\n" + part._head()
+            body = part._body
+            if isinstance(body, bytes):
+                out += body
+            elif isinstance(body, MultipartWriter):
+                out += body.as_bytes(read_files=read_files)
+            elif read_files:
+                out += body.read()
+            else:
+                raise TypeError("as_bytes() does not read file parts; use iter_chunks()")
+            out += b"\r\n"
+        out += b"--" + b + b"--\r\n"
+        return bytes(out)
+
+    def _in_memory(self) -> bool:
+        return all(
+            isinstance(p._body, bytes)
+            or (isinstance(p._body, MultipartWriter) and p._body._in_memory())
+            for p in self._parts
+        )
+
+    def __aioweb_body__(self) -> tuple[str, bytes | AsyncIterator[bytes]]:
+        """For aioweb's client: the body in one piece, or streamed when it holds files."""
+        if self._in_memory():
+            return self.content_type, self.as_bytes()
+        return self.content_type, self.iter_chunks()
+
+    def __aioweb_response_body__(self) -> tuple[str, bytes]:
+        """For ``web.Response(body=writer)``: the whole body (file parts are read now).
+
+        To stream large files instead, prepare a ``StreamResponse`` with
+        ``Content-Type: writer.content_type`` and ``await writer.write(response)``.
+        """
+        return self.content_type, self.as_bytes(read_files=True)

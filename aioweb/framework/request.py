@@ -1,0 +1,719 @@
+"""The request objects handlers receive: ``BaseRequest`` (server level) and ``Request`` (with
+routing and the application).
+
+Everything derived from the head (URL, query, headers, cookies) is computed on first use:
+a handler that never looks at its headers never pays for decoding them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import json
+import re
+import socket
+import warnings
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
+from urllib.parse import parse_qsl
+
+from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
+from yarl import URL
+
+from aioweb._extensions import frames_per_call
+from aioweb.framework.helpers import (
+    VERSIONS,
+    DictStorage,
+    HttpVersion,
+    RequestKey,
+    parse_http_date,
+    parse_mimetype_params,
+    sentinel,
+)
+from aioweb.http.errors import HttpProtocolError
+from aioweb.http.parser import RequestHead
+from aioweb.http.target import split_absolute_form
+from aioweb.server.streams import EMPTY_PAYLOAD, StreamReader
+
+if TYPE_CHECKING:
+    from aioweb.framework.app import Application
+    from aioweb.framework.routing import UrlMappingMatchInfo
+
+__all__ = ["BaseRequest", "ETag", "FileField", "Request"]
+
+# Frames a call into this module adds (0 when compiled): warnings count their stacklevel by it.
+_OWN_FRAMES = frames_per_call(__file__)
+
+DEFAULT_CLIENT_MAX_SIZE = 1024**2  # bytes of a request body read() takes at most (aiohttp's)
+
+POST_METHODS = frozenset({"PATCH", "POST", "PUT", "TRACE", "DELETE"})
+
+
+class ETag(NamedTuple):
+    """An entity tag (RFC 9110 §8.8.3): its opaque value and whether it is weak."""
+
+    value: str
+    is_weak: bool = False
+
+
+class FileField(NamedTuple):
+    """A file sent in a ``multipart/form-data`` form, as ``request.post()`` gives it."""
+
+    name: str
+    filename: str
+    file: Any
+    content_type: str
+    headers: CIMultiDictProxy[str]
+
+
+def _parse_etags(value: str | None) -> tuple[ETag, ...] | None:
+    """``If-Match``/``If-None-Match`` lists; ``*`` is ``(ETag('*'),)``; junk is skipped."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value == "*":
+        return (ETag("*"),)
+    tags: list[ETag] = []
+    pos = 0
+    n = len(value)
+    while pos < n:
+        while pos < n and value[pos] in " \t,":
+            pos += 1
+        if pos >= n:
+            break
+        weak = value.startswith("W/", pos)
+        if weak:
+            pos += 2
+        if pos < n and value[pos] == '"':
+            end = value.find('"', pos + 1)
+            if end < 0:
+                break
+            tags.append(ETag(value[pos + 1 : end], weak))
+            pos = end + 1
+        else:  # not a valid entity-tag: skip to the next comma
+            comma = value.find(",", pos)
+            pos = n if comma < 0 else comma + 1
+    return tuple(tags)
+
+
+def _absolute_form(target: bytes) -> tuple[str, str, str]:
+    """``(scheme, authority, path_and_query)`` of a target that is not origin-form.
+
+    The server's parser has refused invalid ones with a 400; a request built another way
+    (``make_mocked_request``, CONNECT's authority-form) gets an empty authority and ``/``.
+    """
+    try:
+        return split_absolute_form(target)
+    except HttpProtocolError:
+        return ("", "", "/")
+
+
+def parse_cookie_header(value: str) -> dict[str, str]:
+    """``Cookie: a=1; b="two"`` as a dict.  Lenient: a malformed pair is skipped, not fatal."""
+    cookies: dict[str, str] = {}
+    for item in value.split(";"):
+        name, eq, val = item.partition("=")
+        name = name.strip()
+        if not eq or not name:
+            continue
+        val = val.strip()
+        if len(val) >= 2 and val[0] == val[-1] == '"':
+            val = val[1:-1]
+            if "\\" in val:
+                val = _COOKIE_ESCAPE.sub(_unescape_cookie_char, val)
+        cookies.setdefault(name, val)
+    return cookies
+
+
+#: Request._cache entries computed from the headers alone (kept by clone() when they stay).
+_HEADER_DERIVED = frozenset({"headers", "cookies", "ctype"})
+
+# Inside a quoted cookie value, ``Set-Cookie`` as written by ``http.cookies`` (and so by
+# ``response.set_cookie``) escapes ``"`` and ``\`` with a backslash and other special characters
+# as 3-digit octal (``,`` -> ``\054``): undo both so a value reads back as it was set.
+_COOKIE_ESCAPE = re.compile(r"\\(?:([0-3][0-7][0-7])|(.))")
+
+
+def _unescape_cookie_char(match: re.Match[str]) -> str:
+    octal, char = match.groups()
+    return chr(int(octal, 8)) if octal else char
+
+
+class BaseRequest(DictStorage):
+    """An HTTP request as the low-level server hands it to its handler."""
+
+    _key_type = RequestKey  # typed key of ``request[key]`` storage (others warn)
+
+    _match_info: UrlMappingMatchInfo | None = None
+    _app: Application | None = None
+    # Defaults most requests keep, so that __init__ need not set them one by one.
+    _state: dict[str, Any] | None = None
+    _scheme: str | None = None
+    _host: str | None = None
+    _remote: str | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+    _prepare_hook: Callable[[Any], Any] | None = None
+    _read_bytes: bytes | None = None
+    _post: MultiDictProxy[Any] | None = None
+    _rel_url: URL | None = None
+    _client_max_size = DEFAULT_CLIENT_MAX_SIZE  # (kept on the instance only when different)
+
+    def __init__(
+        self,
+        head: RequestHead,
+        payload: StreamReader,
+        protocol: Any,
+        *,
+        client_max_size: int = DEFAULT_CLIENT_MAX_SIZE,
+        state: dict[str, Any] | None = None,
+        scheme: str | None = None,
+        host: str | None = None,
+        remote: str | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+        app: Application | None = None,
+    ) -> None:
+        self._app = app
+        self._head = head
+        self._method = head.method
+        if payload is not EMPTY_PAYLOAD and head.headers:
+            # Content-Encoding: gzip/deflate/br bodies are decoded as the handler reads them
+            from aioweb.framework.decoded_body import decoding_payload
+
+            payload = decoding_payload(head, payload)
+        self._payload = payload
+        self._protocol = protocol
+        if client_max_size != DEFAULT_CLIENT_MAX_SIZE:
+            self._client_max_size = client_max_size
+        if state is not None or scheme is not None or host is not None or remote is not None:
+            self._state = state
+            self._scheme = scheme
+            self._host = host
+            self._remote = remote
+        if loop is not None:
+            self._loop = loop
+        self._cache: dict[str, Any] = {}
+        # (_prepare_hook, _read_bytes, _post, _rel_url: None, as class attributes above)
+
+    # -- the request line --------------------------------------------------------------
+
+    @property
+    def method(self) -> str:
+        return self._method
+
+    @property
+    def version(self) -> HttpVersion:
+        return VERSIONS.get(self._head.version) or HttpVersion(
+            *map(int, self._head.version.split("."))
+        )
+
+    @property
+    def message(self) -> RequestHead:
+        return self._head
+
+    def _split_target(self) -> tuple[str, str]:
+        """The raw path and raw query of the request target, from any of its forms."""
+        cached = self._cache.get("target")
+        if cached is not None:
+            return cached
+        raw = self._head.url
+        if raw[:1] == b"/" or raw == b"*":
+            target = raw.decode("utf-8", "surrogateescape")
+        else:
+            # absolute-form (RFC 9112 §3.2.2): keep its path and query, routed as usual
+            target = _absolute_form(raw)[2]
+        path, _, query = target.partition("?")
+        path = path.partition("#")[0]
+        result = (path, query.partition("#")[0])
+        self._cache["target"] = result
+        return result
+
+    @property
+    def raw_path(self) -> str:
+        """The request target as sent: still percent-encoded, with the query string."""
+        path, query = self._split_target()
+        return f"{path}?{query}" if query else path
+
+    @property
+    def rel_url(self) -> URL:
+        url = self._rel_url
+        if url is None:
+            path, query = self._split_target()
+            url = self._rel_url = URL.build(path=path, query_string=query, encoded=True)
+        return url
+
+    @property
+    def path(self) -> str:
+        """The path, percent-decoded."""
+        path = self._head.simple_path  # nothing to decode (found by the parser)
+        if path is not None:
+            return path
+        path = self._cache.get("path")
+        if path is None:
+            raw, _ = self._split_target()
+            path = raw if "%" not in raw else self.rel_url.path
+            self._cache["path"] = path
+        return path
+
+    @property
+    def _routing_path(self) -> str:
+        """The path the router matches: decoded, except that ``%2F`` and ``%25`` stay encoded,
+        so an encoded slash can never split a path segment in two."""
+        path = self._head.simple_path  # the common case, found by the parser
+        if path is not None:
+            return path
+        raw, _ = self._split_target()
+        if "%" not in raw:
+            return raw
+        return self.rel_url.path_safe
+
+    @property
+    def path_qs(self) -> str:
+        return str(self.rel_url)
+
+    @property
+    def query_string(self) -> str:
+        return self.rel_url.query_string
+
+    @property
+    def query(self) -> MultiDictProxy[str]:
+        query = self._cache.get("query")
+        if query is None:
+            _, raw_query = self._split_target()
+            query = self.rel_url.query if raw_query else MultiDictProxy(MultiDict())
+            self._cache["query"] = query
+        return query
+
+    @property
+    def GET(self) -> MultiDictProxy[str]:
+        return self.query
+
+    @property
+    def url(self) -> URL:
+        url = self._cache.get("url")
+        if url is None:
+            try:
+                base = URL.build(scheme=self.scheme, authority=self.host)
+            except (ValueError, TypeError):
+                base = URL.build(scheme=self.scheme, host="localhost")
+            url = self._cache["url"] = base.join(self.rel_url)
+        return url
+
+    # -- connection ----------------------------------------------------------------------
+
+    @property
+    def transport(self) -> asyncio.Transport | None:
+        return self._protocol.transport if self._protocol is not None else None
+
+    @property
+    def protocol(self) -> Any:
+        return self._protocol
+
+    @property
+    def writer(self) -> Any:
+        return self._protocol
+
+    @property
+    def task(self) -> asyncio.Task[Any] | None:
+        return getattr(self._protocol, "_carrier", None)
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop or asyncio.get_event_loop()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        transport = self.transport
+        if transport is None:
+            return default
+        return transport.get_extra_info(name, default)
+
+    @property
+    def keep_alive(self) -> bool:
+        return self._head.keep_alive and not getattr(self._protocol, "_closing", False)
+
+    @property
+    def scheme(self) -> str:
+        if self._scheme is not None:
+            return self._scheme
+        return "https" if self.get_extra_info("sslcontext") else "http"
+
+    @property
+    def secure(self) -> bool:
+        return self.scheme == "https"
+
+    @property
+    def host(self) -> str:
+        """The host (and port) the request is for.
+
+        RFC 9112 §3.2.2: a request whose target is in absolute-form
+        (``GET http://a.example/x``) is for the target's authority, whatever ``Host`` says
+        (the parser has checked that authority).  Otherwise ``Host``; without one, this
+        machine's name, as in aiohttp.
+        """
+        if self._host is not None:
+            return self._host
+        raw = self._head.url
+        if raw[:1] != b"/" and raw != b"*" and self._method != "CONNECT":
+            authority = _absolute_form(raw)[1]
+            if authority:
+                return authority
+        host = self.headers.get("Host")
+        return host if host is not None else socket.getfqdn()
+
+    @property
+    def remote(self) -> str | None:
+        if self._remote is not None:
+            return self._remote
+        peername = self.get_extra_info("peername")
+        if peername is None and self._protocol is not None:
+            # The connection is gone (a long-lived response logged after its client left):
+            # the protocol kept the address it had when the client connected.
+            peername = getattr(self._protocol, "peername", None)
+        if isinstance(peername, (list, tuple)):
+            return str(peername[0])
+        return str(peername) if peername is not None else None
+
+    @property
+    def forwarded(self) -> tuple[Mapping[str, str], ...]:
+        """The RFC 7239 ``Forwarded`` header, parsed (untrusted: see ``aioweb.proxy``)."""
+        from aioweb.http.forwarded import parse_forwarded
+
+        return parse_forwarded(self.headers.getall("Forwarded", []))
+
+    # -- headers -------------------------------------------------------------------------
+
+    @property
+    def headers(self) -> CIMultiDictProxy[str]:
+        headers = self._cache.get("headers")
+        if headers is None:
+            headers = CIMultiDictProxy(
+                CIMultiDict(
+                    [
+                        (n.decode("utf-8", "surrogateescape"), v.decode("utf-8", "surrogateescape"))
+                        for n, v in self._head.headers
+                    ]
+                )
+            )
+            self._cache["headers"] = headers
+        return headers
+
+    @property
+    def raw_headers(self) -> tuple[tuple[bytes, bytes], ...]:
+        return tuple(self._head.headers)
+
+    @property
+    def cookies(self) -> Mapping[str, str]:
+        cookies = self._cache.get("cookies")
+        if cookies is None:
+            raw = "; ".join(self.headers.getall("Cookie", ())) if self._head.headers else ""
+            cookies = self._cache["cookies"] = MappingProxyType(
+                parse_cookie_header(raw) if raw else {}
+            )
+        return cookies
+
+    def _content_type_params(self) -> tuple[str, dict[str, str]]:
+        parsed = self._cache.get("ctype")
+        if parsed is None:
+            raw = self.headers.get("Content-Type")
+            parsed = parse_mimetype_params(raw) if raw else ("application/octet-stream", {})
+            self._cache["ctype"] = parsed
+        return parsed
+
+    @property
+    def content_type(self) -> str:
+        return self._content_type_params()[0]
+
+    @property
+    def charset(self) -> str | None:
+        return self._content_type_params()[1].get("charset")
+
+    @property
+    def content_length(self) -> int | None:
+        return self._head.content_length
+
+    @property
+    def if_modified_since(self) -> datetime.datetime | None:
+        return parse_http_date(self.headers.get("If-Modified-Since"))
+
+    @property
+    def if_unmodified_since(self) -> datetime.datetime | None:
+        return parse_http_date(self.headers.get("If-Unmodified-Since"))
+
+    @property
+    def if_range(self) -> datetime.datetime | None:
+        return parse_http_date(self.headers.get("If-Range"))
+
+    @property
+    def if_match(self) -> tuple[ETag, ...] | None:
+        return _parse_etags(self.headers.get("If-Match"))
+
+    @property
+    def if_none_match(self) -> tuple[ETag, ...] | None:
+        return _parse_etags(self.headers.get("If-None-Match"))
+
+    @property
+    def http_range(self) -> slice:
+        """The single byte range asked for by ``Range`` as a slice (aiohttp's semantics).
+
+        Raises ``ValueError`` for a header it cannot express as one slice.
+        """
+        rng = self.headers.get("Range")
+        start: int | None = None
+        end: int | None = None
+        if rng is not None:
+            unit, _, spec = rng.partition("=")
+            if unit.strip().lower() != "bytes" or "," in spec:
+                raise ValueError("range not in acceptable format")
+            first, dash, last = spec.strip().partition("-")
+            if not dash or not (first.isdigit() or last.isdigit()):
+                raise ValueError("range not in acceptable format")
+            if (first and not first.isdigit()) or (last and not last.isdigit()):
+                raise ValueError("range not in acceptable format")
+            start = int(first) if first else None
+            end = int(last) if last else None
+            if start is None and end is not None:
+                start, end = -end, None  # suffix range: the last N bytes
+            elif start is not None and end is not None:
+                if start > end:
+                    raise ValueError("start cannot be after end")
+                end += 1
+        return slice(start, end, 1)
+
+    # -- body ----------------------------------------------------------------------------
+
+    @property
+    def content(self) -> StreamReader:
+        return self._payload
+
+    @property
+    def body_exists(self) -> bool:
+        return self._payload is not EMPTY_PAYLOAD
+
+    @property
+    def has_body(self) -> bool:
+        warnings.warn(
+            "Deprecated, use .can_read_body #2005", DeprecationWarning, stacklevel=1 + _OWN_FRAMES
+        )
+        return not self._payload.at_eof()
+
+    @property
+    def can_read_body(self) -> bool:
+        return not self._payload.at_eof()
+
+    @property
+    def client_max_size(self) -> int:
+        return self._client_max_size
+
+    def _too_large(self, actual: int) -> Exception:
+        from aioweb.framework.exceptions import HTTPRequestEntityTooLarge
+
+        return HTTPRequestEntityTooLarge(max_size=self._client_max_size, actual_size=actual)
+
+    async def read(self) -> bytes:
+        """The whole body; ``413`` past ``client_max_size`` (checked before reading when
+        ``Content-Length`` already tells)."""
+        if self._read_bytes is None:
+            payload = self._payload
+            if payload is EMPTY_PAYLOAD:
+                self._read_bytes = b""
+                return b""
+            limit = self._client_max_size
+            declared = self._head.content_length
+            if limit and declared is not None and declared > limit:
+                raise self._too_large(declared)
+            # Chunks are joined once at the end (one copy of the body, none for a body that
+            # came in one piece); the limit is checked as they arrive.
+            chunks: list[bytes] = []
+            size = 0
+            while True:
+                chunk = await payload.readany()
+                if not chunk:
+                    break
+                size += len(chunk)
+                if limit and size > limit:
+                    raise self._too_large(size)
+                chunks.append(chunk)
+            self._read_bytes = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return self._read_bytes
+
+    async def text(self) -> str:
+        """The body decoded with the request's charset (UTF-8 when none is given).
+
+        A charset nobody knows or bytes that do not decode are the client's fault: a
+        ``400 Bad Request`` (still a ``LookupError``/``ValueError``, what aiohttp raises),
+        not a 500 logged as a server error.
+        """
+        body = await self.read()
+        try:
+            return body.decode(self.charset or "utf-8")
+        except (LookupError, ValueError) as exc:
+            from aioweb.framework.exceptions import HTTPBadRequest
+
+            base = LookupError if isinstance(exc, LookupError) else ValueError
+
+            class _UndecodableBody(HTTPBadRequest, base):  # type: ignore[valid-type,misc]
+                pass
+
+            raise _UndecodableBody(text=f"Request body cannot be decoded: {exc}") from exc
+
+    async def json(self, *, loads: Callable[[str], Any] = json.loads) -> Any:
+        """The body decoded as JSON; a body that is not JSON is a ``400 Bad Request``."""
+        body = await self.text()
+        try:
+            return loads(body)
+        except (ValueError, RecursionError) as exc:  # RecursionError: "[[[[..." nesting
+            from aioweb.framework.exceptions import HTTPBadRequest
+
+            class _InvalidJSON(HTTPBadRequest, ValueError):
+                pass
+
+            raise _InvalidJSON(text=f"Request body is not valid JSON: {exc}") from exc
+
+    async def post(self) -> MultiDictProxy[Any]:
+        """Form fields of a url-encoded or multipart body (empty for other methods/types)."""
+        if self._post is not None:
+            return self._post
+        if self._method not in POST_METHODS:
+            self._post = MultiDictProxy(MultiDict())
+            return self._post
+        ctype = self.content_type
+        if ctype == "multipart/form-data":
+            from aioweb.framework.multipart import read_form
+
+            self._post = await read_form(self)
+            return self._post
+        if ctype not in ("", "application/x-www-form-urlencoded"):
+            self._post = MultiDictProxy(MultiDict())
+            return self._post
+        body = await self.read()
+        charset = self.charset or "utf-8"
+        try:
+            text = body.decode(charset)
+        except (UnicodeDecodeError, LookupError) as exc:
+            from aioweb.framework.exceptions import HTTPBadRequest
+
+            raise HTTPBadRequest(text=f"Form body is not valid {charset}") from exc
+        self._post = MultiDictProxy(
+            MultiDict(parse_qsl(text, keep_blank_values=True, encoding=charset))
+        )
+        return self._post
+
+    async def multipart(self) -> Any:
+        """A streaming reader over a ``multipart/*`` body.
+
+        Its errors are 400s (``MultipartError``, also a ``ValueError``) and, for a part whose
+        Content-Encoding inflates past ``client_max_size``, 413s, as from ``post()``.
+        """
+        from aioweb.framework.multipart import MultipartReader
+
+        reader = MultipartReader(self.headers, self._payload)
+        reader._request_max_size = self._client_max_size
+        return reader
+
+    async def release(self) -> None:
+        """Read and discard whatever is left of the body."""
+        while not self._payload.at_eof():
+            if not await self._payload.readany():
+                break
+
+    # -- copies --------------------------------------------------------------------------
+
+    def clone(
+        self,
+        *,
+        method: str | Any = sentinel,
+        rel_url: str | URL | Any = sentinel,
+        headers: Any = sentinel,
+        scheme: str | Any = sentinel,
+        host: str | Any = sentinel,
+        remote: str | Any = sentinel,
+        client_max_size: int | Any = sentinel,
+    ) -> BaseRequest:
+        """A copy with some of the request line, headers or connection facts replaced."""
+        head = self._head
+        new_method = head.method if method is sentinel else str(method).upper()
+        if rel_url is sentinel:
+            url = head.url
+        else:
+            new_url = URL(rel_url)
+            if new_url.absolute:
+                raise ValueError("rel_url should be a relative URL")
+            url = new_url.raw_path_qs.encode("utf-8", "surrogateescape")
+        if headers is sentinel:
+            raw_headers = head.headers
+        else:
+            raw_headers = [
+                (k.encode("utf-8", "surrogateescape"), v.encode("utf-8", "surrogateescape"))
+                for k, v in CIMultiDict(headers).items()
+            ]
+        new_head = RequestHead(
+            new_method,
+            url,
+            head.version,
+            raw_headers,
+            head.keep_alive,
+            head.upgrade,
+            head.content_length,
+            head.chunked,
+            head.expect,
+        )
+        clone = self.__class__.__new__(self.__class__)
+        clone.__dict__.update(self.__dict__)
+        clone._head = new_head
+        clone._method = new_method
+        # Keep what was parsed from unchanged headers (middlewares that only change the remote,
+        # scheme or host, such as aioweb.proxy, would otherwise make the handler parse again).
+        clone._cache = (
+            {k: v for k, v in self._cache.items() if k in _HEADER_DERIVED}
+            if headers is sentinel
+            else {}
+        )
+        clone._rel_url = None
+        clone._state = self._state  # shared storage, as in aiohttp
+        if scheme is not sentinel:
+            clone._scheme = scheme
+        if host is not sentinel:
+            clone._host = host
+        if remote is not sentinel:
+            clone._remote = remote
+        if client_max_size is not sentinel:
+            clone._client_max_size = client_max_size
+        if self._read_bytes is not None:
+            clone._read_bytes = self._read_bytes
+        return clone
+
+    def __repr__(self) -> str:
+        return f"<{self.__class__.__name__} {self._method} {self.path} >"
+
+
+class Request(BaseRequest):
+    """A request routed inside an :class:`~aioweb.framework.app.Application`."""
+
+    @property
+    def match_info(self) -> UrlMappingMatchInfo:
+        """The route's variable parts (``{name}``), plus the route and handler found."""
+        return self._match_info  # type: ignore[return-value]
+
+    @property
+    def app(self) -> Application:
+        """The application whose route handles this request (a sub-app inside its handler)."""
+        match_info = self._match_info
+        if match_info is not None and match_info.current_app is not None:
+            return match_info.current_app
+        return self._app  # type: ignore[return-value]
+
+    @property
+    def config_dict(self) -> Any:
+        """Read-only chained view of the apps' storage, innermost first."""
+        from collections import ChainMap
+
+        match_info = self._match_info
+        apps = match_info.apps if match_info is not None else [self._app]
+        return ChainMap(*reversed([app for app in apps if app is not None]))
+
+    async def _send_prepare_signals(self, response: Any) -> None:
+        match_info = self._match_info
+        apps = match_info.apps if match_info is not None else (self._app,)
+        for app in apps:
+            if app is not None and app.on_response_prepare:
+                await app.on_response_prepare.send(self, response)

@@ -1,0 +1,950 @@
+"""Responses: ``StreamResponse`` (headers, then a body written piece by piece) and
+``Response`` (a body known up front), plus ``json_response``.
+
+A response is a one-shot state machine: ``prepare`` fixes the status line and headers (kept
+back until the first body bytes so that both leave in one write), ``write`` sends body
+pieces, ``write_eof`` ends the message.  It cannot be sent twice.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import zlib
+from collections.abc import Callable, Iterable, Mapping
+from email.utils import formatdate
+from http.cookies import Morsel, SimpleCookie
+from typing import TYPE_CHECKING, Any
+
+from multidict import CIMultiDict, getversion, istr
+
+from aioweb.framework.helpers import (
+    DictStorage,
+    HttpVersion10,
+    HttpVersion11,
+    ResponseKey,
+    parse_http_date,
+    parse_mimetype_params,
+    sentinel,
+)
+from aioweb.http.writer import LAST_CHUNK, encode_chunk, http_date_now, serialize_head, status_line
+
+if TYPE_CHECKING:
+    from aioweb.framework.request import BaseRequest
+
+try:  # optional
+    import brotli  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - depends on the environment
+    brotli = None
+
+__all__ = ["ContentCoding", "Response", "StreamResponse", "json_bytes_response", "json_response"]
+
+CONTENT_TYPE = istr("Content-Type")
+CONTENT_LENGTH = istr("Content-Length")
+TRANSFER_ENCODING = istr("Transfer-Encoding")
+CONTENT_ENCODING = istr("Content-Encoding")
+SERVER_SOFTWARE_HEADER = "Server"
+# istr keys are case-folded once, here, instead of on every lookup
+DATE = istr("Date")
+SERVER = istr(SERVER_SOFTWARE_HEADER)
+CONNECTION = istr("Connection")
+
+_EMPTY_BODY_STATUSES = frozenset({204, 304})
+# Header values the short head path (Response._plain_head) found free of CR and LF.
+_SAFE_VALUES: set[str | None] = {None}
+_SAFE_VALUES_MAX = 1024
+
+
+def _check_field_values(*values: str | None) -> None:
+    for value in values:
+        if value is not None and ("\r" in value or "\n" in value):
+            raise ValueError("Newline or carriage return character in a header name or value")
+    if len(_SAFE_VALUES) < _SAFE_VALUES_MAX:
+        _SAFE_VALUES.update(values)
+
+
+# Bodies from this size up are written after their head instead of being copied behind it.
+_JOIN_LIMIT = 16 * 1024
+
+
+class ContentCoding:
+    """Content codings ``enable_compression`` can apply (RFC 9110 §8.4.1)."""
+
+    deflate = "deflate"
+    gzip = "gzip"
+    br = "br"
+    identity = "identity"
+
+
+class _Compressor:
+    """Streaming compressor for one response."""
+
+    def __init__(self, coding: str, level: int | None = None) -> None:
+        self.coding = coding
+        if coding == ContentCoding.br:
+            self._brotli = brotli.Compressor()
+            self._zlib = None
+        else:
+            wbits = 16 + zlib.MAX_WBITS if coding == ContentCoding.gzip else zlib.MAX_WBITS
+            self._zlib = zlib.compressobj(level if level is not None else 6, wbits=wbits)
+            self._brotli = None
+
+    def compress(self, data: bytes) -> bytes:
+        if self._zlib is not None:
+            return self._zlib.compress(data)
+        return self._brotli.process(data)
+
+    def flush(self) -> bytes:
+        if self._zlib is not None:
+            return self._zlib.flush()
+        return self._brotli.finish()
+
+
+class StreamResponse(DictStorage):
+    """A response whose body is written in pieces after ``await prepare(request)``."""
+
+    _key_type = ResponseKey  # typed key of ``response[key]`` storage (others warn)
+
+    # Per-response state starts at these class-level (immutable) defaults and is stored on
+    # the instance only when it changes: most responses never touch most of it, and a dozen
+    # attribute stores per response are a measurable part of a small request's cost.
+    _status = 200
+    _reason: str | None = None
+    _body: bytes | None = None
+    _cookies: SimpleCookie | None = None
+    _req: BaseRequest | None = None
+    _writer: Any = None
+    _head: bytes | None = None  # status line + headers, not yet sent
+    _eof_sent = False
+    _keep_alive: bool | None = None
+    _chunked = False
+    _no_body = False
+    _compression = False
+    _compression_force: str | None = None
+    _compressor: _Compressor | None = None
+    _body_length = 0
+    _state: dict[str, Any] | None = None
+    _length_check = -1
+    # Response's: the multidict version of headers nobody changed since the constructor, -1
+    # once anything the short head path does not write (cookies, compression, chunking, a
+    # forced close) was asked for.  See Response._plain_head.
+    _plain_version = -1
+
+    def __init__(
+        self,
+        *,
+        status: int = 200,
+        reason: str | None = None,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+    ) -> None:
+        # (Response.__init__ inlines these three for text responses: keep both in step.)
+        self._headers: CIMultiDict[str] = CIMultiDict(headers) if headers else CIMultiDict()
+        self._status = status if type(status) is int else int(status)
+        self._reason = reason
+
+    # -- status ------------------------------------------------------------------------
+
+    @property
+    def prepared(self) -> bool:
+        return self._eof_sent or self._writer is not None
+
+    @property
+    def task(self) -> Any:
+        return self._req.task if self._req is not None else None
+
+    @property
+    def status(self) -> int:
+        return self._status
+
+    @property
+    def reason(self) -> str:
+        if self._reason is None:
+            from aioweb.http.writer import reason_phrase
+
+            return reason_phrase(self._status)
+        return self._reason
+
+    def set_status(self, status: int, reason: str | None = None) -> None:
+        if self.prepared:
+            raise RuntimeError(
+                "Cannot change the response status code after the headers have been sent"
+            )
+        self._status = int(status)
+        self._reason = reason
+
+    @property
+    def keep_alive(self) -> bool | None:
+        return self._keep_alive
+
+    def force_close(self) -> None:
+        self._keep_alive = False
+        self._plain_version = -1  # (each of these changes ends Response._plain_head's case)
+
+    @property
+    def body_length(self) -> int:
+        return self._body_length
+
+    @property
+    def chunked(self) -> bool:
+        return self._chunked
+
+    @property
+    def compression(self) -> bool:
+        return self._compression
+
+    def enable_chunked_encoding(self, chunk_size: int | None = None) -> None:
+        self._chunked = True
+        self._plain_version = -1
+        if CONTENT_LENGTH in self._headers:
+            raise RuntimeError("You can't enable chunked encoding when a content length is set")
+
+    def enable_compression(self, force: str | None = None, strategy: int | None = None) -> None:
+        """Compress the body with the best coding the client accepts (or ``force``)."""
+        self._compression = True
+        self._compression_force = force
+        self._plain_version = -1
+
+    # -- headers -----------------------------------------------------------------------
+
+    @property
+    def headers(self) -> CIMultiDict[str]:
+        return self._headers
+
+    @property
+    def cookies(self) -> SimpleCookie:
+        if self._cookies is None:
+            self._cookies = SimpleCookie()
+            self._plain_version = -1  # (the caller may be about to add one)
+        return self._cookies
+
+    def set_cookie(
+        self,
+        name: str,
+        value: str,
+        *,
+        expires: str | None = None,
+        domain: str | None = None,
+        max_age: int | str | None = None,
+        path: str = "/",
+        secure: bool | None = None,
+        httponly: bool | None = None,
+        version: str | None = None,
+        samesite: str | None = None,
+    ) -> None:
+        """Add a ``Set-Cookie`` header (RFC 6265)."""
+        cookies = self.cookies
+        old = cookies.get(name)
+        if old is not None and old.coded_value == "":
+            cookies.pop(name, None)  # a deleted cookie set again: forget the deletion
+        cookies[name] = value
+        morsel: Morsel[str] = cookies[name]
+        if expires is not None:
+            morsel["expires"] = expires
+        elif morsel.get("expires") == "Thu, 01 Jan 1970 00:00:00 GMT":
+            del morsel["expires"]
+        if domain is not None:
+            morsel["domain"] = domain
+        if max_age is not None:
+            morsel["max-age"] = str(max_age)
+        elif "max-age" in morsel:
+            del morsel["max-age"]
+        morsel["path"] = path
+        if secure is not None:
+            morsel["secure"] = secure
+        if httponly is not None:
+            morsel["httponly"] = httponly
+        if version is not None:
+            morsel["version"] = version
+        if samesite is not None:
+            morsel["samesite"] = samesite
+
+    def del_cookie(
+        self,
+        name: str,
+        *,
+        domain: str | None = None,
+        path: str = "/",
+        secure: bool | None = None,
+        httponly: bool | None = None,
+        samesite: str | None = None,
+    ) -> None:
+        """Tell the client to drop a cookie: empty value, expired, ``Max-Age=0``."""
+        self.cookies.pop(name, None)
+        self.set_cookie(
+            name,
+            "",
+            max_age=0,
+            expires="Thu, 01 Jan 1970 00:00:00 GMT",
+            domain=domain,
+            path=path,
+            secure=secure,
+            httponly=httponly,
+            samesite=samesite,
+        )
+
+    @property
+    def content_length(self) -> int | None:
+        value = self._headers.get(CONTENT_LENGTH)
+        return int(value) if value is not None else None
+
+    @content_length.setter
+    def content_length(self, value: int | None) -> None:
+        if value is not None:
+            value = int(value)
+            if self._chunked:
+                raise RuntimeError("You can't set content length when chunked encoding is enabled")
+            self._headers[CONTENT_LENGTH] = str(value)
+        else:
+            self._headers.pop(CONTENT_LENGTH, None)
+
+    @property
+    def content_type(self) -> str:
+        raw = self._headers.get(CONTENT_TYPE)
+        if raw is None:
+            return "application/octet-stream"
+        return parse_mimetype_params(raw)[0]
+
+    @content_type.setter
+    def content_type(self, value: str) -> None:
+        charset = self.charset if CONTENT_TYPE in self._headers else None
+        self._set_content_type(str(value), charset)
+
+    @property
+    def charset(self) -> str | None:
+        raw = self._headers.get(CONTENT_TYPE)
+        if raw is None:
+            return None
+        return parse_mimetype_params(raw)[1].get("charset")
+
+    @charset.setter
+    def charset(self, value: str | None) -> None:
+        ctype = self.content_type
+        if ctype == "application/octet-stream" and value is not None:
+            raise RuntimeError(
+                "Setting charset for application/octet-stream doesn't make sense, "
+                "setup content_type first"
+            )
+        self._set_content_type(ctype, value.lower() if value else None)
+
+    def _set_content_type(self, ctype: str, charset: str | None) -> None:
+        self._headers[CONTENT_TYPE] = f"{ctype}; charset={charset}" if charset else ctype
+
+    @property
+    def last_modified(self) -> datetime.datetime | None:
+        return parse_http_date(self._headers.get("Last-Modified"))
+
+    @last_modified.setter
+    def last_modified(self, value: float | int | datetime.datetime | str | None) -> None:
+        if value is None:
+            self._headers.pop("Last-Modified", None)
+        elif isinstance(value, (int, float)):
+            self._headers["Last-Modified"] = formatdate(value, usegmt=True)
+        elif isinstance(value, datetime.datetime):
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=datetime.UTC)
+            self._headers["Last-Modified"] = formatdate(value.timestamp(), usegmt=True)
+        elif isinstance(value, str):
+            self._headers["Last-Modified"] = value
+        else:
+            raise TypeError(f"Unsupported type for last_modified: {type(value).__name__}")
+
+    @property
+    def etag(self) -> Any:
+        from aioweb.framework.request import ETag
+
+        raw = self._headers.get("ETag")
+        if raw is None:
+            return None
+        is_weak = raw.startswith("W/")
+        value = raw[2:] if is_weak else raw
+        if len(value) >= 2 and value[0] == value[-1] == '"':
+            return ETag(value=value[1:-1], is_weak=is_weak)
+        return None
+
+    @etag.setter
+    def etag(self, value: Any) -> None:
+        if value is None:
+            self._headers.pop("ETag", None)
+            return
+        from aioweb.framework.request import ETag
+
+        if isinstance(value, ETag):
+            tag, weak = value.value, value.is_weak
+        elif isinstance(value, str):
+            tag, weak = value, False
+        else:
+            raise ValueError(f"Unsupported etag type: {type(value)}")
+        if tag == "*":
+            self._headers["ETag"] = "*"
+            return
+        if '"' in tag or any(ord(c) < 0x21 or ord(c) == 0x7F for c in tag):
+            raise ValueError(f"ETag value {tag!r} is not a valid entity tag")
+        self._headers["ETag"] = f'W/"{tag}"' if weak else f'"{tag}"'
+
+    # -- sending -----------------------------------------------------------------------
+
+    async def prepare(self, request: BaseRequest) -> Any:
+        """Fix the status line and headers for ``request``; returns the connection writer."""
+        if self._eof_sent:
+            return None
+        if self._writer is not None:
+            return self._writer
+        if request._prepare_hook is None and type(self)._start is StreamResponse._start:
+            # Nothing to await (no on_response_prepare signal): skip a coroutine.
+            self._req = request
+            writer = self._writer = request._protocol
+            self._head = self._build_head(request)
+            return writer
+        return await self._start(request)
+
+    async def _start(self, request: BaseRequest) -> Any:
+        self._req = request
+        writer = self._writer = request._protocol
+        hook = request._prepare_hook
+        if hook is not None:
+            await hook(self)
+        self._head = self._build_head(request)
+        return writer
+
+    def _build_head(self, request: BaseRequest) -> bytes:
+        headers = self._headers
+        version = request.version
+        http11 = version >= HttpVersion11
+        status = self._status
+        keep_alive = self._keep_alive
+        if keep_alive is None:
+            keep_alive = request.keep_alive
+        self._no_body = request._method == "HEAD" or status in _EMPTY_BODY_STATUSES or status < 200
+        if status < 200 and status != 101:
+            # A 1xx is interim: sent as the final response, the client would go on waiting
+            # for another one (and read the next response as this request's answer).
+            raise ValueError(f"{status} is an interim status, not a final response")
+        if self._cookies:
+            for morsel in self._cookies.values():
+                headers.add("Set-Cookie", morsel.OutputString())
+        if self._compression:
+            self._start_compression(request)
+        if not self._chunked and TRANSFER_ENCODING in headers:
+            # Framing is the server's job: a hand-set Transfer-Encoding would contradict the
+            # bytes actually sent (e.g. "chunked" next to Content-Length and a raw body).
+            # "chunked" is taken as enable_chunked_encoding(); any other coding is dropped.
+            wants_chunked = "chunked" in headers.popall(TRANSFER_ENCODING)[-1].lower()
+            if wants_chunked and http11 and not self._no_body:
+                self._chunked = True
+        if self._chunked:
+            if not http11:
+                raise RuntimeError(
+                    f"Chunked encoding is not supported by HTTP/{version[0]}.{version[1]}"
+                )
+            headers[TRANSFER_ENCODING] = "chunked"
+            headers.pop(CONTENT_LENGTH, None)
+        else:
+            length = headers.get(CONTENT_LENGTH)
+            if length is not None:
+                if status < 200 or status == 204:
+                    del headers[CONTENT_LENGTH]
+                else:
+                    self._length_check = int(length)
+            elif not self._no_body:
+                if http11:
+                    self._chunked = True
+                    headers[TRANSFER_ENCODING] = "chunked"
+                else:
+                    keep_alive = False  # the body ends when the connection does
+        if status not in _EMPTY_BODY_STATUSES and status >= 200 and CONTENT_TYPE not in headers:
+            headers[CONTENT_TYPE] = "application/octet-stream"
+        if DATE not in headers:
+            headers[DATE] = http_date_now()
+        if SERVER not in headers:
+            headers[SERVER] = request._protocol._server.server_header
+        connection = headers.get(CONNECTION)
+        if connection is None:
+            if keep_alive:
+                if version == HttpVersion10:
+                    headers[CONNECTION] = "keep-alive"
+            elif http11:
+                headers[CONNECTION] = "close"
+        elif connection.lower() == "close":
+            keep_alive = False
+        self._keep_alive = keep_alive
+        return serialize_head(
+            status_line("1.1" if http11 else "1.0", status, self._reason), headers.items()
+        )
+
+    def _start_compression(self, request: BaseRequest) -> None:
+        coding = self._compression_force
+        if coding is None:
+            from aioweb.framework.compression import best_coding
+
+            self._headers.add("Vary", "Accept-Encoding")
+            coding = best_coding(request.headers.get("Accept-Encoding"))
+        if coding is None or coding == ContentCoding.identity:
+            return
+        if CONTENT_ENCODING in self._headers:
+            return  # already encoded by the application
+        self._compressor = _Compressor(coding)
+        self._headers[CONTENT_ENCODING] = coding
+        if not self._chunked and request.version >= (1, 1):
+            self._headers.pop(CONTENT_LENGTH, None)
+            self._chunked = True
+
+    def _frame(self, data: bytes, last: bool) -> bytes:
+        """Body bytes as they go on the wire, with the pending head in front."""
+        compressor = self._compressor
+        if compressor is not None:
+            data = compressor.compress(data)
+            if last:
+                data += compressor.flush()
+        if self._no_body:
+            data = b""
+        elif self._chunked:
+            framed = encode_chunk(data) if data else b""
+            data = framed + LAST_CHUNK if last else framed
+        head = self._head
+        if head is not None:
+            self._head = None
+            if len(data) < _JOIN_LIMIT:
+                return head + data
+            # A large body is not copied behind its head: the head goes first, on its own
+            # (the connection sends both with one writev while it batches).
+            self._writer.write(head)
+        return data
+
+    async def write(self, data: bytes | bytearray | memoryview) -> None:
+        if self._eof_sent:
+            raise RuntimeError("Cannot call write() after write_eof()")
+        writer = self._writer
+        if writer is None:
+            raise RuntimeError("Cannot call write() before prepare()")
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise TypeError(f"data argument must be byte-ish ({type(data)!r})")
+        if not data:
+            return
+        data = bytes(data)
+        if self._length_check >= 0 and not self._no_body:
+            data = self._within_length(data)
+            if not data:
+                return
+        self._body_length += len(data)
+        out = self._frame(data, False)
+        if out:
+            writer.write(out)
+        if writer._write_paused:
+            await writer.drain()
+
+    def _within_length(self, data: bytes) -> bytes:
+        """``data`` cut to what Content-Length still allows (as aiohttp does).
+
+        Bytes past the announced length would be read by the client as the start of the
+        next response on the connection (a desync a handler echoing input could exploit).
+        """
+        room = self._length_check - self._body_length
+        return data if len(data) <= room else data[: max(room, 0)]
+
+    async def drain(self) -> None:
+        if self._writer is None:
+            raise RuntimeError("Response has not been started")
+        await self._writer.drain()
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        if self._eof_sent:
+            return
+        writer = self._send_eof(data)
+        if writer._write_paused:
+            await writer.drain()
+        self._writer = None
+        self._eof_sent = True
+
+    def _send_eof(self, data: bytes) -> Any:
+        """Send the last body bytes (and the head, if still pending); returns the writer.
+
+        Synchronous, so that ``write_eof`` awaits only when the transport asks it to drain.
+        """
+        writer = self._writer
+        if writer is None:
+            raise RuntimeError("Response has not been started")
+        if self._length_check >= 0 and not self._no_body:
+            if data:
+                data = self._within_length(bytes(data))
+            if self._body_length + len(data) < self._length_check:
+                # Fewer bytes than Content-Length announced: the client would read the next
+                # response as the rest of this body, so this connection must end here.
+                self._keep_alive = False
+        if data:
+            self._body_length += len(data)
+        out = self._frame(bytes(data), True)
+        self._eof_sent = True
+        if out:
+            writer.write(out)
+        return writer
+
+    def __repr__(self) -> str:
+        state = "eof" if self._eof_sent else ("prepared" if self.prepared else "not prepared")
+        return f"<{self.__class__.__name__} {self.reason} {state}>"
+
+
+class Response(StreamResponse):
+    """A response whose whole body is given up front (``body=`` bytes or ``text=``)."""
+
+    _finishes_now = True  # see _finish_now; recomputed for each subclass
+    _plain_builds_head = True  # _build_head is this class's (also recomputed)
+    _plain_content_type: str | None = None
+
+    def __init__(
+        self,
+        *,
+        body: Any = None,
+        status: int = 200,
+        reason: str | None = None,
+        text: str | None = None,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        content_type: str | None = None,
+        charset: str | None = None,
+        zlib_executor_size: int | None = None,
+        zlib_executor: Any = None,
+    ) -> None:
+        if (
+            headers is None
+            and body is None
+            and type(text) is str
+            and (content_type is None or "charset" not in content_type)
+        ):
+            # The common ``Response(text=...)`` (and json_response): what the general code
+            # below does for it, without its checks for headers that cannot be there.
+            self._headers = hdrs = CIMultiDict()
+            if status != 200:  # (200 and no reason: the class defaults)
+                self._status = status if type(status) is int else int(status)
+            if reason is not None:
+                self._reason = reason
+            charset = charset or "utf-8"
+            value = hdrs[CONTENT_TYPE] = f"{content_type or 'text/plain'}; charset={charset}"
+            self._body = text.encode(charset)
+            self._plain_version = getversion(hdrs)
+            self._plain_content_type = value
+            return
+        if body is not None and text is not None:
+            raise ValueError("body and text are not allowed together")
+        super().__init__(status=status, reason=reason, headers=headers)
+        hdrs = self._headers
+        if text is not None:
+            if CONTENT_TYPE in hdrs:
+                if content_type or charset:
+                    raise ValueError(
+                        "passing both Content-Type header and content_type or charset params is forbidden"
+                    )
+            else:
+                if not isinstance(text, str):
+                    raise TypeError(f"text argument must be str ({type(text)!r})")
+                if content_type is not None and "charset" in content_type:
+                    raise ValueError("charset must not be in content_type argument")
+                charset = charset or "utf-8"
+                hdrs[CONTENT_TYPE] = f"{content_type or 'text/plain'}; charset={charset}"
+            self._body = text.encode(charset or self.charset or "utf-8")
+        else:
+            if CONTENT_TYPE in hdrs:
+                if content_type is not None or charset is not None:
+                    raise ValueError(
+                        "passing both Content-Type header and content_type or charset params is forbidden"
+                    )
+            elif content_type is not None:
+                if charset is not None:
+                    content_type += f"; charset={charset}"
+                hdrs[CONTENT_TYPE] = content_type
+            self.body = body
+        if headers is None:
+            # The headers are exactly what this constructor set: while they stay so (the
+            # version moves with any change), the head is built without looking them up.
+            self._plain_version = getversion(hdrs)
+            self._plain_content_type = hdrs.get(CONTENT_TYPE)
+
+    @property
+    def body(self) -> bytes | None:
+        return self._body
+
+    @body.setter
+    def body(self, body: Any) -> None:
+        if body is None:
+            self._body = None
+        elif isinstance(body, bytes):
+            self._body = body
+        elif isinstance(body, (bytearray, memoryview)):
+            self._body = bytes(body)
+        elif isinstance(body, str):
+            self._body = body.encode(self.charset or "utf-8")
+            if CONTENT_TYPE not in self._headers:
+                self._headers[CONTENT_TYPE] = "text/plain; charset=utf-8"
+        elif hasattr(body, "__aioweb_response_body__"):  # e.g. a MultipartWriter
+            content_type, data = body.__aioweb_response_body__()
+            self._body = data
+            self._headers.setdefault(CONTENT_TYPE, content_type)
+        else:
+            raise TypeError(f"body argument must be bytes ({type(body)!r})")
+
+    @property
+    def text(self) -> str | None:
+        if self._body is None:
+            return None
+        return self._body.decode(self.charset or "utf-8")
+
+    @text.setter
+    def text(self, text: str) -> None:
+        if not isinstance(text, str):
+            raise TypeError(f"text argument must be str ({type(text)!r})")
+        if CONTENT_TYPE not in self._headers or self.content_type == "application/octet-stream":
+            self._headers[CONTENT_TYPE] = "text/plain; charset=utf-8"
+        self._body = text.encode(self.charset or "utf-8")
+
+    @property
+    def content_length(self) -> int | None:
+        if self._chunked:
+            return None
+        if CONTENT_LENGTH in self._headers:
+            return int(self._headers[CONTENT_LENGTH])
+        if self._compressor is not None:
+            return None
+        return len(self._body) if self._body is not None else 0
+
+    @content_length.setter
+    def content_length(self, value: int | None) -> None:
+        raise RuntimeError("Content length is set automatically")
+
+    def _build_head(self, request: BaseRequest) -> bytes:
+        head = self._plain_head(request)
+        if head is not None:
+            return head
+        body = self._body
+        headers = self._headers
+        if self._compression and body:
+            self._start_compression_whole(request)
+            body = self._body
+        if not self._chunked and CONTENT_LENGTH not in headers:
+            headers[CONTENT_LENGTH] = str(len(body)) if body is not None else "0"
+        return super()._build_head(request)
+
+    def _plain_head(self, request: BaseRequest) -> bytes | None:
+        """The head of a 1.1 response whose headers are still those its constructor set, or
+        ``None`` when the response is not that simple (then ``_build_head`` does the work).
+
+        The result is what the general path (``StreamResponse._build_head``) would build,
+        fields in the same order, and ``headers`` gets the same fields added.
+        """
+        headers = self._headers
+        if not (
+            self._plain_version == getversion(headers)  # (also: no cookies, compression...)
+            and request._head.version == "1.1"
+            and request._method != "HEAD"
+            and self._status >= 200
+            and self._status not in _EMPTY_BODY_STATUSES
+        ):
+            return None
+        body = self._body
+        length = len(body) if body is not None else 0
+        content_type = self._plain_content_type
+        date = http_date_now()
+        protocol = request._protocol
+        server = protocol._server.server_header
+        if content_type not in _SAFE_VALUES or server not in _SAFE_VALUES:
+            # CR or LF inside a value (content_type= comes from the application) is refused,
+            # as serialize_head refuses it; a value found clean is remembered (bounded).
+            _check_field_values(content_type, server)
+        keep_alive = request._head.keep_alive and not getattr(protocol, "_closing", False)
+        length_text = str(length)
+        headers[CONTENT_LENGTH] = length_text
+        if content_type is None:  # added after Content-Length, as the general path does
+            headers[CONTENT_TYPE] = "application/octet-stream"
+            fields = f"Content-Length: {length_text}\r\nContent-Type: application/octet-stream\r\n"
+        else:
+            fields = f"Content-Type: {content_type}\r\nContent-Length: {length_text}\r\n"
+        headers[DATE] = date
+        headers[SERVER] = server
+        if keep_alive:
+            fields = f"{fields}Date: {date}\r\nServer: {server}\r\n\r\n"
+        else:
+            headers[CONNECTION] = "close"
+            fields = f"{fields}Date: {date}\r\nServer: {server}\r\nConnection: close\r\n\r\n"
+        self._keep_alive = keep_alive
+        self._no_body = False
+        self._length_check = length
+        return status_line("1.1", self._status, self._reason) + fields.encode(
+            "utf-8", "surrogateescape"
+        )
+
+    def _start_compression_whole(self, request: BaseRequest) -> None:
+        """A body known in full is compressed at once, so it keeps a Content-Length."""
+        self._start_compression(request)
+        compressor = self._compressor
+        if compressor is None:
+            return
+        self._compressor = None
+        self._body = compressor.compress(self._body or b"") + compressor.flush()
+        self._compression = False
+        if self._chunked and CONTENT_LENGTH not in self._headers:
+            self._chunked = False
+            self._headers.pop(TRANSFER_ENCODING, None)
+
+    def _finish_now(self, request: BaseRequest) -> bool:
+        """``prepare(request)`` then ``write_eof()``, without their coroutines, when neither
+        has anything to await: no ``on_response_prepare`` signal, no subclass overriding a
+        step, not started yet.  False means: nothing was done, await them as usual.  The
+        server calls this and waits for the transport to drain itself when it must.
+        """
+        if not self._finishes_now or request._prepare_hook is not None:
+            return False
+        if self._writer is not None or self._eof_sent:
+            return False
+        self._req = request
+        writer = request._protocol
+        # _build_head starts with _plain_head; called first here, it saves a call.
+        head = self._plain_head(request) if self._plain_builds_head else None
+        body = self._body
+        if head is None:
+            self._writer = writer
+            head = self._build_head(request)
+            body = self._body  # (compressed by now, when compression is on)
+            length = len(body) if body is not None else 0
+            if (
+                self._length_check != length
+                or self._compressor is not None
+                or self._chunked
+                or self._no_body
+            ):
+                self._head = head
+                self._send_eof(body if body is not None else b"")
+                self._writer = None
+                self._eof_sent = True
+                return True
+            self._writer = None
+        else:  # (a short head: nothing to compress, chunk or leave out)
+            length = len(body) if body is not None else 0
+        # What _send_eof would send, without its general checks: the head, the body.
+        self._body_length = length
+        if not length:
+            writer.write(head)
+        elif length < _JOIN_LIMIT:
+            writer.write(head + body)
+        else:
+            writer.write(head)
+            writer.write(body)
+        self._eof_sent = True
+        return True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._finishes_now = (
+            cls.prepare is StreamResponse.prepare
+            and cls._start is StreamResponse._start
+            and cls.write_eof is Response.write_eof
+        )
+        cls._plain_builds_head = cls._build_head is Response._build_head
+
+    async def write_eof(self, data: bytes = b"") -> None:
+        if self._eof_sent:
+            return
+        body = self._body
+        # StreamResponse.write_eof, inlined: one coroutine fewer per response.
+        writer = self._send_eof(body if body and not data else (body or b"") + data)
+        if writer._write_paused:
+            await writer.drain()
+        self._writer = None
+        self._eof_sent = True
+
+
+def _json_dumps_function() -> Callable[[Any], str]:
+    """``json.dumps`` with its default settings, minus its per-call Python layers.
+
+    ``json.dumps(obj)`` builds ``JSONEncoder.encode`` -> ``iterencode`` -> a C encoder on every
+    call; calling the C encoder directly, made with the same arguments that path passes (so
+    circular data still raises ``ValueError``), gives the same text in about a third of the
+    time.  Without the C accelerator it is ``json.dumps`` itself.
+    """
+    make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if make_encoder is None:
+        return json.dumps
+    base = json.JSONEncoder()
+    # (markers, then json.dumps's defaults: default, encoder, indent, separators, sort_keys,
+    # skipkeys, allow_nan)
+    arguments = (
+        base.default,
+        json.encoder.encode_basestring_ascii,
+        None,
+        ": ",
+        ", ",
+        False,
+        False,
+        True,
+    )
+    # One encoder serves every call.  Its ``markers`` (the containers being encoded, for the
+    # circular-reference check) are empty between calls; they are not while another thread
+    # is encoding with it, or after a failed call, and then a fresh encoder does the work.
+    markers: dict[int, Any] = {}
+    shared = make_encoder(markers, *arguments)
+
+    def dumps(obj: Any) -> str:
+        if markers:
+            return "".join(make_encoder({}, *arguments)(obj, 0))
+        try:
+            return "".join(shared(obj, 0))
+        except BaseException:
+            markers.clear()
+            raise
+
+    dumps.__doc__ = "Serialise ``obj`` exactly as ``json.dumps(obj)`` does."
+    return dumps
+
+
+#: The default ``dumps`` of :func:`json_response`: ``json.dumps(obj)``'s output, faster.
+json_dumps = _json_dumps_function()
+
+
+def json_response(
+    data: Any = sentinel,
+    *,
+    text: str | None = None,
+    body: bytes | None = None,
+    status: int = 200,
+    reason: str | None = None,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+    content_type: str = "application/json",
+    dumps: Callable[[Any], str] = json_dumps,
+) -> Response:
+    """A ``Response`` with ``data`` serialised by ``dumps`` (``json.dumps``'s output by default).
+
+    ``data=None`` is serialised too (the body is ``null``); only an absent ``data`` means
+    "use ``text`` or ``body`` as given".
+    """
+    if data is not sentinel:
+        if text or body:
+            raise ValueError("only one of data, text, or body should be specified")
+        text = dumps(data)
+    return Response(
+        text=text,
+        body=body,
+        status=status,
+        reason=reason,
+        headers=headers,
+        content_type=content_type,
+    )
+
+
+def json_bytes_response(
+    data: Any = sentinel,
+    *,
+    dumps: Callable[[Any], bytes],
+    body: bytes | None = None,
+    status: int = 200,
+    reason: str | None = None,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+    content_type: str = "application/json",
+) -> Response:
+    """A JSON ``Response`` whose ``dumps`` returns bytes (orjson, msgspec...).
+
+    The bytes become the body as they are, with no round trip through ``str``; ``dumps`` is
+    required because ``json.dumps`` returns ``str``.
+    """
+    if data is not sentinel:
+        if body is not None:
+            raise ValueError("only one of data or body should be specified")
+        body = dumps(data)
+    return Response(
+        body=body, status=status, reason=reason, headers=headers, content_type=content_type
+    )

@@ -1,3 +1,0 @@
-# C declarations for response.py when Cython compiles it (see setup.py); the .py is the source.
-# status_line and http_date_now are called as C functions, not through module attributes.
-from .http.writer cimport http_date_now, status_line
