@@ -11,6 +11,7 @@ from typing import Any, TypeVar, cast, overload
 
 from aioweb._extensions import frames_per_call
 from aioweb.framework.helpers import BaseKey, NotAppKeyWarning
+from aioweb.framework.lowlevel import Server
 from aioweb.framework.middlewares import is_old_style_factory
 from aioweb.framework.request import DEFAULT_CLIENT_MAX_SIZE, Request
 from aioweb.framework.response import StreamResponse
@@ -202,7 +203,7 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         self._pre_frozen = True
         if self._debug:
             # Debug mode brings the request inspector (localhost only); loaded only then.
-            from aioweb.framework.debug import ensure_inspector
+            from aioweb.framework.debug import ensure_inspector  # noqa: PLC0415 (debug page: loaded only by Application(debug=True))
 
             ensure_inspector(self)
         self._middlewares.freeze()
@@ -314,7 +315,6 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         Startup signals are not sent here; call ``await app.startup()`` yourself when you
         use them, and ``await handler.shutdown()`` plus ``await app.cleanup()`` at the end.
         """
-        from aioweb.framework.lowlevel import Server
 
         if loop is not None:
             self._loop = loop

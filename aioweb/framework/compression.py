@@ -49,69 +49,12 @@ __all__ = [
     "is_compressible",
 ]
 
-try:
-    import brotli as _brotli  # noqa: F401
-except ImportError:  # pragma: no cover - depends on the environment
-    _HAS_BROTLI = False
-else:
-    _HAS_BROTLI = True
-
-
-def available_codings() -> tuple[str, ...]:
-    """Codings we can produce, in order of preference."""
-    return ("br", "gzip", "deflate") if _HAS_BROTLI else ("gzip", "deflate")
-
-
-def accepted_codings(header: str | None) -> dict[str, float]:
-    """Content codings and their q-values from Accept-Encoding (RFC 9110 §12.5.3).
-
-    Names are lower-cased; a coding not listed is absent (callers apply ``*``). Malformed or
-    out-of-range q-values count as 0: an unreadable preference must not select a coding.
-    """
-    result: dict[str, float] = {}
-    if not header:
-        return result
-    for item in header.split(","):
-        name, _, params = item.partition(";")
-        name = name.strip().lower()
-        if not name:
-            continue
-        q = 1.0
-        for param in params.split(";"):
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    q = float(value.strip())
-                except ValueError:
-                    q = 0.0
-                if not 0.0 <= q <= 1.0:
-                    q = 0.0
-        result[name] = q
-    return result
-
-
-def coding_accepted(codings: dict[str, float], coding: str) -> bool:
-    q = codings.get(coding)
-    if q is None:
-        q = codings.get("*", 0.0)
-    return q > 0.0
-
-
-def best_coding(header: str | None, available: tuple[str, ...] | None = None) -> str | None:
-    """The coding to use: highest q among those available, our preference breaking ties."""
-    codings = accepted_codings(header)
-    if not codings:
-        return None
-    best: str | None = None
-    best_q = 0.0
-    for coding in available if available is not None else available_codings():
-        q = codings.get(coding)
-        if q is None:
-            q = codings.get("*", 0.0)
-        if q > best_q:
-            best, best_q = coding, q
-    return best
-
+from aioweb.framework.media_types import guess_type
+from aioweb.http.content_coding import (
+    accepted_codings,
+    available_codings,
+    best_coding,
+)
 
 _COMPRESSIBLE_APPLICATION: Final = frozenset(
     {
@@ -184,8 +127,6 @@ def compression_middleware(
         ctype = headers.get("Content-Type")
         path = getattr(response, "_path", None)
         if ctype is None and isinstance(path, str):
-            from aioweb.framework.fileresponse import guess_type
-
             ctype = guess_type(path)
         if not compressible(ctype):
             return response

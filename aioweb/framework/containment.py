@@ -97,7 +97,7 @@ def fd_path(fd: int) -> str | None:
         except OSError:
             return None
     elif sys.platform == "darwin":  # pragma: no cover - not the platform the tests run on
-        import fcntl
+        import fcntl  # noqa: PLC0415 (platform-optional (POSIX fcntl))
 
         try:
             raw = fcntl.fcntl(fd, getattr(fcntl, "F_GETPATH", _F_GETPATH), bytes(_MAXPATHLEN))

@@ -31,6 +31,9 @@ from dataclasses import dataclass, field
 from types import FrameType, TracebackType
 from typing import Any
 
+from aioweb.framework.exceptions import HTTPMethodNotAllowed, HTTPNotFound
+from aioweb.framework.response import Response, json_response
+
 __all__ = (
     "DEFAULT_INSPECTOR_PATH",
     "DEFAULT_MAX_REQUESTS",
@@ -315,7 +318,6 @@ def error_response(request: Any, exc: BaseException) -> Any:
     Browsers (``Accept: text/html``) get the HTML page, other clients the plain-text traceback.
     If rendering itself fails, the plain traceback of the original error is still returned.
     """
-    from aioweb.framework.response import Response
 
     try:
         if _wants_html(request):
@@ -470,9 +472,6 @@ class RequestInspector:
     middleware.__middleware_version__ = 1  # type: ignore[attr-defined]
 
     def _serve(self, request: Any, path: str) -> Any:
-        from aioweb.framework.exceptions import HTTPMethodNotAllowed, HTTPNotFound
-        from aioweb.framework.response import Response, json_response
-
         if not is_local_request(request):
             raise HTTPNotFound()
         if request.method not in ("GET", "HEAD"):

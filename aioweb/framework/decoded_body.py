@@ -19,6 +19,7 @@ import asyncio
 import weakref
 from typing import Any
 
+from aioweb.framework.exceptions import HTTPUnsupportedMediaType, UndecodableRequestBody
 from aioweb.http.decoding import BodyDecoder, DecodingError, UnsupportedEncoding
 from aioweb.server.streams import EMPTY_PAYLOAD, StreamReader
 
@@ -117,7 +118,6 @@ async def _pump(
     loop: asyncio.AbstractEventLoop,
 ) -> None:
     """Read the raw body, decode it piece by piece, feed the decoded stream (if it lives)."""
-    from aioweb.framework.exceptions import HTTPUnsupportedMediaType, UndecodableRequestBody
 
     def fail(exc: BaseException) -> None:
         reader = ref()

@@ -37,16 +37,14 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import functools
-import mimetypes
 import os
 import stat
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
-from aioweb.framework.compression import accepted_codings
-from aioweb.framework.compression import coding_accepted as _accepts
 from aioweb.framework.containment import OutsideRoot, open_within, prove_within, realpath
+from aioweb.framework.exceptions import HTTPForbidden, HTTPNotFound
+from aioweb.framework.media_types import guess_type
 from aioweb.framework.response import StreamResponse
 from aioweb.http.conditional import (
     ETag,
@@ -56,6 +54,8 @@ from aioweb.http.conditional import (
     if_range_matches,
     make_etag,
 )
+from aioweb.http.content_coding import accepted_codings
+from aioweb.http.content_coding import coding_accepted as _accepts
 from aioweb.http.ranges import (
     MAX_RANGES,
     ByteRange,
@@ -76,49 +76,6 @@ SEND_TIMEOUT: Final = 60.0
 
 #: Pre-compressed siblings, best first: (suffix, coding).
 _SIBLINGS: Final = ((".br", "br"), (".zst", "zstd"), (".gz", "gzip"))
-
-if not mimetypes.inited:
-    mimetypes.init()
-# A few types the system table may lack or get wrong, and that matter for browsers.
-for _ext, _type in {
-    ".js": "text/javascript",
-    ".mjs": "text/javascript",
-    ".wasm": "application/wasm",
-    ".webp": "image/webp",
-    ".avif": "image/avif",
-    ".woff2": "font/woff2",
-    ".md": "text/markdown",
-}.items():
-    mimetypes.add_type(_type, _ext)
-
-
-_COMPRESSED_TYPES: Final = {
-    "gzip": "application/gzip",
-    "br": "application/x-brotli",
-    "zstd": "application/zstd",
-    "bzip2": "application/x-bzip2",
-    "xz": "application/x-xz",
-    "compress": "application/x-compress",
-}
-
-
-def guess_type(path: str) -> str:
-    """Content-Type from a file name; ``application/octet-stream`` when unknown.
-
-    ``data.tar.gz`` *is* gzip data: it is typed ``application/gzip`` rather than announced
-    with ``Content-Encoding: gzip``, which would make browsers unpack the download.
-    """
-    return _guess_by_name(os.path.basename(path))
-
-
-@functools.lru_cache(maxsize=2048)
-def _guess_by_name(name: str) -> str:
-    # Only the name's suffixes matter, so the answer is cached per name (mimetypes parses
-    # the name anew on every call).
-    ctype, encoding = mimetypes.guess_type(name, strict=False)
-    if encoding:
-        return _COMPRESSED_TYPES.get(encoding, "application/octet-stream")
-    return ctype or "application/octet-stream"
 
 
 class _Opened:
@@ -234,7 +191,6 @@ class FileResponse(StreamResponse):
     async def prepare(self, request: BaseRequest) -> Any:
         if self.prepared:
             return await super().prepare(request)
-        from aioweb.framework.exceptions import HTTPForbidden, HTTPNotFound
 
         try:
             rep = self._open(request)

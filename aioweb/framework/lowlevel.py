@@ -120,7 +120,7 @@ class Server(HttpServer):
             render = getattr(self, "render_debug_page", None)
             if render is None:
                 # Imported only in debug mode: production never loads the page renderer.
-                from aioweb.framework.debug import error_response as render
+                from aioweb.framework.debug import error_response as render  # noqa: PLC0415 (debug page: loaded only when debug is on)
             try:
                 return render(request, exc)  # type: ignore[no-any-return]
             except Exception:

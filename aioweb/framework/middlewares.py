@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from yarl import URL
 
 from aioweb.framework.exceptions import HTTPMove, HTTPPermanentRedirect
+from aioweb.framework.routing import SystemRoute
 
 if TYPE_CHECKING:
     from aioweb.framework.request import Request
@@ -71,8 +72,6 @@ def normalize_path_middleware(
 
     @middleware
     async def impl(request: Request, handler: Handler) -> Any:
-        from aioweb.framework.routing import SystemRoute
-
         if isinstance(request.match_info.route, SystemRoute):
             path, _, query = request.raw_path.partition("?")  # the query as sent (encoded)
             candidates: list[str] = []

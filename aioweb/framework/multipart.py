@@ -489,7 +489,7 @@ _PART_ONLY = frozenset(
 def __getattr__(name: str) -> Any:
     # read_form lives in multipart_form (which imports this module); loaded on first use.
     if name == "read_form":
-        from aioweb.framework.multipart_form import read_form
+        from aioweb.framework.multipart_form import read_form  # noqa: PLC0415 (cycle: multipart_form imports this module (TODO issue 12 split))
 
         return read_form
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

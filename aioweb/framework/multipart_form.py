@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
-from multidict import MultiDict, MultiDictProxy
+from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
 
 from aioweb.framework.multipart import (
     BodyPartReader,
@@ -23,7 +23,17 @@ from aioweb.framework.multipart import (
     _content_disposition,
 )
 
-__all__ = ["read_form"]
+__all__ = ["FileField", "read_form"]
+
+
+class FileField(NamedTuple):
+    """A file sent in a ``multipart/form-data`` form, as ``request.post()`` gives it."""
+
+    name: str
+    filename: str
+    file: Any
+    content_type: str
+    headers: CIMultiDictProxy[str]
 
 
 async def read_form(
@@ -67,8 +77,6 @@ async def read_form(
 async def _read_form(
     reader: MultipartReader, max_size: int, max_fields: int, spool_dir: str | None
 ) -> MultiDictProxy[Any]:
-    from aioweb.framework.request import FileField
-
     out: MultiDict[Any] = MultiDict()
     total = 0
     count = 0

@@ -13,15 +13,18 @@ import json
 import re
 import socket
 import warnings
+from collections import ChainMap
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
 from aioweb._extensions import frames_per_call
+from aioweb.framework.decoded_body import decoding_payload
+from aioweb.framework.exceptions import HTTPBadRequest, HTTPRequestEntityTooLarge
 from aioweb.framework.helpers import (
     VERSIONS,
     DictStorage,
@@ -31,7 +34,12 @@ from aioweb.framework.helpers import (
     parse_mimetype_params,
     sentinel,
 )
+from aioweb.framework.multipart import MultipartReader
+from aioweb.framework.multipart_form import FileField, read_form
 from aioweb.http.errors import HttpProtocolError
+from aioweb.http.etag import ETag
+from aioweb.http.etag import parse_etags as _parse_etags
+from aioweb.http.forwarded import parse_forwarded
 from aioweb.http.parser import RequestHead
 from aioweb.http.target import split_absolute_form
 from aioweb.server.streams import EMPTY_PAYLOAD, StreamReader
@@ -48,53 +56,6 @@ _OWN_FRAMES = frames_per_call(__file__)
 DEFAULT_CLIENT_MAX_SIZE = 1024**2  # bytes of a request body read() takes at most (aiohttp's)
 
 POST_METHODS = frozenset({"PATCH", "POST", "PUT", "TRACE", "DELETE"})
-
-
-class ETag(NamedTuple):
-    """An entity tag (RFC 9110 §8.8.3): its opaque value and whether it is weak."""
-
-    value: str
-    is_weak: bool = False
-
-
-class FileField(NamedTuple):
-    """A file sent in a ``multipart/form-data`` form, as ``request.post()`` gives it."""
-
-    name: str
-    filename: str
-    file: Any
-    content_type: str
-    headers: CIMultiDictProxy[str]
-
-
-def _parse_etags(value: str | None) -> tuple[ETag, ...] | None:
-    """``If-Match``/``If-None-Match`` lists; ``*`` is ``(ETag('*'),)``; junk is skipped."""
-    if value is None:
-        return None
-    value = value.strip()
-    if value == "*":
-        return (ETag("*"),)
-    tags: list[ETag] = []
-    pos = 0
-    n = len(value)
-    while pos < n:
-        while pos < n and value[pos] in " \t,":
-            pos += 1
-        if pos >= n:
-            break
-        weak = value.startswith("W/", pos)
-        if weak:
-            pos += 2
-        if pos < n and value[pos] == '"':
-            end = value.find('"', pos + 1)
-            if end < 0:
-                break
-            tags.append(ETag(value[pos + 1 : end], weak))
-            pos = end + 1
-        else:  # not a valid entity-tag: skip to the next comma
-            comma = value.find(",", pos)
-            pos = n if comma < 0 else comma + 1
-    return tuple(tags)
 
 
 def _absolute_form(target: bytes) -> tuple[str, str, str]:
@@ -178,7 +139,6 @@ class BaseRequest(DictStorage):
         self._method = head.method
         if payload is not EMPTY_PAYLOAD and head.headers:
             # Content-Encoding: gzip/deflate/br bodies are decoded as the handler reads them
-            from aioweb.framework.decoded_body import decoding_payload
 
             payload = decoding_payload(head, payload)
         self._payload = payload
@@ -376,7 +336,6 @@ class BaseRequest(DictStorage):
     @property
     def forwarded(self) -> tuple[Mapping[str, str], ...]:
         """The RFC 7239 ``Forwarded`` header, parsed (untrusted: see ``aioweb.proxy``)."""
-        from aioweb.http.forwarded import parse_forwarded
 
         return parse_forwarded(self.headers.getall("Forwarded", []))
 
@@ -505,8 +464,6 @@ class BaseRequest(DictStorage):
         return self._client_max_size
 
     def _too_large(self, actual: int) -> Exception:
-        from aioweb.framework.exceptions import HTTPRequestEntityTooLarge
-
         return HTTPRequestEntityTooLarge(max_size=self._client_max_size, actual_size=actual)
 
     async def read(self) -> bytes:
@@ -547,8 +504,6 @@ class BaseRequest(DictStorage):
         try:
             return body.decode(self.charset or "utf-8")
         except (LookupError, ValueError) as exc:
-            from aioweb.framework.exceptions import HTTPBadRequest
-
             base = LookupError if isinstance(exc, LookupError) else ValueError
 
             class _UndecodableBody(HTTPBadRequest, base):  # type: ignore[valid-type,misc]
@@ -562,7 +517,6 @@ class BaseRequest(DictStorage):
         try:
             return loads(body)
         except (ValueError, RecursionError) as exc:  # RecursionError: "[[[[..." nesting
-            from aioweb.framework.exceptions import HTTPBadRequest
 
             class _InvalidJSON(HTTPBadRequest, ValueError):
                 pass
@@ -578,8 +532,6 @@ class BaseRequest(DictStorage):
             return self._post
         ctype = self.content_type
         if ctype == "multipart/form-data":
-            from aioweb.framework.multipart import read_form
-
             self._post = await read_form(self)
             return self._post
         if ctype not in ("", "application/x-www-form-urlencoded"):
@@ -590,8 +542,6 @@ class BaseRequest(DictStorage):
         try:
             text = body.decode(charset)
         except (UnicodeDecodeError, LookupError) as exc:
-            from aioweb.framework.exceptions import HTTPBadRequest
-
             raise HTTPBadRequest(text=f"Form body is not valid {charset}") from exc
         self._post = MultiDictProxy(
             MultiDict(parse_qsl(text, keep_blank_values=True, encoding=charset))
@@ -604,7 +554,6 @@ class BaseRequest(DictStorage):
         Its errors are 400s (``MultipartError``, also a ``ValueError``) and, for a part whose
         Content-Encoding inflates past ``client_max_size``, 413s, as from ``post()``.
         """
-        from aioweb.framework.multipart import MultipartReader
 
         reader = MultipartReader(self.headers, self._payload)
         reader._request_max_size = self._client_max_size
@@ -705,7 +654,6 @@ class Request(BaseRequest):
     @property
     def config_dict(self) -> Any:
         """Read-only chained view of the apps' storage, innermost first."""
-        from collections import ChainMap
 
         match_info = self._match_info
         apps = match_info.apps if match_info is not None else [self._app]

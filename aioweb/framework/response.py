@@ -27,7 +27,16 @@ from aioweb.framework.helpers import (
     parse_mimetype_params,
     sentinel,
 )
-from aioweb.http.writer import LAST_CHUNK, encode_chunk, http_date_now, serialize_head, status_line
+from aioweb.http.content_coding import best_coding
+from aioweb.http.etag import ETag
+from aioweb.http.writer import (
+    LAST_CHUNK,
+    encode_chunk,
+    http_date_now,
+    reason_phrase,
+    serialize_head,
+    status_line,
+)
 
 if TYPE_CHECKING:
     from aioweb.framework.request import BaseRequest
@@ -159,8 +168,6 @@ class StreamResponse(DictStorage):
     @property
     def reason(self) -> str:
         if self._reason is None:
-            from aioweb.http.writer import reason_phrase
-
             return reason_phrase(self._status)
         return self._reason
 
@@ -350,8 +357,6 @@ class StreamResponse(DictStorage):
 
     @property
     def etag(self) -> Any:
-        from aioweb.framework.request import ETag
-
         raw = self._headers.get("ETag")
         if raw is None:
             return None
@@ -366,7 +371,6 @@ class StreamResponse(DictStorage):
         if value is None:
             self._headers.pop("ETag", None)
             return
-        from aioweb.framework.request import ETag
 
         if isinstance(value, ETag):
             tag, weak = value.value, value.is_weak
@@ -474,8 +478,6 @@ class StreamResponse(DictStorage):
     def _start_compression(self, request: BaseRequest) -> None:
         coding = self._compression_force
         if coding is None:
-            from aioweb.framework.compression import best_coding
-
             self._headers.add("Vary", "Accept-Encoding")
             coding = best_coding(request.headers.get("Accept-Encoding"))
         if coding is None or coding == ContentCoding.identity:

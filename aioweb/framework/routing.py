@@ -980,7 +980,7 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
         append_version: bool = False,
     ) -> AbstractResource:
         """Serve the files under directory ``path`` at URLs under ``prefix``."""
-        from aioweb.framework.staticfiles import StaticResource
+        from aioweb.framework.staticfiles import StaticResource  # noqa: PLC0415 (cycle: staticfiles subclasses routing (TODO issue 12 routing split))
 
         assert prefix.startswith("/")
         if prefix.endswith("/"):

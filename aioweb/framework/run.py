@@ -22,7 +22,7 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     """uvloop's loop when it is installed (set ``AIOWEB_NO_UVLOOP=1`` to opt out)."""
     if not os.environ.get("AIOWEB_NO_UVLOOP"):
         try:
-            import uvloop
+            import uvloop  # noqa: PLC0415 (optional dependency)
         except ImportError:
             pass
         else:
@@ -167,7 +167,7 @@ def _run_workers(
     kwargs: dict[str, Any],
 ) -> None:
     """``run_app(workers=N)``: the supervisor forks N processes, each running ``run_app``."""
-    from aioweb.server.supervisor import run_workers
+    from aioweb.server.supervisor import run_workers  # noqa: PLC0415 (import cost: fork machinery only for workers=N)
 
     def serve(listen: dict[str, Any], ready: Callable[[], None]) -> None:
         # SIGTERM from the supervisor must mean a graceful stop, whatever handle_signals says.

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
+from aioweb.framework.exceptions import HTTPMethodNotAllowed
+
 if TYPE_CHECKING:
     from aioweb.framework.request import Request
 
@@ -44,8 +46,6 @@ class View(AbstractView):
         return self._iter().__await__()
 
     def _raise_allowed_methods(self) -> None:
-        from aioweb.framework.exceptions import HTTPMethodNotAllowed
-
         allowed = {m for m in _METHODS if hasattr(self, m.lower())}
         if "GET" in allowed:
             allowed.add("HEAD")  # answered by get(), as for routes

@@ -35,6 +35,7 @@ from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
 from typing import Any
 
+from aioweb.framework.exceptions import HTTPMethodNotAllowed
 from aioweb.framework.response import StreamResponse
 
 __all__ = ("EventSourceResponse", "format_event", "sse_response")
@@ -173,7 +174,6 @@ class EventSourceResponse(StreamResponse):
             return await super().prepare(request)
         if not self._allow_all_methods and request.method != "GET":
             # EventSource only ever sends GET; anything else is a mistake or a probe.
-            from aioweb.framework.exceptions import HTTPMethodNotAllowed
 
             raise HTTPMethodNotAllowed(request.method, ["GET"])
         self._req = request

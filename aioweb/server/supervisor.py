@@ -48,6 +48,7 @@ import os
 import selectors
 import signal
 import socket
+import stat
 import sys
 import threading
 import time
@@ -698,7 +699,6 @@ def _sock_name(sock: socket.socket) -> str:
 
 def _bind_unix(path: str, backlog: int) -> socket.socket:
     """A listening Unix socket at ``path``, replacing a stale socket file (not other files)."""
-    import stat
 
     try:
         if stat.S_ISSOCK(os.stat(path).st_mode):

@@ -121,7 +121,7 @@ def _serve(args: argparse.Namespace, app: Any) -> None:
 
 def _with_proxy(app: Any, trusted: str, headers: str) -> Any:
     """``--trusted-proxies``: install aioweb.proxy's middleware first on the application."""
-    from aioweb.integrations import proxy
+    from aioweb.integrations import proxy  # noqa: PLC0415 (import cost: only for --proxy/--reload)
 
     try:
         middleware = proxy.proxy_middleware(trusted, headers=headers)  # type: ignore[arg-type]
@@ -142,7 +142,7 @@ def _with_proxy(app: Any, trusted: str, headers: str) -> Any:
 def _reload(entry: str, args: argparse.Namespace, argv: Sequence[str] | None, module: str) -> None:
     """Serve ``python -m <module>`` with the same arguments minus ``--reload`` in a child
     process that is restarted when the source changes (aioweb.server.reload)."""
-    from aioweb.server.reload import run_with_reloader
+    from aioweb.server.reload import run_with_reloader  # noqa: PLC0415 (import cost: only for --proxy/--reload)
 
     child_argv = [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--reload"]
     run_with_reloader(entry, child_argv, reload_dirs=args.reload_dir, module=module)

@@ -22,7 +22,7 @@ from aioweb.framework.app_runner import AppRunner
 from aioweb.framework.helpers import HttpVersion, HttpVersion11
 from aioweb.framework.lowlevel import Server
 from aioweb.framework.request import Request
-from aioweb.framework.routing import UrlMappingMatchInfo
+from aioweb.framework.routing import SystemRoute, UrlMappingMatchInfo
 from aioweb.http.parser import RequestHead
 from aioweb.server.runners import BaseRunner, ServerRunner, SockSite
 from aioweb.server.server import SERVER_SOFTWARE
@@ -248,7 +248,7 @@ class TestClient:
 
     def ws_connect(self, path: str | URL, **kwargs: Any) -> Any:
         """A WebSocket client connection to ``path`` (see ``aioweb.websocket_client``)."""
-        from aioweb.tooling.websocket_client import ws_connect
+        from aioweb.tooling.websocket_client import ws_connect  # noqa: PLC0415 (import cost: only for ws_connect)
 
         return ws_connect(self.make_url(path), _registry=self._websockets, **kwargs)
 
@@ -378,7 +378,6 @@ def make_mocked_request(
     if app is None:
         app = Application()
     request = Request(head, payload, protocol, app=app, client_max_size=client_max_size)
-    from aioweb.framework.routing import SystemRoute
 
     info = UrlMappingMatchInfo(match_info or {}, SystemRoute(Exception("mocked")))
     info.add_app(app)

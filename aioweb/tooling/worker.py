@@ -209,7 +209,7 @@ class GunicornUVLoopWebWorker(GunicornWebWorker):
     """:class:`GunicornWebWorker` on uvloop (``pip install aioweb[speed]``)."""
 
     def init_process(self) -> None:
-        import uvloop
+        import uvloop  # noqa: PLC0415 (optional dependency)
 
         asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
         super().init_process()

@@ -29,7 +29,7 @@ def is_motor(database: Any) -> bool:
 
 def _is_pymongo_async(database: Any) -> bool:
     try:
-        from pymongo.asynchronous.database import AsyncDatabase
+        from pymongo.asynchronous.database import AsyncDatabase  # noqa: PLC0415 (optional dependency)
     except ImportError:  # pragma: no cover - pymongo < 4.13
         return False
     return isinstance(database, AsyncDatabase)
@@ -42,11 +42,11 @@ def make_bucket(database: Any, bucket_name: str) -> Any:
     loop for the whole duration of every database round trip.
     """
     if _is_pymongo_async(database):
-        from gridfs.asynchronous import AsyncGridFSBucket
+        from gridfs.asynchronous import AsyncGridFSBucket  # noqa: PLC0415 (optional dependency)
 
         return AsyncGridFSBucket(database, bucket_name=bucket_name)
     if is_motor(database):
-        from motor.motor_asyncio import AsyncIOMotorGridFSBucket
+        from motor.motor_asyncio import AsyncIOMotorGridFSBucket  # noqa: PLC0415 (optional dependency)
 
         return AsyncIOMotorGridFSBucket(database, bucket_name)
     raise TypeError(

@@ -326,10 +326,10 @@ class GridFSHandler:
         copied = copy.deepcopy(dict(document))
         root = self._database[self._root]
         if self._motor:
-            from motor.motor_asyncio import AsyncIOMotorGridOut
+            from motor.motor_asyncio import AsyncIOMotorGridOut  # noqa: PLC0415 (optional dependency)
 
             return AsyncIOMotorGridOut(root, file_document=copied)
-        from gridfs.asynchronous import AsyncGridOut
+        from gridfs.asynchronous import AsyncGridOut  # noqa: PLC0415 (optional dependency)
 
         return AsyncGridOut(root, file_document=copied)
 

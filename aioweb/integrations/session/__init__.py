@@ -24,6 +24,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aioweb.framework.exceptions import HTTPException
+from aioweb.framework.middlewares import middleware
+from aioweb.framework.response import StreamResponse
 from aioweb.integrations.session._session import Session
 from aioweb.integrations.session.cookie_storage import EncryptedCookieStorage, SimpleCookieStorage
 from aioweb.integrations.session.storage import AbstractStorage
@@ -90,9 +93,6 @@ async def new_session(request: Any) -> Session:
 
 def session_middleware(storage: AbstractStorage) -> Any:
     """A middleware that gives handlers ``get_session`` and saves changed sessions."""
-    from aioweb.framework.exceptions import HTTPException
-    from aioweb.framework.middlewares import middleware
-    from aioweb.framework.response import StreamResponse
 
     if not isinstance(storage, AbstractStorage):
         raise TypeError(f"expected an aioweb.session storage, got {type(storage).__name__}")

@@ -57,8 +57,8 @@ def derive_fernet_key(secret: bytes) -> bytes:
     HKDF-SHA256 (RFC 5869) is the right tool because the input is already a random key, not a
     password: it only has to be spread over Fernet's 32 bytes (16 signing + 16 encryption).
     """
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+    from cryptography.hazmat.primitives import hashes  # noqa: PLC0415 (optional dependency)
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF  # noqa: PLC0415 (optional dependency)
 
     if len(secret) < MIN_SECRET_BYTES:
         raise ValueError(
@@ -86,7 +86,7 @@ def _make_fernet(secret_key: Any) -> _FernetLike:
     * any other bytes/str of at least 16 bytes, e.g. the 0.17 page's ``b'Sixteen byte key'``:
       derived with HKDF-SHA256 (aiohttp_session rejects these).
     """
-    from cryptography import fernet
+    from cryptography import fernet  # noqa: PLC0415 (optional dependency)
 
     if hasattr(secret_key, "encrypt") and hasattr(secret_key, "decrypt"):
         return secret_key  # type: ignore[no-any-return]
@@ -140,7 +140,7 @@ class EncryptedCookieStorage(AbstractStorage):
         self._fernet = _make_fernet(secret_key)
 
     async def load_session(self, request: Any) -> Session:
-        from cryptography.fernet import InvalidToken
+        from cryptography.fernet import InvalidToken  # noqa: PLC0415 (optional dependency)
 
         cookie = self.load_cookie(request)
         if cookie is None:

@@ -52,7 +52,7 @@ class RedisStorage(AbstractStorage):
             decoder=decoder,
         )
         try:
-            from redis import asyncio as aioredis
+            from redis import asyncio as aioredis  # noqa: PLC0415 (optional dependency)
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise RuntimeError("RedisStorage needs redis-py: pip install 'aioweb[redis]'") from exc
         if not isinstance(redis_pool, aioredis.Redis):

@@ -1,0 +1,73 @@
+"""Content-coding negotiation (RFC 9110 §12.5.3 ``Accept-Encoding``): which codings the
+client accepts, with which preference, and the best one we can produce.
+
+Wire rules, sans-IO: responses (``enable_compression``), file responses (pre-compressed
+siblings) and the compression middleware all ask here.
+"""
+
+from __future__ import annotations
+
+__all__ = ["accepted_codings", "available_codings", "best_coding", "coding_accepted"]
+
+try:
+    import brotli as _brotli  # noqa: F401
+except ImportError:  # pragma: no cover - depends on the environment
+    _HAS_BROTLI = False
+else:
+    _HAS_BROTLI = True
+
+
+def available_codings() -> tuple[str, ...]:
+    """Codings we can produce, in order of preference."""
+    return ("br", "gzip", "deflate") if _HAS_BROTLI else ("gzip", "deflate")
+
+
+def accepted_codings(header: str | None) -> dict[str, float]:
+    """Content codings and their q-values from Accept-Encoding (RFC 9110 §12.5.3).
+
+    Names are lower-cased; a coding not listed is absent (callers apply ``*``). Malformed or
+    out-of-range q-values count as 0: an unreadable preference must not select a coding.
+    """
+    result: dict[str, float] = {}
+    if not header:
+        return result
+    for item in header.split(","):
+        name, _, params = item.partition(";")
+        name = name.strip().lower()
+        if not name:
+            continue
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value.strip())
+                except ValueError:
+                    q = 0.0
+                if not 0.0 <= q <= 1.0:
+                    q = 0.0
+        result[name] = q
+    return result
+
+
+def coding_accepted(codings: dict[str, float], coding: str) -> bool:
+    q = codings.get(coding)
+    if q is None:
+        q = codings.get("*", 0.0)
+    return q > 0.0
+
+
+def best_coding(header: str | None, available: tuple[str, ...] | None = None) -> str | None:
+    """The coding to use: highest q among those available, our preference breaking ties."""
+    codings = accepted_codings(header)
+    if not codings:
+        return None
+    best: str | None = None
+    best_q = 0.0
+    for coding in available if available is not None else available_codings():
+        q = codings.get(coding)
+        if q is None:
+            q = codings.get("*", 0.0)
+        if q > best_q:
+            best, best_q = coding, q
+    return best
