@@ -327,9 +327,12 @@ class RequestParser:
         self._line = _LINE_DONE
         if line == _LINE_HERE:
             # the usual case, without a call: see request_line.single_spaced_line_end
-            data = self._bytes()
             begin = self._begin
             end = begin + method_len + self._url_len + 10
+            fed = self._data
+            # a slice of a large read (protocol._feed) is not bytes: copy the request line's
+            # bytes, not the whole slice (a 64 KiB body behind the head would be copied too)
+            data = fed if type(fed) is bytes else bytes(fed[: end + 2])
             if end + 1 < len(data) and data[end] == 13 and data[begin] > 13:
                 self._after_line = end + 2
             else:
