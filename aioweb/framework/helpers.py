@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime
 import warnings
 from collections.abc import Hashable, Iterator, MutableMapping
-from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
+
+from aioweb.http.dates import parse_http_datetime
 
 __all__ = [
     "BaseKey",
@@ -39,16 +40,12 @@ sentinel: Any = object()
 
 
 def parse_http_date(value: str | None) -> datetime.datetime | None:
-    """An HTTP-date (RFC 9110 §5.6.7) as an aware UTC datetime, or None when absent or invalid."""
-    if not value:
-        return None
-    try:
-        parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.UTC)
-    return parsed
+    """An HTTP-date as an aware UTC datetime, or None when absent or invalid.
+
+    aiohttp's helper name, kept for callers; the rule itself is the wire layer's one strict
+    parser (``aioweb.http.dates``), so the request properties and the file server agree.
+    """
+    return parse_http_datetime(value)
 
 
 def parse_mimetype_params(value: str) -> tuple[str, dict[str, str]]:

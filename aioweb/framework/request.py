@@ -30,12 +30,12 @@ from aioweb.framework.helpers import (
     DictStorage,
     HttpVersion,
     RequestKey,
-    parse_http_date,
     parse_mimetype_params,
     sentinel,
 )
 from aioweb.framework.multipart import MultipartReader
 from aioweb.framework.multipart_form import FileField, read_form
+from aioweb.http.dates import parse_http_datetime
 from aioweb.http.errors import HttpProtocolError
 from aioweb.http.etag import ETag
 from aioweb.http.etag import parse_etags as _parse_etags
@@ -275,7 +275,7 @@ class BaseRequest(DictStorage):
 
     @property
     def task(self) -> asyncio.Task[Any] | None:
-        return getattr(self._protocol, "_carrier", None)
+        return self._protocol.task if self._protocol is not None else None
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
@@ -289,7 +289,9 @@ class BaseRequest(DictStorage):
 
     @property
     def keep_alive(self) -> bool:
-        return self._head.keep_alive and not getattr(self._protocol, "_closing", False)
+        return self._head.keep_alive and not (
+            self._protocol is not None and self._protocol.closing
+        )
 
     @property
     def scheme(self) -> str:
@@ -392,15 +394,15 @@ class BaseRequest(DictStorage):
 
     @property
     def if_modified_since(self) -> datetime.datetime | None:
-        return parse_http_date(self.headers.get("If-Modified-Since"))
+        return parse_http_datetime(self.headers.get("If-Modified-Since"))
 
     @property
     def if_unmodified_since(self) -> datetime.datetime | None:
-        return parse_http_date(self.headers.get("If-Unmodified-Since"))
+        return parse_http_datetime(self.headers.get("If-Unmodified-Since"))
 
     @property
     def if_range(self) -> datetime.datetime | None:
-        return parse_http_date(self.headers.get("If-Range"))
+        return parse_http_datetime(self.headers.get("If-Range"))
 
     @property
     def if_match(self) -> tuple[ETag, ...] | None:

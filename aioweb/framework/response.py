@@ -12,7 +12,6 @@ import datetime
 import json
 import zlib
 from collections.abc import Callable, Iterable, Mapping
-from email.utils import formatdate
 from http.cookies import Morsel, SimpleCookie
 from typing import TYPE_CHECKING, Any
 
@@ -23,11 +22,11 @@ from aioweb.framework.helpers import (
     HttpVersion10,
     HttpVersion11,
     ResponseKey,
-    parse_http_date,
     parse_mimetype_params,
     sentinel,
 )
 from aioweb.http.content_coding import best_coding
+from aioweb.http.dates import format_http_date, parse_http_datetime
 from aioweb.http.etag import ETag
 from aioweb.http.writer import (
     LAST_CHUNK,
@@ -156,6 +155,15 @@ class StreamResponse(DictStorage):
     @property
     def prepared(self) -> bool:
         return self._eof_sent or self._writer is not None
+
+    @property
+    def eof_sent(self) -> bool:
+        """The response is complete on the wire (the server refuses to send it again)."""
+        return self._eof_sent
+
+    def finish_now(self, request: BaseRequest) -> bool:
+        """The server's fast path (see ``Response.finish_now``): a stream has none."""
+        return False
 
     @property
     def task(self) -> Any:
@@ -338,18 +346,14 @@ class StreamResponse(DictStorage):
 
     @property
     def last_modified(self) -> datetime.datetime | None:
-        return parse_http_date(self._headers.get("Last-Modified"))
+        return parse_http_datetime(self._headers.get("Last-Modified"))
 
     @last_modified.setter
     def last_modified(self, value: float | int | datetime.datetime | str | None) -> None:
         if value is None:
             self._headers.pop("Last-Modified", None)
-        elif isinstance(value, (int, float)):
-            self._headers["Last-Modified"] = formatdate(value, usegmt=True)
-        elif isinstance(value, datetime.datetime):
-            if value.tzinfo is None:
-                value = value.replace(tzinfo=datetime.UTC)
-            self._headers["Last-Modified"] = formatdate(value.timestamp(), usegmt=True)
+        elif isinstance(value, (int, float, datetime.datetime)):
+            self._headers["Last-Modified"] = format_http_date(value)
         elif isinstance(value, str):
             self._headers["Last-Modified"] = value
         else:
@@ -460,7 +464,7 @@ class StreamResponse(DictStorage):
         if DATE not in headers:
             headers[DATE] = http_date_now()
         if SERVER not in headers:
-            headers[SERVER] = request._protocol._server.server_header
+            headers[SERVER] = request._protocol.server_header
         connection = headers.get(CONNECTION)
         if connection is None:
             if keep_alive:
@@ -531,7 +535,7 @@ class StreamResponse(DictStorage):
         out = self._frame(data, False)
         if out:
             writer.write(out)
-        if writer._write_paused:
+        if writer.writing_paused:
             await writer.drain()
 
     def _within_length(self, data: bytes) -> bytes:
@@ -552,7 +556,7 @@ class StreamResponse(DictStorage):
         if self._eof_sent:
             return
         writer = self._send_eof(data)
-        if writer._write_paused:
+        if writer.writing_paused:
             await writer.drain()
         self._writer = None
         self._eof_sent = True
@@ -588,7 +592,7 @@ class StreamResponse(DictStorage):
 class Response(StreamResponse):
     """A response whose whole body is given up front (``body=`` bytes or ``text=``)."""
 
-    _finishes_now = True  # see _finish_now; recomputed for each subclass
+    _finishes_now = True  # see finish_now; recomputed for each subclass
     _plain_builds_head = True  # _build_head is this class's (also recomputed)
     _plain_content_type: str | None = None
 
@@ -744,12 +748,12 @@ class Response(StreamResponse):
         content_type = self._plain_content_type
         date = http_date_now()
         protocol = request._protocol
-        server = protocol._server.server_header
+        server = protocol.server_header
         if content_type not in _SAFE_VALUES or server not in _SAFE_VALUES:
             # CR or LF inside a value (content_type= comes from the application) is refused,
             # as serialize_head refuses it; a value found clean is remembered (bounded).
             _check_field_values(content_type, server)
-        keep_alive = request._head.keep_alive and not getattr(protocol, "_closing", False)
+        keep_alive = request._head.keep_alive and not protocol.closing
         length_text = str(length)
         headers[CONTENT_LENGTH] = length_text
         if content_type is None:  # added after Content-Length, as the general path does
@@ -784,7 +788,7 @@ class Response(StreamResponse):
             self._chunked = False
             self._headers.pop(TRANSFER_ENCODING, None)
 
-    def _finish_now(self, request: BaseRequest) -> bool:
+    def finish_now(self, request: BaseRequest) -> bool:
         """``prepare(request)`` then ``write_eof()``, without their coroutines, when neither
         has anything to await: no ``on_response_prepare`` signal, no subclass overriding a
         step, not started yet.  False means: nothing was done, await them as usual.  The
@@ -845,7 +849,7 @@ class Response(StreamResponse):
         body = self._body
         # StreamResponse.write_eof, inlined: one coroutine fewer per response.
         writer = self._send_eof(body if body and not data else (body or b"") + data)
-        if writer._write_paused:
+        if writer.writing_paused:
             await writer.drain()
         self._writer = None
         self._eof_sent = True

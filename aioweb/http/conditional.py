@@ -9,10 +9,8 @@ Public API::
     strong_match(a, b) / weak_match(a, b)
     make_etag(*parts: int, weak=False) -> ETag
                                        hex of the parts joined by '-', e.g. mtime_ns and size
-    parse_http_date(text) -> int | None
-                                       seconds since the epoch, from any of the three HTTP-date
-                                       forms; None when malformed
-    format_http_date(when) -> str      IMF-fixdate ('Sun, 06 Nov 1994 08:49:37 GMT')
+    parse_http_date, format_http_date, to_timestamp
+                                       re-exported from ``aioweb.http.dates`` (their one home)
     evaluate_preconditions(method, headers, *, etag, last_modified, exists=True) -> Outcome
                                        Outcome.PROCEED, Outcome.NOT_MODIFIED (304) or
                                        Outcome.PRECONDITION_FAILED (412)
@@ -33,11 +31,11 @@ from __future__ import annotations
 
 import enum
 import re
-import time
-from calendar import timegm
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
+
+from .dates import format_http_date, parse_http_date, to_timestamp
 
 __all__ = [
     "ANY",
@@ -166,86 +164,6 @@ def make_etag(*parts: int, weak: bool = False) -> ETag:
     mtime or size (or both), which is the same assumption nginx and aiohttp make.
     """
     return ETag("-".join(format(p, "x") for p in parts), weak=weak)
-
-
-# --- HTTP-date (RFC 9110 §5.6.7) -------------------------------------------------------------
-
-_DAYS: Final = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS: Final = (
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-)  # fmt: skip
-_MONTH_NUM: Final = {m: i + 1 for i, m in enumerate(_MONTHS)}
-
-_T = r"([0-9]{2}):([0-9]{2}):([0-9]{2})"
-_MON = r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
-# IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
-_IMF = re.compile(rf"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), ([0-9]{{2}}) {_MON} ([0-9]{{4}}) {_T} GMT")
-# obsolete RFC 850: Sunday, 06-Nov-94 08:49:37 GMT
-_RFC850 = re.compile(
-    r"(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday), "
-    rf"([0-9]{{2}})-{_MON}-([0-9]{{2}}) {_T} GMT"
-)
-# obsolete asctime: Sun Nov  6 08:49:37 1994
-_ASCTIME = re.compile(rf"(Mon|Tue|Wed|Thu|Fri|Sat|Sun) {_MON} ([ 0-9][0-9]) {_T} ([0-9]{{4}})")
-
-
-def _timestamp(year: int, month: int, day: int, hh: int, mm: int, ss: int) -> int | None:
-    if not (1 <= day <= 31 and hh <= 23 and mm <= 59 and ss <= 60):
-        return None
-    try:
-        datetime(year, month, day)  # rejects 31 Feb and friends
-    except ValueError:
-        return None
-    return timegm((year, month, day, hh, mm, min(ss, 59), 0, 0, 0))
-
-
-def parse_http_date(text: str) -> int | None:
-    """Seconds since the epoch for an HTTP-date, or None when it is not one.
-
-    All three forms RFC 9110 §5.6.7 requires recipients to accept are parsed; anything else
-    (including a trailing comment or a zone other than GMT) is rejected, because the
-    conditional-request rules say a malformed date makes the header be ignored, not guessed at.
-    Two-digit RFC 850 years are read as the most recent year ending in those digits that is
-    not more than 50 years in the future (RFC 9110 §5.6.7).
-    """
-    text = text.strip(" \t")
-    m = _IMF.fullmatch(text)
-    if m is not None:
-        _, d, mon, y, hh, mm, ss = m.groups()
-        return _timestamp(int(y), _MONTH_NUM[mon], int(d), int(hh), int(mm), int(ss))
-    m = _RFC850.fullmatch(text)
-    if m is not None:
-        _, d, mon, yy, hh, mm, ss = m.groups()
-        this_year = time.gmtime().tm_year
-        year = this_year - this_year % 100 + int(yy)
-        if year > this_year + 50:
-            year -= 100
-        return _timestamp(year, _MONTH_NUM[mon], int(d), int(hh), int(mm), int(ss))
-    m = _ASCTIME.fullmatch(text)
-    if m is not None:
-        _, mon, d, hh, mm, ss, y = m.groups()
-        if d[0] == " " and d[1] == " ":
-            return None
-        return _timestamp(int(y), _MONTH_NUM[mon], int(d), int(hh), int(mm), int(ss))
-    return None
-
-
-def to_timestamp(when: float | datetime) -> int:
-    """Whole seconds since the epoch; naive datetimes are UTC (as pymongo returns them)."""
-    if isinstance(when, datetime):
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return int(when.timestamp() // 1)
-    return int(when // 1)
-
-
-def format_http_date(when: float | datetime) -> str:
-    """The IMF-fixdate form of a time, the only form a sender may generate."""
-    t = time.gmtime(to_timestamp(when))
-    return (
-        f"{_DAYS[t.tm_wday]}, {t.tm_mday:02d} {_MONTHS[t.tm_mon - 1]} {t.tm_year:04d} "
-        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT"
-    )
 
 
 # --- Preconditions (RFC 9110 §13.2.2) --------------------------------------------------------

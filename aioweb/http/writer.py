@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from email.utils import formatdate
 from http import HTTPStatus
+
+from .dates import format_http_date
 
 __all__ = [
     "LAST_CHUNK",
@@ -89,5 +90,5 @@ def http_date_now() -> str:
     second = int(now)
     if second != _date_second:
         _date_second = second
-        _date_value = formatdate(now, usegmt=True)
+        _date_value = format_http_date(second)
     return _date_value

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from aioweb.http.dates import format_http_date
 from aioweb.integrations.session._session import Session
 
 __all__ = ("AbstractStorage",)
@@ -125,9 +126,9 @@ class AbstractStorage(abc.ABC):
         if max_age is not None:
             params["max_age"] = max_age
             # Old clients only understand Expires; both say the same thing (RFC 6265 §5.3).
-            params["expires"] = time.strftime(
-                "%a, %d-%b-%Y %H:%M:%S GMT", time.gmtime(time.time() + max_age)
-            )
+            # IMF-fixdate, the one HTTP-date form (RFC 6265 §5.1.1 parses it like the dashed
+            # Netscape form aiohttp_session writes).
+            params["expires"] = format_http_date(time.time() + max_age)
         if len(self._cookie_name) + len(cookie_data) > MAX_COOKIE_SIZE - 1:
             log.warning(
                 "session cookie %r is %d bytes; browsers drop cookies over %d bytes",
