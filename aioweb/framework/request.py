@@ -37,8 +37,7 @@ from aioweb.framework.multipart import MultipartReader
 from aioweb.framework.multipart_form import FileField, read_form
 from aioweb.http.dates import parse_http_datetime
 from aioweb.http.errors import HttpProtocolError
-from aioweb.http.etag import ETag
-from aioweb.http.etag import parse_etags as _parse_etags
+from aioweb.http.etag import ETag, parse_etags
 from aioweb.http.forwarded import parse_forwarded
 from aioweb.http.parser import RequestHead
 from aioweb.http.target import split_absolute_form
@@ -406,11 +405,11 @@ class BaseRequest(DictStorage):
 
     @property
     def if_match(self) -> tuple[ETag, ...] | None:
-        return _parse_etags(self.headers.get("If-Match"))
+        return parse_etags(self.headers.get("If-Match"))
 
     @property
     def if_none_match(self) -> tuple[ETag, ...] | None:
-        return _parse_etags(self.headers.get("If-None-Match"))
+        return parse_etags(self.headers.get("If-None-Match"))
 
     @property
     def http_range(self) -> slice:

@@ -27,7 +27,7 @@ from aioweb.framework.helpers import (
 )
 from aioweb.http.content_coding import best_coding
 from aioweb.http.dates import format_http_date, parse_http_datetime
-from aioweb.http.etag import ETag
+from aioweb.http.etag import ETag, format_etag, parse_etag
 from aioweb.http.writer import (
     LAST_CHUNK,
     encode_chunk,
@@ -362,13 +362,7 @@ class StreamResponse(DictStorage):
     @property
     def etag(self) -> Any:
         raw = self._headers.get("ETag")
-        if raw is None:
-            return None
-        is_weak = raw.startswith("W/")
-        value = raw[2:] if is_weak else raw
-        if len(value) >= 2 and value[0] == value[-1] == '"':
-            return ETag(value=value[1:-1], is_weak=is_weak)
-        return None
+        return None if raw is None else parse_etag(raw)
 
     @etag.setter
     def etag(self, value: Any) -> None:
@@ -377,17 +371,18 @@ class StreamResponse(DictStorage):
             return
 
         if isinstance(value, ETag):
-            tag, weak = value.value, value.is_weak
+            tag = value
         elif isinstance(value, str):
-            tag, weak = value, False
+            tag = ETag._make((value, False))  # checked by format_etag below
         else:
             raise ValueError(f"Unsupported etag type: {type(value)}")
-        if tag == "*":
+        if tag.value == "*":
             self._headers["ETag"] = "*"
             return
-        if '"' in tag or any(ord(c) < 0x21 or ord(c) == 0x7F for c in tag):
-            raise ValueError(f"ETag value {tag!r} is not a valid entity tag")
-        self._headers["ETag"] = f'W/"{tag}"' if weak else f'"{tag}"'
+        try:
+            self._headers["ETag"] = format_etag(tag)
+        except ValueError:
+            raise ValueError(f"ETag value {tag.value!r} is not a valid entity tag") from None
 
     # -- sending -----------------------------------------------------------------------
 

@@ -2,13 +2,8 @@
 
 Public API::
 
-    ETag(value, weak=False)            an entity tag; str(tag) is its header form ('W/"x"')
-    parse_etag(text) -> ETag | None    one entity tag, strictly
-    parse_etag_list(text) -> list[ETag] | ANY | None
-                                       an If-Match / If-None-Match value; None when malformed
-    strong_match(a, b) / weak_match(a, b)
-    make_etag(*parts: int, weak=False) -> ETag
-                                       hex of the parts joined by '-', e.g. mtime_ns and size
+    ETag, ANY, parse_etag, parse_etag_list, strong_match, weak_match, make_etag
+                                       re-exported from ``aioweb.http.etag`` (their one home)
     parse_http_date, format_http_date, to_timestamp
                                        re-exported from ``aioweb.http.dates`` (their one home)
     evaluate_preconditions(method, headers, *, etag, last_modified, exists=True) -> Outcome
@@ -30,12 +25,21 @@ the 12:00:00 it was served with.
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
 from .dates import format_http_date, parse_http_date, to_timestamp
+from .etag import (
+    ANY,
+    ETag,
+    _Any,
+    make_etag,
+    parse_etag,
+    parse_etag_list,
+    strong_match,
+    weak_match,
+)
 
 __all__ = [
     "ANY",
@@ -52,118 +56,6 @@ __all__ = [
     "to_timestamp",
     "weak_match",
 ]
-
-
-class _Any:
-    """The ``*`` of If-Match / If-None-Match: "any current representation"."""
-
-    _instance: _Any | None = None
-
-    def __new__(cls) -> _Any:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:
-        return "ANY"
-
-
-ANY: Final = _Any()
-
-
-class ETag:
-    """An entity tag (RFC 9110 §8.8.3): an opaque quoted string, optionally weak.
-
-    ``value`` is the text between the quotes. It may contain any visible ASCII except the
-    double quote (etagc = %x21 / %x23-7E / obs-text); the constructor enforces this so a tag
-    can never break the header it is written into.
-    """
-
-    __slots__ = ("value", "weak")
-
-    def __init__(self, value: str, weak: bool = False) -> None:
-        if not _ETAGC.fullmatch(value):
-            raise ValueError(f"invalid entity-tag characters: {value!r}")
-        self.value = value
-        self.weak = weak
-
-    def __str__(self) -> str:
-        return f'W/"{self.value}"' if self.weak else f'"{self.value}"'
-
-    def __repr__(self) -> str:
-        return f"ETag({self.value!r}, weak={self.weak})"
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, ETag):
-            return NotImplemented
-        return self.value == other.value and self.weak == other.weak
-
-    def __hash__(self) -> int:
-        return hash((self.value, self.weak))
-
-
-# etagc = "!" / %x23-7E / obs-text (%x80-FF); we accept obs-text as any non-ASCII char.
-_ETAGC = re.compile(r"[\x21\x23-\x7e\x80-\U0010ffff]*")
-_ETAG_RE = re.compile(r'(W/)?"([\x21\x23-\x7e\x80-\U0010ffff]*)"')
-# One list member: an entity tag, surrounded by optional whitespace, followed by a comma or end.
-_ETAG_LIST_ITEM = re.compile(r'[ \t]*(?:(W/)?"([\x21\x23-\x7e\x80-\U0010ffff]*)")?[ \t]*(,|\Z)')
-
-
-def parse_etag(text: str) -> ETag | None:
-    """Parse one entity tag (as found in an ETag or If-Range header); None if malformed."""
-    m = _ETAG_RE.fullmatch(text.strip(" \t"))
-    if m is None:
-        return None
-    tag = ETag.__new__(ETag)
-    tag.value = m.group(2)
-    tag.weak = m.group(1) is not None
-    return tag
-
-
-def parse_etag_list(text: str) -> list[ETag] | _Any | None:
-    """Parse an If-Match / If-None-Match value: ``*`` or a comma list of entity tags.
-
-    Empty list members are skipped (RFC 9110 §5.6.1 asks recipients to accept them), but a
-    list with no tag at all is malformed. Returns None for a malformed value; callers then
-    treat the header as absent, which is what RFC 9110 §13.1 implies for a field that does not
-    parse.
-    """
-    stripped = text.strip(" \t")
-    if stripped == "*":
-        return ANY
-    tags: list[ETag] = []
-    pos = 0
-    end = len(stripped)
-    while pos < end:
-        m = _ETAG_LIST_ITEM.match(stripped, pos)
-        if m is None or m.end() == pos:
-            return None
-        if m.group(2) is not None:
-            tag = ETag.__new__(ETag)
-            tag.value = m.group(2)
-            tag.weak = m.group(1) is not None
-            tags.append(tag)
-        pos = m.end()
-    return tags or None
-
-
-def strong_match(a: ETag, b: ETag) -> bool:
-    """Strong comparison (RFC 9110 §8.8.3.2): both strong and character-identical."""
-    return not a.weak and not b.weak and a.value == b.value
-
-
-def weak_match(a: ETag, b: ETag) -> bool:
-    """Weak comparison: the opaque values are identical, whatever the W/ flags."""
-    return a.value == b.value
-
-
-def make_etag(*parts: int, weak: bool = False) -> ETag:
-    """An entity tag from integers (e.g. ``st_mtime_ns`` and ``st_size``), as lower-case hex.
-
-    A strong tag is right for a file served byte-for-byte: any change of content changes its
-    mtime or size (or both), which is the same assumption nginx and aiohttp make.
-    """
-    return ETag("-".join(format(p, "x") for p in parts), weak=weak)
 
 
 # --- Preconditions (RFC 9110 §13.2.2) --------------------------------------------------------
