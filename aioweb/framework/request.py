@@ -40,6 +40,7 @@ from aioweb.http.errors import HttpProtocolError
 from aioweb.http.etag import ETag, parse_etags
 from aioweb.http.forwarded import parse_forwarded
 from aioweb.http.parser import RequestHead
+from aioweb.http.ranges import parse_single_range
 from aioweb.http.target import split_absolute_form
 from aioweb.server.streams import EMPTY_PAYLOAD, StreamReader
 
@@ -417,27 +418,7 @@ class BaseRequest(DictStorage):
 
         Raises ``ValueError`` for a header it cannot express as one slice.
         """
-        rng = self.headers.get("Range")
-        start: int | None = None
-        end: int | None = None
-        if rng is not None:
-            unit, _, spec = rng.partition("=")
-            if unit.strip().lower() != "bytes" or "," in spec:
-                raise ValueError("range not in acceptable format")
-            first, dash, last = spec.strip().partition("-")
-            if not dash or not (first.isdigit() or last.isdigit()):
-                raise ValueError("range not in acceptable format")
-            if (first and not first.isdigit()) or (last and not last.isdigit()):
-                raise ValueError("range not in acceptable format")
-            start = int(first) if first else None
-            end = int(last) if last else None
-            if start is None and end is not None:
-                start, end = -end, None  # suffix range: the last N bytes
-            elif start is not None and end is not None:
-                if start > end:
-                    raise ValueError("start cannot be after end")
-                end += 1
-        return slice(start, end, 1)
+        return parse_single_range(self.headers.get("Range"))
 
     # -- body ----------------------------------------------------------------------------
 

@@ -8,6 +8,9 @@ Public API::
         [r]       -> one range: 206 with Content-Range: r.content_range(length)
         [r, ...]  -> several: 206 multipart/byteranges, see build_byteranges()
         raises RangeNotSatisfiable -> 416 with Content-Range: exc.content_range ('bytes */N')
+    parse_single_range(value) -> slice
+        aiohttp's ``request.http_range``: one range as a slice (suffix: ``slice(-N, None)``),
+        ``ValueError`` for anything else; the same tokenizer as parse_range
     unsatisfied_content_range(length) -> 'bytes */N'
     build_byteranges(ranges, length, content_type, boundary=None) -> Byteranges
         .content_type    'multipart/byteranges; boundary=...'
@@ -48,6 +51,7 @@ __all__ = [
     "RangeNotSatisfiable",
     "build_byteranges",
     "parse_range",
+    "parse_single_range",
     "unsatisfied_content_range",
 ]
 
@@ -151,6 +155,35 @@ def parse_range(
         if len(ranges) > max_ranges:
             return None
     return ranges
+
+
+def parse_single_range(value: str | None) -> slice:
+    """aiohttp's ``request.http_range``: the one range ``Range`` asks for, as a slice.
+
+    No header is ``slice(None, None, 1)``; ``bytes=a-b`` is ``slice(a, b + 1, 1)``,
+    ``bytes=a-`` is ``slice(a, None, 1)`` and ``bytes=-n`` is ``slice(-n, None, 1)``. Anything
+    that is not exactly one byte range of that grammar raises ``ValueError`` (aiohttp's
+    contract), using the same unit and spec tokens as :func:`parse_range`, so the two cannot
+    drift apart on spacing or digits.
+    """
+    if value is None:
+        return slice(None, None, 1)
+    unit = _UNIT.match(value)
+    m = None if unit is None else _SPEC.fullmatch(value, unit.end())
+    if m is None or m.group(0).endswith(","):
+        raise ValueError("range not in acceptable format")
+    first, last, suffix = m.groups()
+    if suffix is not None:
+        return slice(-int(suffix), None, 1)
+    if first is None:
+        raise ValueError("range not in acceptable format")
+    start = int(first)
+    if not last:
+        return slice(start, None, 1)
+    end = int(last)
+    if start > end:
+        raise ValueError("start cannot be after end")
+    return slice(start, end + 1, 1)
 
 
 def _coalesce(ranges: list[ByteRange]) -> list[ByteRange]:
