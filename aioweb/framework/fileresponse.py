@@ -363,9 +363,7 @@ async def sendfile(
     bytes follow them on the wire. Raises ConnectionResetError if the peer goes away or the
     file turns out shorter than promised.
     """
-    flush = getattr(protocol, "_flush", None)
-    if flush is not None:
-        flush()
+    protocol.flush()
     transport = protocol.transport
     if transport is None or transport.is_closing():
         raise ConnectionResetError("connection closed")
@@ -400,7 +398,7 @@ async def _send_by_reading(protocol: Any, fd: int, offset: int, count: int, chun
             raise ConnectionResetError("file shrank while being sent")
         offset += len(data)
         protocol.write(data)
-        if protocol._write_paused:
+        if protocol.writing_paused:
             await protocol.drain()
 
 

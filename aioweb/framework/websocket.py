@@ -195,7 +195,7 @@ class WebSocketResponse(WebSocketSession, StreamResponse):
             conn.write(head)
         # Frames go straight to the transport from now on, so anything the protocol is
         # still batching (the 101 head) must leave first.
-        conn._flush()
+        conn.flush()
         transport = conn.transport
         if transport is None:
             raise ConnectionResetError("Connection lost before the WebSocket handshake")

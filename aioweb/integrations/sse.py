@@ -253,7 +253,7 @@ class EventSourceResponse(StreamResponse):
             raise RuntimeError("the event stream is not open for writing")
         self._body_length += len(data)
         writer.write(self._frame(data, False))  # ConnectionResetError once the peer is gone
-        if not writer._write_paused:
+        if not writer.writing_paused:
             return
         if self._send_timeout is None:
             await writer.drain()

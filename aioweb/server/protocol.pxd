@@ -11,6 +11,7 @@ cdef class HttpProtocol:
     cdef public object _out, _drain_waiter, _read_pauses, _unparsed
     cdef public object _carrier, _carrier_waiter, _carrier_pending, _linger_left
     cdef public object _upgrade_buffer, _upgrade_sink, _close_callbacks, current_request
+    cdef public object server_header
     cdef object _handler, _request_factory, _access_logger, _peername
     cdef public RequestParser _parser
     cdef public bint _busy, _closing, _closed, _wrote_for_request, _write_paused

@@ -138,6 +138,8 @@ class HttpProtocol:
         self._handler = server.handler
         self._request_factory = server.request_factory
         self._access_logger = server.access_logger
+        # The default ``Server`` field, read by every response: copied once per connection.
+        self.server_header = server.server_header
         self.transport: asyncio.Transport | None = None
         # The client's address, kept past ``connection_lost`` (which drops the transport): a
         # long-lived response (SSE, WebSocket) is access-logged after its client left.
@@ -264,7 +266,7 @@ class HttpProtocol:
     def close(self) -> None:
         """Close the connection now (buffered output is still flushed by the transport)."""
         self._closing = True
-        self._flush()
+        self.flush()
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
 
@@ -281,7 +283,7 @@ class HttpProtocol:
         if transport is None or transport.is_closing():
             return
         self._closing = True
-        self._flush()
+        self.flush()
         self._drop_parser()  # whatever arrives from now on is discarded
         try:
             if not transport.can_write_eof():
@@ -392,7 +394,7 @@ class HttpProtocol:
             if not self._busy:
                 self._dispatch()
         finally:
-            self._flush()
+            self.flush()
             self._out = None
 
     # RequestSink ------------------------------------------------------------------------
@@ -596,12 +598,12 @@ class HttpProtocol:
             response: Any = None
             try:
                 response = await self._handler(request)
-                finish_now = getattr(response, "_finish_now", None)
+                finish_now = getattr(response, "finish_now", None)
                 if finish_now is None and not hasattr(response, "prepare"):
                     raise RuntimeError(
                         f"Web-handler should return a response instance, got {response!r}"
                     )
-                if getattr(response, "_eof_sent", False) and not self._wrote_for_request:
+                if getattr(response, "eof_sent", False) and not self._wrote_for_request:
                     # A finished response that sent nothing on this connection belongs to an
                     # earlier request (e.g. a cached response object): sending "nothing"
                     # would leave this client waiting forever, so fail the request instead.
@@ -682,11 +684,13 @@ class HttpProtocol:
             out.append(data)
             self._out_size += len(data)
             if self._out_size > _FLUSH_THRESHOLD:
-                self._flush()
+                self.flush()
         else:
             transport.write(data)
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
+        """Send the writes batched so far: whoever writes to the transport directly
+        (sendfile, an upgraded protocol) calls this first, so that bytes leave in order."""
         out = self._out
         if out:
             transport = self.transport
@@ -706,7 +710,7 @@ class HttpProtocol:
             raise ConnectionResetError("Connection lost")
         if not self._write_paused:
             return
-        self._flush()
+        self.flush()
         waiter = self._drain_waiter
         if waiter is None or waiter.done():
             waiter = self._drain_waiter = self._loop.create_future()
@@ -725,7 +729,18 @@ class HttpProtocol:
 
     @property
     def writing_paused(self) -> bool:
+        """The transport's buffer is above its high-water mark: writers ``await drain()``."""
         return self._write_paused
+
+    @property
+    def closing(self) -> bool:
+        """The connection closes once the response in flight is done (no keep-alive)."""
+        return self._closing
+
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        """The connection's carrier task: the task every handler on it runs in."""
+        return self._carrier
 
     def _write_simple(self, status: int, message: str) -> None:
         body = f"{status} {reason_phrase(status)}\n\n{message}\n".encode()
@@ -734,7 +749,7 @@ class HttpProtocol:
             f"Content-Type: text/plain; charset=utf-8\r\n"
             f"Content-Length: {len(body)}\r\n"
             f"Date: {http_date_now()}\r\n"
-            f"Server: {self._server.server_header}\r\n"
+            f"Server: {self.server_header}\r\n"
             "Connection: close\r\n\r\n"
         ).encode("latin-1")
         try:
@@ -746,21 +761,20 @@ class HttpProtocol:
         server_logger.debug("Bad request from %s: %s", self.peername, exc.message)
         self._write_simple(exc.status, exc.message)
 
-    def expect_continue(self, request: Any) -> None:
+    def expect_continue(self, payload: StreamReader) -> None:
         """Answer ``Expect: 100-continue`` when the handler first waits for the body.
 
         A handler that rejects the request without reading it sends its final response
         only; the client then never sends the body (RFC 9110 §10.1.1), and the connection
         is closed after that response since the body's fate is unknown.
         """
-        payload = request._payload
         if payload is EMPTY_PAYLOAD or payload.is_eof() or payload.total_bytes:
             return
 
         def send_continue() -> None:
             transport = self.transport
             if transport is not None and not transport.is_closing() and not self._wrote_for_request:
-                self._flush()
+                self.flush()
                 transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
         payload.on_first_wait = send_continue

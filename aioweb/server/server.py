@@ -11,14 +11,14 @@ import asyncio
 import logging
 import sys
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .._version import __version__
-from ..http.parser import ParserLimits, RequestHead
+from ..http.parser import ParserLimits
+from .contract import Handler, RequestFactory
 from .protocol import HttpProtocol
-from .streams import StreamReader
 
 __all__ = ["HttpServer", "ServerSettings"]
 
@@ -72,10 +72,6 @@ class ServerSettings:
     read_bufsize: int = 2**16
     max_pipelined: int = 64
     handler_cancellation: bool = False
-
-
-RequestFactory = Callable[[RequestHead, StreamReader, HttpProtocol], Any]
-Handler = Callable[[Any], Awaitable[Any]]
 
 
 class HttpServer:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from multidict import CIMultiDict
@@ -311,25 +311,72 @@ class _MockedTransport(asyncio.Transport):
 
 
 class _MockedProtocol:
-    """The connection side of a request built without a socket: writes are collected."""
+    """The connection side of a request built without a socket: writes are collected.
 
-    class _ServerFacts:
-        server_header = SERVER_SOFTWARE
+    It implements ``aioweb.server.contract.Connection`` (checked by tests/test_contract.py),
+    so a response or a WebSocket under test asks it exactly what it asks a real connection.
+    """
 
     def __init__(self, transport: asyncio.Transport, closing: bool) -> None:
-        self.transport = transport
+        self.transport: asyncio.Transport | None = transport
         self._closing = closing
-        self._write_paused = False
-        self._server = self._ServerFacts()
-        self._carrier = None
+        self._close_callbacks: list[Callable[[], None]] = []
+
+    @property
+    def peername(self) -> Any:
+        return self.transport.get_extra_info("peername") if self.transport else None
+
+    @property
+    def writing_paused(self) -> bool:
+        return False  # the mocked transport never fills
+
+    @property
+    def closing(self) -> bool:
+        return self._closing
+
+    @property
+    def server_header(self) -> str:
+        return SERVER_SOFTWARE
+
+    @property
+    def task(self) -> asyncio.Task[Any] | None:
+        return None  # no connection task: the handler runs in the test's own task
 
     def write(self, data: bytes) -> None:
-        self.transport.write(data)
+        if self.transport is not None:
+            self.transport.write(data)
 
     async def drain(self) -> None:
         return None
 
-    def expect_continue(self, request: Any) -> None:
+    def flush(self) -> None:
+        return None  # nothing is batched
+
+    def close(self) -> None:
+        self._closing = True
+        if self.transport is not None:
+            self.transport.close()
+
+    def abort(self) -> None:
+        self.close()
+
+    def expect_continue(self, payload: Any) -> None:
+        return None
+
+    def pause_reading(self, reason: str = "body") -> None:
+        return None
+
+    def resume_reading(self, reason: str = "body") -> None:
+        return None
+
+    def add_close_callback(self, callback: Callable[[], None]) -> None:
+        self._close_callbacks.append(callback)
+
+    def remove_close_callback(self, callback: Callable[[], None]) -> None:
+        if callback in self._close_callbacks:
+            self._close_callbacks.remove(callback)
+
+    def attach_upgrade_sink(self, sink: Any) -> None:
         return None
 
 
