@@ -18,7 +18,7 @@ from yarl import URL
 from aioweb.framework.helpers import NotAppKeyWarning
 from aioweb.framework.response import Response
 from aioweb.framework.signals import CleanupError
-from aioweb.http.errors import PayloadAccessError, RequestPayloadError
+from aioweb.http.errors import PayloadAccessError, RequestPayloadError, describe_too_large
 
 __all__ = [
     "CleanupError",
@@ -311,11 +311,21 @@ class HTTPRequestEntityTooLarge(HTTPClientError):
     status_code = 413
 
     def __init__(self, max_size: float, actual_size: float, **kwargs: Any) -> None:
-        kwargs.setdefault(
-            "text",
-            f"Maximum request body size {max_size} exceeded, actual body size {actual_size}",
-        )
+        kwargs.setdefault("text", describe_too_large(max_size, actual_size))
         super().__init__(**kwargs)
+
+    @classmethod
+    def for_limit(cls, limit: int, actual: int | None = None) -> HTTPRequestEntityTooLarge:
+        """The one constructor the framework uses (request bodies, forms, GridFS uploads).
+
+        ``actual`` is the size that crossed the limit when known; the text is the wire
+        layer's (``aioweb.http.errors.describe_too_large``), so every 413 reads alike.
+        """
+        return cls(
+            max_size=limit,
+            actual_size=limit + 1 if actual is None else actual,
+            text=describe_too_large(limit, actual),
+        )
 
 
 class HTTPRequestURITooLong(HTTPClientError):

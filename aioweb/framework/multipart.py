@@ -47,6 +47,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from aioweb.framework.exceptions import HTTPBadRequest, HTTPRequestEntityTooLarge
 from aioweb.framework.multipart_writer import BodyPart, MultipartWriter, content_disposition_header
 from aioweb.http.decoding import BodyDecoder, DecodedBodyTooLarge, DecodingError
+from aioweb.http.errors import describe_too_large
 from aioweb.http.multipart import (
     END,
     NEED_DATA,
@@ -91,11 +92,11 @@ class PayloadTooLarge(HTTPRequestEntityTooLarge, ValueError):
     """A form or a decoded part exceeded its size limit: a 413, and still a ``ValueError``."""
 
     def __init__(self, max_size: int, actual: int | None = None) -> None:
-        text = f"Maximum request body size {max_size} exceeded" + (
-            f", actual body size {actual}" if actual is not None else ""
-        )
         HTTPRequestEntityTooLarge.__init__(
-            self, max_size=max_size, actual_size=actual or max_size + 1, text=text
+            self,
+            max_size=max_size,
+            actual_size=max_size + 1 if actual is None else actual,
+            text=describe_too_large(max_size, actual),
         )
         self.args = (f"form body exceeds {max_size} bytes",)
         self.max_size = max_size

@@ -446,7 +446,7 @@ class BaseRequest(DictStorage):
         return self._client_max_size
 
     def _too_large(self, actual: int) -> Exception:
-        return HTTPRequestEntityTooLarge(max_size=self._client_max_size, actual_size=actual)
+        return HTTPRequestEntityTooLarge.for_limit(self._client_max_size, actual)
 
     async def read(self) -> bytes:
         """The whole body; ``413`` past ``client_max_size`` (checked before reading when

@@ -37,10 +37,32 @@ class HeadersTooLarge(HttpProtocolError):
     status = 431
 
 
+def describe_too_large(limit: float, actual: float | None = None) -> str:
+    """The one text of a 413 (RFC 9110 §15.5.14), shared by the server and the framework:
+    the limit, and the size that exceeded it when it is known (a streamed body stops being
+    counted at the first byte over)."""
+    text = f"Maximum request body size {limit} exceeded"
+    return text if actual is None else f"{text}, actual body size {actual}"
+
+
 class PayloadTooLarge(HttpProtocolError):
-    """The body exceeds the configured maximum (413)."""
+    """The body exceeds the configured maximum (413).
+
+    ``PayloadTooLarge.for_limit(limit, actual)`` is the constructor for a configured limit
+    (``limit``/``actual`` are kept on the exception); the plain constructor takes a message,
+    for the server's "no body can be this long" refusal, which has no configured limit.
+    """
 
     status = 413
+    limit: int | None = None
+    actual: int | None = None
+
+    @classmethod
+    def for_limit(cls, limit: int, actual: int | None = None) -> PayloadTooLarge:
+        exc = cls(describe_too_large(limit, actual))
+        exc.limit = limit
+        exc.actual = actual
+        return exc
 
 
 class VersionNotSupported(HttpProtocolError):

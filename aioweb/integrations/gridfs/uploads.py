@@ -83,7 +83,7 @@ async def receive_upload(
     else:
         declared = request.content_length
         if declared is not None and declared > max_size:
-            raise HTTPRequestEntityTooLarge(max_size=max_size, actual_size=declared)
+            raise HTTPRequestEntityTooLarge.for_limit(max_size, declared)
         name = _check_filename(filename or request.query.get("filename"))
         content_type = _clean_type(request.headers.get("Content-Type"))
         read = request.content.readany
@@ -103,7 +103,7 @@ async def receive_upload(
         while data := await read():
             size = writer.length + len(data)
             if size > max_size:
-                raise HTTPRequestEntityTooLarge(max_size=max_size, actual_size=size)
+                raise HTTPRequestEntityTooLarge.for_limit(max_size, size)
             await writer.write(data)
         return await writer.close()
     except BaseException:
