@@ -90,3 +90,21 @@ def test_no_private_reads_across_the_contract(layer: str) -> None:
         if _PRIVATE_READS.search(line)
     ]
     assert not found, "\n".join(found)
+
+
+_HANDLER_ALIAS = re.compile(r"^(Handler|Middleware|ExpectHandler)\s*(?::\s*TypeAlias\s*)?=", re.M)
+# Modules another engineer is moving in the same wave; each switches to framework.types when
+# its move lands (this test then reports it as fixed: drop it from the set).
+_PENDING = {"framework/routing/routes.py", "framework/debug.py"}
+
+
+def test_one_handler_type_definition() -> None:
+    """Handler/Middleware aliases are defined in framework/types.py (and the server's own in
+    server/contract.py), nowhere else."""
+    root = Path(aioweb.__file__).parent
+    defining = {
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if _HANDLER_ALIAS.search(path.read_text())
+    }
+    assert defining - _PENDING == {"framework/types.py", "server/contract.py"}

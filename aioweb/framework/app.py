@@ -25,6 +25,7 @@ from aioweb.framework.routing import (
     UrlMappingMatchInfo,
 )
 from aioweb.framework.signals import CleanupContext, FrozenList, Signal
+from aioweb.framework.types import Handler
 from aioweb.http.parser import RequestHead
 from aioweb.server.streams import StreamReader
 
@@ -36,7 +37,6 @@ T = TypeVar("T")
 
 # Frames a call into this module adds (0 when compiled): warnings count their stacklevel by it.
 _OWN_FRAMES = frames_per_call(__file__)
-Handler = Callable[[Request], Awaitable[StreamResponse]]
 
 
 class AppKey(BaseKey[T]):

@@ -34,11 +34,11 @@ Public API::
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
-    from aioweb.framework.request import BaseRequest
+    from aioweb.framework.request import Request
     from aioweb.framework.response import StreamResponse
 
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
 ]
 
 from aioweb.framework.media_types import guess_type
+from aioweb.framework.types import Handler, Middleware
 from aioweb.http.content_coding import (
     accepted_codings,
     available_codings,
@@ -98,17 +99,14 @@ def is_compressible(content_type: str | None) -> bool:
     return ctype in _COMPRESSIBLE_APPLICATION or ctype.endswith("+json") or ctype.endswith("+xml")
 
 
-Handler = Callable[["BaseRequest"], Awaitable["StreamResponse"]]
-
-
 def compression_middleware(
     *,
     min_size: int = 1024,
     compressible: Callable[[str | None], bool] = is_compressible,
-) -> Callable[[BaseRequest, Handler], Awaitable[StreamResponse]]:
+) -> Middleware:
     """A middleware that calls ``enable_compression()`` on responses that benefit from it."""
 
-    async def compression(request: BaseRequest, handler: Handler) -> StreamResponse:
+    async def compression(request: Request, handler: Handler) -> StreamResponse:
         response = await handler(request)
         accept = request.headers.get("Accept-Encoding")
         if not accept or best_coding(accept) is None:

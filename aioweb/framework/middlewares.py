@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from yarl import URL
 
 from aioweb.framework.exceptions import HTTPMove, HTTPPermanentRedirect
 from aioweb.framework.routing import SystemRoute
+from aioweb.framework.types import Handler
 
 if TYPE_CHECKING:
     from aioweb.framework.request import Request
@@ -18,7 +19,6 @@ if TYPE_CHECKING:
 __all__ = ["is_old_style_factory", "middleware", "normalize_path_middleware"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-Handler = Callable[["Request"], Awaitable[Any]]
 
 
 def middleware(func: F) -> F:

@@ -29,12 +29,13 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from aioweb.framework.exceptions import HTTPBadRequest
 from aioweb.framework.middlewares import middleware
+from aioweb.framework.types import Handler, Middleware
 
 if TYPE_CHECKING:
     from aioweb.framework.app import Application
@@ -403,14 +404,11 @@ def peer_trusted(transport: Any, trusted: TrustedProxies) -> bool:
     return trusted.trust_unix and isinstance(peer, str | bytes)
 
 
-Handler = Callable[["Request"], Awaitable["StreamResponse"]]
-
-
 def proxy_middleware(
     trusted: str | TrustedSpec | Iterable[TrustedSpec] | TrustedProxies,
     *,
     headers: HeaderMode = "x-forwarded",
-) -> Callable[[Request, Handler], Awaitable[StreamResponse]]:
+) -> Middleware:
     """A middleware that applies forwarding headers sent by trusted proxies.
 
     ``headers`` chooses which header family the proxy sets: ``"x-forwarded"`` (default; what

@@ -21,12 +21,12 @@ handler a fresh session: it never turns into an error page.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aioweb.framework.exceptions import HTTPException
 from aioweb.framework.middlewares import middleware
 from aioweb.framework.response import StreamResponse
+from aioweb.framework.types import Handler
 from aioweb.integrations.session._session import Session
 from aioweb.integrations.session.cookie_storage import EncryptedCookieStorage, SimpleCookieStorage
 from aioweb.integrations.session.storage import AbstractStorage
@@ -48,8 +48,6 @@ __all__ = (
 # ``request["aiohttp_session"]`` keeps working).
 SESSION_KEY = "aiohttp_session"
 STORAGE_KEY = "aiohttp_session_storage"
-
-Handler = Callable[[Any], Awaitable[Any]]
 
 
 def _storage_of(request: Any) -> AbstractStorage:
