@@ -4,7 +4,8 @@
 
 * ``ETag`` (strong, from mtime and size) and ``Last-Modified``; ``If-Match``,
   ``If-Unmodified-Since``, ``If-None-Match`` and ``If-Modified-Since`` evaluated in RFC 9110
-  §13.2.2 order (304 / 412), by ``aioweb.http.conditional``.
+  §13.2.2 order (304 / 412), then ranges, by the planner shared with GridFS
+  (``aioweb.http.representation``, which also says which fields a 304/412/416 keeps).
 * ``Range``: one range gives 206 with ``Content-Range``; several give 206
   ``multipart/byteranges`` (aiohttp sends the whole file); unsatisfiable gives 416 with
   ``Content-Range: bytes */N``; ``If-Range`` is honoured. See ``aioweb.http.ranges`` for the
@@ -46,23 +47,12 @@ from aioweb.framework.containment import OutsideRoot, open_within, prove_within,
 from aioweb.framework.exceptions import HTTPForbidden, HTTPNotFound
 from aioweb.framework.media_types import guess_type
 from aioweb.framework.response import StreamResponse
-from aioweb.http.conditional import (
-    ETag,
-    Outcome,
-    evaluate_preconditions,
-    format_http_date,
-    if_range_matches,
-    make_etag,
-)
 from aioweb.http.content_coding import accepted_codings
 from aioweb.http.content_coding import coding_accepted as _accepts
-from aioweb.http.ranges import (
-    MAX_RANGES,
-    ByteRange,
-    RangeNotSatisfiable,
-    build_byteranges,
-    parse_range,
-)
+from aioweb.http.dates import format_http_date
+from aioweb.http.etag import make_etag
+from aioweb.http.ranges import MAX_RANGES, ByteRange
+from aioweb.http.representation import Representation, plan_representation
 
 if TYPE_CHECKING:
     from aioweb.framework.request import BaseRequest
@@ -211,7 +201,7 @@ class FileResponse(StreamResponse):
         etag = make_etag(st.st_mtime_ns, size)
         if self._compression and rep.coding is None:
             # The body may be compressed on the fly: byte-identical it is not, so weak it is.
-            etag = ETag(etag.value, weak=True)
+            etag = etag._replace(is_weak=True)
         mtime = st.st_mtime
         headers.setdefault("ETag", str(etag))
         headers.setdefault("Last-Modified", format_http_date(mtime))
@@ -224,67 +214,34 @@ class FileResponse(StreamResponse):
         if rep.coding is not None:
             headers["Content-Encoding"] = rep.coding
 
-        outcome = evaluate_preconditions(method, request.headers, etag=etag, last_modified=mtime)
-        if outcome is Outcome.NOT_MODIFIED:
-            return await self._empty(request, 304)
-        if outcome is Outcome.PRECONDITION_FAILED:
-            return await self._empty(request, 412)
-
-        ranges: list[ByteRange] | None = None
         dynamic_compression = self._compression and rep.coding is None
-        if self._status == 200 and not dynamic_compression:
-            headers["Accept-Ranges"] = "bytes"
-            range_header = request.headers.get("Range")
-            if (
-                range_header is not None
-                and method in ("GET", "HEAD")
-                and if_range_matches(
-                    request.headers.get("If-Range"), etag=etag, last_modified=mtime
-                )
-            ):
-                try:
-                    ranges = parse_range(range_header, size, max_ranges=self.max_ranges)
-                except RangeNotSatisfiable as exc:
-                    headers["Content-Range"] = exc.content_range
-                    return await self._empty(request, 416)
-
-        if ranges is None:
-            segments: list[bytes | ByteRange] = [ByteRange(0, size)] if size else []
-            length = size
-        elif len(ranges) == 1:
-            self.set_status(206)
-            r = ranges[0]
-            headers["Content-Range"] = r.content_range(size)
-            segments = [r]
-            length = r.length
-        else:
-            self.set_status(206)
-            body = build_byteranges(ranges, size, headers["Content-Type"])
-            headers["Content-Type"] = body.content_type
-            segments = list(body.segments())
-            length = body.content_length
-
+        plan = plan_representation(
+            method,
+            request.headers,
+            Representation(size, etag, mtime, headers["Content-Type"], not dynamic_compression),
+            status=self._status,
+            max_ranges=self.max_ranges,
+        )
+        plan.apply(headers)
+        if plan.bodiless:  # 304, 412, 416
+            return await self._empty(request, plan.status)
+        self.set_status(plan.status)
         if not dynamic_compression:
-            headers["Content-Length"] = str(length)
+            headers["Content-Length"] = str(plan.content_length)
         writer = await super().prepare(request)
-        if self._no_body or not segments:
+        if self._no_body or not plan.segments:
             await self.write_eof()
             return writer
+        segments = list(plan.segments)
         if self._compressor is not None:
             await self._send_through_compressor(rep.fd, segments)
         else:
-            await self._send_segments(request, rep.fd, segments, length)
+            await self._send_segments(request, rep.fd, segments, plan.content_length or 0)
         return writer
 
     async def _empty(self, request: BaseRequest, status: int) -> Any:
+        """A bodiless answer whose fields the plan already settled."""
         self.set_status(status)
-        headers = self._headers
-        if status == 304:
-            for name in ("Content-Type", "Content-Length", "Content-Encoding", "Accept-Ranges"):
-                headers.pop(name, None)
-        else:
-            headers.pop("Content-Encoding", None)
-            headers["Content-Length"] = "0"
         self._compression = False
         writer = await super().prepare(request)
         await self.write_eof()

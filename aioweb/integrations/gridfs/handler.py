@@ -9,7 +9,8 @@ behaviour follows RFC 9110 where Motor's did not (see ``docs/gridfs.md`` for eac
 * ``Last-Modified`` from ``uploadDate``; a strong ``ETag`` made from ``_id``, ``length`` and
   ``uploadDate`` (a GridFS file's content never changes under the same ``_id``, so these
   identify the bytes without reading them).
-* Preconditions evaluated in RFC 9110 §13.2.2 order by ``aioweb.http.conditional``: If-Match
+* Preconditions, ranges and the fields of a 304/412/416 decided by the planner shared with
+  ``FileResponse`` (``aioweb.http.representation``), in RFC 9110 §13.2.2 order: If-Match
   and If-Unmodified-Since (412), If-None-Match (304, weak comparison, lists and ``*``), then
   If-Modified-Since only when If-None-Match is absent.
 * ``Accept-Ranges: bytes``; one range → 206 with ``Content-Range``; several →
@@ -24,55 +25,48 @@ from __future__ import annotations
 
 import copy
 import datetime
-import hashlib
-import logging
-import mimetypes
 import re
-import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Final, Literal
 
 import gridfs.errors
-from bson import ObjectId
-from pymongo.errors import PyMongoError
 
 from aioweb.framework.exceptions import HTTPBadRequest, HTTPMethodNotAllowed, HTTPNotFound
 from aioweb.framework.request import Request
-from aioweb.framework.response import Response, StreamResponse
-from aioweb.http.conditional import (
-    ETag,
-    Outcome,
-    evaluate_preconditions,
-    format_http_date,
-    if_range_matches,
-)
-from aioweb.http.ranges import (
-    MAX_RANGES,
-    ByteRange,
-    RangeNotSatisfiable,
-    build_byteranges,
-    parse_range,
-)
+from aioweb.framework.response import StreamResponse
+from aioweb.http.dates import format_http_date
+from aioweb.http.etag import ETag
+from aioweb.http.ranges import MAX_RANGES
+from aioweb.http.representation import Representation, plan_representation
 from aioweb.integrations.gridfs.backend import is_motor, make_bucket, maybe_await
 from aioweb.integrations.gridfs.cache import (
     DEFAULT_CACHE_BYTES,
     DEFAULT_CACHE_FILE_BYTES,
     ChunkCache,
 )
-from aioweb.integrations.gridfs.chunks import DEFAULT_BATCH_BYTES, DEFAULT_CHUNK_SIZE, ChunkReader
+from aioweb.integrations.gridfs.chunks import DEFAULT_BATCH_BYTES, DEFAULT_CHUNK_SIZE
 from aioweb.integrations.gridfs.coalesce import LookupCoalescer
 from aioweb.integrations.gridfs.files import StoredFile, delete_file, list_files
+from aioweb.integrations.gridfs.metadata import (
+    FileView,
+    content_disposition,
+    gridout_etag,
+    resolve_content_type,
+)
+from aioweb.integrations.gridfs.serve import close_gridout, send_plan
 from aioweb.integrations.gridfs.uploads import DEFAULT_MAX_UPLOAD_SIZE, receive_upload
 
 __all__ = [
     "AIOHTTPGridFS",
+    "FileView",
     "GridFSHandler",
+    "content_disposition",
     "get_cache_time",
     "get_gridfs_file",
+    "gridout_etag",
+    "resolve_content_type",
     "set_extra_headers",
 ]
-
-log = logging.getLogger("aioweb.gridfs")
 
 GetGridFSFile = Callable[[Any, str, Request], Awaitable[Any]]
 GetCacheTime = Callable[[str, datetime.datetime, str], int]
@@ -80,7 +74,6 @@ SetExtraHeaders = Callable[[StreamResponse, Any], Any]
 
 _ALLOWED: Final = frozenset({"GET", "HEAD"})
 _REVISION = re.compile(r"-?[0-9]{1,9}")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def get_gridfs_file(bucket: Any, filename: str, request: Request) -> Awaitable[Any]:
@@ -277,7 +270,7 @@ class GridFSHandler:
         try:
             return await self._serve(request, filename, gridout)
         finally:
-            await _close_gridout(gridout)
+            await close_gridout(gridout)
 
     async def _open(self, filename: str, request: Request) -> Any:
         try:
@@ -334,6 +327,7 @@ class GridFSHandler:
         return AsyncGridOut(root, file_document=copied)
 
     async def _serve(self, request: Request, filename: str, gridout: Any) -> StreamResponse:
+        """Describe the file, let the shared planner decide, then carry the plan out."""
         file_id = gridout._id
         length = int(gridout.length or 0)
         upload_date: datetime.datetime = gridout.upload_date
@@ -342,10 +336,56 @@ class GridFSHandler:
         etag = gridout_etag(file_id, length, upload_date)
 
         response = StreamResponse()
+        self._set_fields(response, gridout, filename, modified, content_type, etag)
+        await maybe_await(self._set_extra_headers(response, gridout))
+        plan = plan_representation(
+            request.method,
+            request.headers,
+            Representation(length, etag, modified, content_type),
+            max_ranges=self._max_ranges,
+        )
+        plan.apply(response.headers)
+        response.set_status(plan.status)
+        if plan.bodiless:  # 304 / 412 / 416: the fields are settled, there is no body
+            return response
+        response.content_length = plan.content_length
+        if request.method == "HEAD":
+            await response.prepare(request)
+            return response
+
+        chunk_size = int(gridout.chunk_size or 0)
+        collection = self._chunks_for(gridout)
+        cache = self._cache
+        cache_key = None
+        if cache is not None and 0 < length <= cache.max_file_bytes:
+            cache_key = cache.key(collection, file_id, length, upload_date, chunk_size)
+        await send_plan(
+            request,
+            response,
+            plan,
+            collection=collection,
+            file_id=file_id,
+            length=length,
+            chunk_size=chunk_size,
+            batch_bytes=self._batch_bytes,
+            cache=cache,
+            cache_key=cache_key,
+        )
+        return response
+
+    def _set_fields(
+        self,
+        response: StreamResponse,
+        gridout: Any,
+        filename: str,
+        modified: datetime.datetime,
+        content_type: str,
+        etag: ETag,
+    ) -> None:
+        """Validators, type, caching and disposition, before the hook and the plan."""
         headers = response.headers
         headers["Last-Modified"] = format_http_date(modified)
         headers["ETag"] = str(etag)
-        headers["Accept-Ranges"] = "bytes"
         headers["Content-Type"] = content_type
         cache_time = self._get_cache_time(filename, modified, content_type)
         if cache_time and cache_time > 0:
@@ -358,142 +398,6 @@ class GridFSHandler:
             headers["Content-Disposition"] = content_disposition(
                 self._disposition, gridout.filename or filename
             )
-        await maybe_await(self._set_extra_headers(response, gridout))
-
-        outcome = evaluate_preconditions(
-            request.method, request.headers, etag=etag, last_modified=modified
-        )
-        if outcome is Outcome.NOT_MODIFIED:
-            response.set_status(304)
-            # RFC 9110 §15.4.5: a 304 repeats the validators and caching fields, not the
-            # representation's metadata.
-            for name in ("Content-Type", "Accept-Ranges", "Content-Disposition"):
-                headers.pop(name, None)
-            return response
-        if outcome is Outcome.PRECONDITION_FAILED:
-            return _bare(412, response)
-
-        ranges: list[ByteRange] | None = None
-        range_header = request.headers.get("Range")
-        if range_header is not None and if_range_matches(
-            request.headers.get("If-Range"), etag=etag, last_modified=modified
-        ):
-            try:
-                ranges = parse_range(range_header, length, max_ranges=self._max_ranges)
-            except RangeNotSatisfiable as exc:
-                failed = _bare(416, response)
-                failed.headers["Content-Range"] = exc.content_range
-                return failed
-
-        chunk_size = int(gridout.chunk_size or 0)
-        collection = self._chunks_for(gridout)
-        head_only = request.method == "HEAD"
-
-        if ranges is None:
-            response.content_length = length
-            pieces = [ByteRange(0, length)]
-            framing = None
-        elif len(ranges) == 1:
-            response.set_status(206)
-            headers["Content-Range"] = ranges[0].content_range(length)
-            response.content_length = ranges[0].length
-            pieces = ranges
-            framing = None
-        else:
-            response.set_status(206)
-            framing = build_byteranges(ranges, length, content_type)
-            headers["Content-Type"] = framing.content_type
-            response.content_length = framing.content_length
-            pieces = ranges
-
-        if head_only:
-            await response.prepare(request)
-            return response
-
-        cache = self._cache
-        cache_key = None
-        if cache is not None and 0 < length <= cache.max_file_bytes:
-            cache_key = cache.key(collection, file_id, length, upload_date, chunk_size)
-            if cache_key is not None:
-                data = cache.get(cache_key)
-                if data is not None:
-                    await self._send_cached(request, response, data, pieces, framing)
-                    return response
-
-        readers = [
-            ChunkReader(
-                collection,
-                file_id,
-                length=length,
-                chunk_size=chunk_size,
-                start=r.start,
-                stop=r.stop,
-                batch_bytes=self._batch_bytes,
-            )
-            for r in pieces
-        ]
-        # A whole small file is kept as it streams by and cached once every chunk checked out;
-        # a range never fills the cache (it reads only the chunks it covers).
-        tee = None
-        if cache is not None and cache_key is not None and ranges is None:
-            tee = _Tee(cache, cache_key, length)
-        try:
-            # Read the first piece before committing to a status: a file whose first chunk
-            # is missing gets a clean 500 rather than a 200 with a broken body.
-            first = await readers[0].next() if pieces[0].length else None
-            await response.prepare(request)
-            if framing is None:
-                await _send(response, readers[0], first, tee)
-            else:
-                index = 0
-                for segment in framing.segments():
-                    if isinstance(segment, bytes):
-                        await response.write(segment)
-                    else:
-                        await _send(response, readers[index], first if index == 0 else None)
-                        index += 1
-            await response.write_eof()
-        except PyMongoError:  # CorruptGridFile, or the database going away mid-file
-            if response.prepared:
-                # Too late for a status code: end the connection so the client sees a short
-                # body rather than waiting for bytes that will not come.
-                log.exception("GridFS file %r failed while being sent", file_id)
-                _abort_connection(request)
-                return response
-            raise
-        finally:
-            for reader in readers:
-                await reader.close()
-        return response
-
-    @staticmethod
-    async def _send_cached(
-        request: Request,
-        response: StreamResponse,
-        data: bytes,
-        pieces: list[ByteRange],
-        framing: Any,
-    ) -> None:
-        """The body (or the ranges) of a cached file: no database round trip at all."""
-        await response.prepare(request)
-        if framing is None:
-            piece = pieces[0]
-            if piece.length:
-                await response.write(
-                    data
-                    if piece.length == len(data)
-                    else memoryview(data)[piece.start : piece.stop]
-                )
-        else:
-            index = 0
-            for segment in framing.segments():
-                if isinstance(segment, bytes):
-                    await response.write(segment)
-                else:
-                    piece = pieces[index]
-                    await response.write(memoryview(data)[piece.start : piece.stop])
-                    index += 1
-        await response.write_eof()
 
     def _chunks_for(self, gridout: Any) -> Any:
         """The chunks collection ``gridout`` belongs to.
@@ -514,107 +418,8 @@ _default_get_gridfs_file = get_gridfs_file
 _default_set_extra_headers = set_extra_headers
 
 
-class FileView:
-    """The GridOut attributes the handler reads, over a files document it must not change.
-
-    Used when every hook is the default one, so no user code receives it; the document may be
-    shared by several requests (see ``LookupCoalescer``) and is only read.
-    """
-
-    __slots__ = ("_file",)
-
-    def __init__(self, document: Mapping[str, Any]) -> None:
-        self._file = document
-
-    @property
-    def _id(self) -> Any:
-        return self._file["_id"]
-
-    @property
-    def filename(self) -> str | None:
-        return self._file.get("filename")
-
-    @property
-    def length(self) -> int:
-        return self._file.get("length") or 0
-
-    @property
-    def chunk_size(self) -> int:
-        return self._file.get("chunkSize") or 0
-
-    @property
-    def upload_date(self) -> datetime.datetime:
-        return self._file.get("uploadDate")  # type: ignore[return-value]
-
-    @property
-    def metadata(self) -> Any:
-        return self._file.get("metadata")
-
-    @property
-    def content_type(self) -> Any:
-        return self._file.get("contentType")
-
-
 def _is_sync(collection: Any) -> bool:
     return type(collection).__module__.startswith("pymongo.synchronous")
-
-
-class _Tee:
-    """Collects a small file's pieces as they are sent; caches the file once all ``length``
-    bytes have been read (every piece passed ``ChunkReader``'s checks), before the last
-    piece is written, so a client that has the whole body can rely on the cache having it."""
-
-    __slots__ = ("_cache", "_key", "_length", "_pieces", "_size")
-
-    def __init__(self, cache: ChunkCache, key: Any, length: int) -> None:
-        self._cache = cache
-        self._key = key
-        self._length = length
-        self._pieces: list[Any] = []
-        self._size = 0
-
-    def add(self, piece: Any) -> None:
-        self._pieces.append(piece)
-        self._size += len(piece)
-        if self._size == self._length:
-            self._cache.put(self._key, b"".join(self._pieces))
-            self._pieces = []
-
-
-async def _send(
-    response: StreamResponse, reader: ChunkReader, first: Any, tee: _Tee | None = None
-) -> None:
-    piece = first if first is not None else await reader.next()
-    while piece is not None:
-        if tee is not None:
-            tee.add(piece)
-        await response.write(piece)
-        piece = await reader.next()
-
-
-async def _close_gridout(gridout: Any) -> None:
-    close = getattr(gridout, "close", None)
-    if close is not None:
-        try:
-            await maybe_await(close())
-        except Exception:  # closing only releases a cursor; never mask the real outcome
-            log.debug("closing a GridOut failed", exc_info=True)
-
-
-def _abort_connection(request: Request) -> None:
-    transport = request.transport
-    if transport is not None:
-        transport.abort()
-
-
-def _bare(status: int, response: StreamResponse) -> Response:
-    """A bodiless status response that keeps the validators of ``response``."""
-    bare = Response(status=status)
-    for name in ("ETag", "Last-Modified", "Cache-Control", "Expires", "Accept-Ranges"):
-        value = response.headers.get(name)
-        if value is not None:
-            bare.headers[name] = value
-    return bare
 
 
 def _route_error(request: Request) -> str:
@@ -625,77 +430,3 @@ def _route_error(request: Request) -> str:
         f"GridFSHandler is routed at {where!r}, which has no {{filename}} variable; "
         "use a route like '/fs/{filename}'"
     )
-
-
-# -- metadata --------------------------------------------------------------------------
-
-
-def resolve_content_type(gridout: Any, filename: str) -> str:
-    """``metadata.contentType``, then the deprecated top-level ``contentType``, then a guess
-    from the stored filename (or the URL's), then ``application/octet-stream``.
-
-    A stored value with control characters is ignored: it came from whoever uploaded the file
-    and must not be able to split the response head.
-    """
-    document = _file_document(gridout)
-    if document is not None:
-        metadata = document.get("metadata")
-        legacy = document.get("contentType")
-    else:
-        metadata = gridout.metadata
-        legacy = gridout.content_type
-    candidates = []
-    if isinstance(metadata, Mapping):
-        candidates.append(metadata.get("contentType"))
-    candidates.append(legacy)
-    for value in candidates:
-        if isinstance(value, str) and value and not _CONTROL.search(value):
-            return value
-    for name in (gridout.filename, filename):
-        if isinstance(name, str) and name:
-            guessed, _ = mimetypes.guess_type(name, strict=False)
-            if guessed:
-                return guessed
-    return "application/octet-stream"
-
-
-def _file_document(gridout: Any) -> Mapping[str, Any] | None:
-    """The files document behind a GridOut, read without the deprecated ``content_type``
-    property (PyMongo keeps it in ``_file``; Motor wraps a PyMongo GridOut in ``delegate``)."""
-    for obj in (gridout, getattr(gridout, "delegate", None)):
-        document = getattr(obj, "_file", None) if obj is not None else None
-        if isinstance(document, Mapping):
-            return document
-    return None
-
-
-def gridout_etag(file_id: Any, length: int, upload_date: datetime.datetime) -> ETag:
-    """A strong entity tag computed from the files document alone.
-
-    GridFS never rewrites a file's chunks in place: new content means a new ``_id`` (and a new
-    ``uploadDate``). So ``_id`` + ``length`` + ``uploadDate`` (milliseconds, as stored) name
-    the exact bytes, which is what a strong validator promises, and ranges may use it.
-    """
-    if isinstance(file_id, ObjectId):
-        ident = str(file_id)
-    else:
-        ident = hashlib.blake2b(repr(file_id).encode(), digest_size=12).hexdigest()
-    if upload_date.tzinfo is None:
-        upload_date = upload_date.replace(tzinfo=datetime.UTC)
-    millis = int(upload_date.timestamp() * 1000)
-    return ETag(f"{ident}-{length:x}-{millis:x}")
-
-
-def content_disposition(kind: str, filename: str) -> str:
-    """A Content-Disposition value (RFC 6266) that survives any filename.
-
-    ``filename`` carries an ASCII fallback (non-ASCII and quoting characters replaced with
-    ``_``) for old clients; ``filename*`` carries the exact name, UTF-8 and percent-encoded
-    (RFC 8187), which current browsers prefer.
-    """
-    name = filename.rsplit("/", 1)[-1] or "download"
-    fallback = "".join(c if 0x20 <= ord(c) < 0x7F and c not in '"\\%' else "_" for c in name)
-    encoded = urllib.parse.quote(name, safe="!#$&+-.^_`|~")
-    if fallback == name:
-        return f'{kind}; filename="{name}"'
-    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
