@@ -24,6 +24,11 @@ from aioweb import web
 DATA = bytes(range(256)) * 40  # 10,240 bytes: several GridFS chunks
 OLD = "Sun, 06 Nov 1994 08:49:37 GMT"
 # Fields one server sends for reasons of its own, not decided by the plan.
+# What both servers are told to send with the file (GridFS: metadata and content_disposition).
+FIELDS = {
+    "Content-Type": "application/x-test",
+    "Content-Disposition": 'inline; filename="data.bin"',
+}
 OWN = {"date", "server", "cache-control", "expires", "connection", "keep-alive"}
 
 # (name, method, headers): "{etag}" / "{lm}" are the server's own validators.
@@ -58,7 +63,7 @@ def file_server(tmp_path: Path) -> Iterator[str]:
     path.write_bytes(DATA)
 
     async def handle(request: web.Request) -> web.FileResponse:
-        return web.FileResponse(path, headers={"Content-Type": "application/x-test"})
+        return web.FileResponse(path, headers=dict(FIELDS))
 
     async def make_app() -> web.Application:
         app = web.Application()
@@ -75,7 +80,10 @@ def _answer(client: httpx.Client, url: str, method: str, headers: dict[str, str]
     filled = {k: v.format(etag=own["etag"], lm=own["last-modified"]) for k, v in headers.items()}
     r = client.request(method, url, headers=filled)
     names = {k.lower() for k in r.headers} - OWN
-    fixed = {k: r.headers.get(k) for k in ("content-length", "content-range", "accept-ranges")}
+    fixed = {
+        k: r.headers.get(k)
+        for k in ("content-length", "content-range", "accept-ranges", "content-disposition")
+    }
     return r.status_code, sorted(names), fixed, len(r.content)
 
 
@@ -83,7 +91,7 @@ def test_same_status_and_fields(sync_db: Any, gridfs_server: Any, file_server: s
     GridFSBucket(sync_db, chunk_size_bytes=4096).upload_from_stream(
         "data.bin", DATA, metadata={"contentType": "application/x-test"}
     )
-    grid_url = gridfs_server().base_url + "/fs/data.bin"
+    grid_url = gridfs_server(content_disposition="inline").base_url + "/fs/data.bin"
     with httpx.Client(timeout=10) as client:
         own_file = client.get(file_server).headers
         own_grid = client.get(grid_url).headers
