@@ -38,7 +38,7 @@ from aioweb.framework.multipart_form import FileField, read_form
 from aioweb.http.dates import parse_http_datetime
 from aioweb.http.errors import HttpProtocolError
 from aioweb.http.etag import ETag, parse_etags
-from aioweb.http.forwarded import parse_forwarded
+from aioweb.http.forwarded import parse_forwarded_lenient
 from aioweb.http.parser import RequestHead
 from aioweb.http.ranges import parse_single_range
 from aioweb.http.target import split_absolute_form
@@ -339,7 +339,7 @@ class BaseRequest(DictStorage):
     def forwarded(self) -> tuple[Mapping[str, str], ...]:
         """The RFC 7239 ``Forwarded`` header, parsed (untrusted: see ``aioweb.proxy``)."""
 
-        return parse_forwarded(self.headers.getall("Forwarded", []))
+        return parse_forwarded_lenient(self.headers.getall("Forwarded", []))
 
     # -- headers -------------------------------------------------------------------------
 

@@ -36,6 +36,16 @@ from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 from aioweb.framework.exceptions import HTTPBadRequest
 from aioweb.framework.middlewares import middleware
 from aioweb.framework.types import Handler, Middleware
+from aioweb.http.forwarded import (
+    ForwardedError,
+    parse_forwarded,
+    parse_forwarded_cached,
+    parse_node,
+    parse_xff_entry,
+    valid_host,
+    valid_proto,
+)
+from aioweb.http.lists import split_list
 
 if TYPE_CHECKING:
     from aioweb.framework.app import Application
@@ -59,163 +69,6 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 TrustedSpec = str | IPAddress | IPNetwork
 HeaderMode = Literal["x-forwarded", "forwarded"]
-
-
-class ForwardedError(ValueError):
-    """A forwarding header from a trusted proxy is malformed (the proxy is misconfigured)."""
-
-
-# --- RFC 7230/7239 lexical pieces ----------------------------------------------------------
-
-_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
-# quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE   (RFC 7230 section 3.2.6)
-_QUOTED = r'"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"'
-_PAIR_RE = re.compile(rf"({_TOKEN})=({_TOKEN}|{_QUOTED})")
-_OWS_RE = re.compile(r"[ \t]*")
-_QUOTED_PAIR_RE = re.compile(r"\\(.)")
-# obfnode / obfport = "_" 1*( ALPHA / DIGIT / "." / "_" / "-" )   (RFC 7239 section 6.3)
-_OBFUSCATED_RE = re.compile(r"_[A-Za-z0-9._-]+")
-_PORT_RE = re.compile(r"[0-9]{1,5}")
-# uri-scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )   (RFC 3986 section 3.1)
-_SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*")
-# Host = uri-host [ ":" port ]: a reg-name (unreserved / pct-encoded / sub-delims) or [IPv6].
-_HOST_RE = re.compile(
-    r"(?:[A-Za-z0-9._~!$&'()*+,;=-]|%[0-9A-Fa-f]{2})+(?::[0-9]{1,5})?"
-    r"|\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?"
-)
-
-
-def parse_forwarded(value: str) -> list[dict[str, str]]:
-    """Parse one ``Forwarded`` header value into its elements, left (oldest hop) to right.
-
-    Each element is a dict of lower-cased parameter names (``for``, ``by``, ``proto``, ``host``,
-    extensions) to unquoted values. Empty list elements (``a, , b``) are skipped as the list
-    syntax allows; a parameter repeated inside one element is an error (RFC 7239 section 4).
-
-    Raises :class:`ForwardedError` on anything that is not valid syntax.
-    """
-    elements: list[dict[str, str]] = []
-    element: dict[str, str] = {}
-    pos, end = 0, len(value)
-    while True:
-        pos = _OWS_RE.match(value, pos).end()  # type: ignore[union-attr]
-        if pos >= end:
-            break
-        char = value[pos]
-        if char == ",":
-            if element:
-                elements.append(element)
-                element = {}
-            pos += 1
-            continue
-        if char == ";":
-            pos += 1
-            continue
-        match = _PAIR_RE.match(value, pos)
-        if match is None:
-            raise ForwardedError(f"Forwarded: expected name=value at offset {pos}: {value!r}")
-        name = match[1].lower()
-        if name in element:
-            raise ForwardedError(f"Forwarded: parameter {name!r} repeated in one element")
-        raw = match[2]
-        if raw.startswith('"'):
-            raw = _QUOTED_PAIR_RE.sub(r"\1", raw[1:-1])
-        element[name] = raw
-        pos = _OWS_RE.match(value, match.end()).end()  # type: ignore[union-attr]
-        if pos < end and value[pos] not in ",;":
-            raise ForwardedError(f"Forwarded: expected ';' or ',' at offset {pos}: {value!r}")
-    if element:
-        elements.append(element)
-    return elements
-
-
-@lru_cache(maxsize=1024)
-def _parsed_forwarded(value: str) -> tuple[dict[str, str], ...]:
-    """:func:`parse_forwarded`, remembered: a client's proxy sends it the same line each time.
-    The dicts are shared between calls and must not be changed."""
-    return tuple(parse_forwarded(value))
-
-
-@lru_cache(maxsize=4096)
-def parse_node(value: str) -> str:
-    """Validate an RFC 7239 node (``for``/``by`` value) and return its name without the port.
-
-    Accepted: ``192.0.2.43``, ``192.0.2.43:8080``, ``[2001:db8::1]``, ``[2001:db8::1]:_port``,
-    ``unknown``, and obfuscated identifiers such as ``_hidden``. IP addresses come back in
-    canonical form (IPv6 without brackets, lower case, compressed) so they compare equal to
-    ``request.remote``. Raises :class:`ForwardedError` otherwise.
-    """
-    name = value
-    if value.startswith("["):
-        close = value.find("]")
-        if close < 0:
-            raise ForwardedError(f"unterminated IPv6 literal in node {value!r}")
-        name, rest = value[1:close], value[close + 1 :]
-        if rest:
-            if not rest.startswith(":"):
-                raise ForwardedError(f"junk after IPv6 literal in node {value!r}")
-            _check_port(rest[1:], value)
-        try:
-            return str(ipaddress.IPv6Address(name))
-        except ValueError:
-            raise ForwardedError(f"invalid IPv6 address in node {value!r}") from None
-    if ":" in value:
-        name, port = value.split(":", 1)
-        _check_port(port, value)
-    if name.lower() == "unknown":
-        return "unknown"
-    if _OBFUSCATED_RE.fullmatch(name):
-        return name
-    try:
-        return str(ipaddress.IPv4Address(name))
-    except ValueError:
-        raise ForwardedError(f"invalid node {value!r}") from None
-
-
-def _check_port(port: str, node: str) -> None:
-    # node-port = port / obfport; "1.2.3.4:" (empty port) is not a node.
-    if not (_PORT_RE.fullmatch(port) or _OBFUSCATED_RE.fullmatch(port)):
-        raise ForwardedError(f"invalid port in node {node!r}")
-
-
-# Parsing an address with ipaddress costs microseconds; the same few client and proxy addresses
-# come back on request after request. Bounded caches keep the per-request cost near a dict lookup
-# without letting a flood of distinct values grow memory.
-@lru_cache(maxsize=4096)
-def _parse_xff_entry(entry: str) -> str:
-    """One ``X-Forwarded-For`` entry: a bare IPv4/IPv6 address, optionally with a port
-    (``1.2.3.4:5678``, ``[::1]:5678``) as some load balancers add, or ``unknown``."""
-    if entry.startswith("[") or entry.count(":") == 1:
-        return parse_node(entry)  # bracketed IPv6 or IPv4:port
-    if entry.lower() == "unknown":
-        return "unknown"
-    try:
-        return str(ipaddress.ip_address(entry))
-    except ValueError:
-        raise ForwardedError(f"X-Forwarded-For: invalid address {entry!r}") from None
-
-
-@lru_cache(maxsize=64)
-def _valid_proto(value: str, header: str) -> str:
-    if not _SCHEME_RE.fullmatch(value):
-        raise ForwardedError(f"{header}: invalid scheme {value!r}")
-    return value.lower()
-
-
-@lru_cache(maxsize=1024)
-def _valid_host(value: str, header: str) -> str:
-    if not _HOST_RE.fullmatch(value):
-        raise ForwardedError(f"{header}: invalid host {value!r}")
-    return value
-
-
-def _split_list(values: Sequence[str]) -> list[str]:
-    """RFC 7230 list syntax: comma separated, optional whitespace, empty elements ignored;
-    several header lines are one list."""
-    if len(values) == 1 and "," not in values[0]:  # the common case: one proxy, one value
-        item = values[0].strip(" \t")
-        return [item] if item else []
-    return [item for value in values for part in value.split(",") if (item := part.strip(" \t"))]
 
 
 # --- the trusted set -----------------------------------------------------------------------
@@ -324,8 +177,8 @@ _NOTHING = Forwarding()
 def _forwarding(remote: str | None, proto: str | None, host: str | None, header: str) -> Forwarding:
     return Forwarding(
         remote,
-        _valid_proto(proto, header) if proto is not None else None,
-        _valid_host(host, header) if host is not None else None,
+        valid_proto(proto, header) if proto is not None else None,
+        valid_host(host, header) if host is not None else None,
     )
 
 
@@ -344,7 +197,7 @@ def resolve_forwarded(values: Sequence[str], trusted: TrustedProxies) -> Forward
     """
     oldest: tuple[str | None, dict[str, str]] | None = None
     for line in reversed(values):
-        for element in reversed(_parsed_forwarded(line)):
+        for element in reversed(parse_forwarded_cached(line)):
             node = element.get("for")
             name = parse_node(node) if node is not None else None
             if name is None or name not in trusted:
@@ -371,13 +224,13 @@ def resolve_x_forwarded(
     those has exactly one value per ``X-Forwarded-For`` entry, the value at the client's position
     is used; otherwise its last value (the one our peer wrote).
     """
-    fors = _split_list(xff)
-    protos = _split_list(proto)
-    hosts = _split_list(host)
+    fors = split_list(xff)
+    protos = split_list(proto)
+    hosts = split_list(host)
     remote: str | None = None
     index = len(fors) - 1
     while index >= 0:
-        remote = _parse_xff_entry(fors[index])
+        remote = parse_xff_entry(fors[index])
         if remote not in trusted or index == 0:
             break
         index -= 1
