@@ -39,7 +39,10 @@ COMPILED_MODULES: tuple[str, ...] = (
     "aioweb.server.streams",
     "aioweb.framework.response",
     "aioweb.framework.request",
-    "aioweb.framework.routing",
+    "aioweb.framework.routing.routes",
+    "aioweb.framework.routing.match_info",
+    "aioweb.framework.routing.resources",
+    "aioweb.framework.routing.dispatcher",
     "aioweb.framework.websocket_session",
 )
 

@@ -87,7 +87,7 @@ warnings.filterwarnings("ignore", category=NotAppKeyWarning, append=True)
 # name -> module that defines it, imported on first access
 _LAZY = {
     "FileResponse": "aioweb.framework.fileresponse",
-    "StaticResource": "aioweb.framework.staticfiles",
+    "StaticResource": "aioweb.framework.routing",
     "WebSocketResponse": "aioweb.framework.websocket",
     "WebSocketReady": "aioweb.framework.websocket",
     "WSMsgType": "aioweb.framework.websocket",

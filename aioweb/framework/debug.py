@@ -26,13 +26,14 @@ import platform
 import sys
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import FrameType, TracebackType
 from typing import Any
 
 from aioweb.framework.exceptions import HTTPMethodNotAllowed, HTTPNotFound
 from aioweb.framework.response import Response, json_response
+from aioweb.framework.types import Handler
 
 __all__ = (
     "DEFAULT_INSPECTOR_PATH",
@@ -54,8 +55,6 @@ _MAX_LOCALS = 60
 # Frames inside aioweb itself are shown dimmed: the bug is almost always in the app's code.
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _PROXY_HEADERS = ("Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Real-IP")
-
-Handler = Callable[[Any], Awaitable[Any]]
 
 
 # -- safe accessors: the debug page must never fail because the request is odd --------------

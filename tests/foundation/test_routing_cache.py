@@ -7,7 +7,7 @@ import pytest
 from foundation_util import open_raw, read_response
 
 from aioweb import web
-from aioweb.framework import routing
+from aioweb.framework.routing import SystemRoute, dispatcher
 
 
 async def _send(port: int, method: str, path: str) -> tuple[int, bytes]:
@@ -19,7 +19,7 @@ async def _send(port: int, method: str, path: str) -> tuple[int, bytes]:
 
 
 async def test_answers_stay_the_same_and_the_memory_bounded(aiohttp_server, monkeypatch):
-    monkeypatch.setattr(routing, "_PLAIN_HITS_MAX", 3)
+    monkeypatch.setattr(dispatcher, "_PLAIN_HITS_MAX", 3)
 
     async def anything(request: web.Request) -> web.Response:
         return web.Response(text=f"any {request.method}")
@@ -44,7 +44,7 @@ async def test_answers_stay_the_same_and_the_memory_bounded(aiohttp_server, monk
         assert (await _send(server.port, "POST", "/about"))[0] == 405
         assert await _send(server.port, "HEAD", "/about") == (200, b"")
     assert len(app.router._plain_hits) == 3
-    assert all(type(route) is not routing.SystemRoute for route in app.router._plain_hits.values())
+    assert all(type(route) is not SystemRoute for route in app.router._plain_hits.values())
 
 
 @pytest.mark.parametrize("frozen", [False, True])

@@ -47,12 +47,9 @@ from aioweb.framework.containment import open_within
 from aioweb.framework.exceptions import HTTPForbidden, HTTPNotFound
 from aioweb.framework.fileresponse import FileResponse
 from aioweb.framework.response import Response, StreamResponse
-from aioweb.framework.routing import (
-    AbstractRoute,
-    PrefixResource,
-    ResourceRoute,
-    UrlMappingMatchInfo,
-)
+from aioweb.framework.routing.match_info import UrlMappingMatchInfo
+from aioweb.framework.routing.resources import PrefixResource
+from aioweb.framework.routing.routes import AbstractRoute, ResourceRoute
 
 if TYPE_CHECKING:
     from aioweb.framework.request import Request
@@ -140,7 +137,11 @@ class StaticResource(PrefixResource):
         return version
 
     def get_info(self) -> dict[str, Any]:
-        return {"directory": self._directory, "prefix": self._prefix, "routes": self._routes}
+        return {
+            "directory": self._directory,
+            "prefix": self._prefix,
+            "routes": self._routes,
+        }
 
     def set_options_route(self, handler: Any) -> None:
         """Answer OPTIONS under the prefix too (for CORS preflight, as in aiohttp)."""

@@ -1,0 +1,93 @@
+"""Match info: what the router found for a request (``request.match_info``).
+
+A dict of the path's variable parts that also carries the route, the application stack of
+nested sub-applications, and (for a miss) the HTTP exception to raise.  One is built per
+request, so its constructor does as little as it can.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from aioweb.framework.routing.routes import AbstractRoute, SystemRoute
+from aioweb.framework.types import Handler
+
+if TYPE_CHECKING:
+    from aioweb.framework.app import Application
+    from aioweb.framework.request import Request
+
+__all__ = ["MatchInfoError", "UrlMappingMatchInfo"]
+
+
+class UrlMappingMatchInfo(dict[str, str]):
+    """The variable parts of the matched path, plus what the router found for them."""
+
+    __slots__ = ("_apps", "_current_app", "_frozen", "_route")
+
+    def __init__(self, match_dict: dict[str, str], route: AbstractRoute) -> None:
+        if match_dict:  # (a plain route matches nothing: no dict.__init__ call per request)
+            dict.update(self, match_dict)
+        self._route = route
+        self._apps: list[Application] = []
+        self._current_app: Application | None = None
+        self._frozen = False
+
+    @property
+    def handler(self) -> Handler:
+        return self._route.handler
+
+    @property
+    def route(self) -> AbstractRoute:
+        return self._route
+
+    @property
+    def expect_handler(self) -> Callable[[Request], Awaitable[Any]]:
+        return self._route.handle_expect_header
+
+    @property
+    def http_exception(self) -> Exception | None:
+        return None
+
+    def get_info(self) -> dict[str, Any]:
+        return self._route.get_info()
+
+    @property
+    def apps(self) -> tuple[Application, ...]:
+        return tuple(self._apps)
+
+    def add_app(self, app: Application) -> None:
+        if self._frozen:
+            raise RuntimeError("Cannot change apps stack after .freeze() call")
+        if self._current_app is None:
+            self._current_app = app
+        self._apps.insert(0, app)
+
+    @property
+    def current_app(self) -> Application | None:
+        return self._current_app
+
+    @current_app.setter
+    def current_app(self, app: Application) -> None:
+        self._current_app = app
+
+    def freeze(self) -> None:
+        self._frozen = True
+
+    def __repr__(self) -> str:
+        return f"<MatchInfo {super().__repr__()}: {self._route}>"
+
+
+class MatchInfoError(UrlMappingMatchInfo):
+    __slots__ = ("_exception",)
+
+    def __init__(self, http_exception: Exception) -> None:
+        self._exception = http_exception
+        super().__init__({}, SystemRoute(http_exception))
+
+    @property
+    def http_exception(self) -> Exception:
+        return self._exception
+
+    def __repr__(self) -> str:
+        return f"<MatchInfoError {self._exception.status}: {self._exception.reason}>"  # type: ignore[attr-defined]
