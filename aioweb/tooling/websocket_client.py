@@ -229,42 +229,99 @@ async def _connect(
     async with asyncio.timeout(timeout):
         transport, proto = await loop.create_connection(_ClientProtocol, host, port, ssl=ssl_arg)
         key = base64.b64encode(os.urandom(16)).decode()
-        lines = [
-            f"GET {url.raw_path_qs or '/'} HTTP/1.1",
-            f"Host: {url.raw_authority}",
-            "Upgrade: websocket",
-            "Connection: Upgrade",
-            f"Sec-WebSocket-Key: {key}",
-            "Sec-WebSocket-Version: 13",
-        ]
-        if protocols:
-            lines.append(f"Sec-WebSocket-Protocol: {', '.join(protocols)}")
-        if compress:
-            offer = "permessage-deflate; client_max_window_bits"
-            if compress < 15:
-                offer += f"; server_max_window_bits={compress}"
-            lines.append(f"Sec-WebSocket-Extensions: {offer}")
-        if origin:
-            lines.append(f"Origin: {origin}")
-        for name, value in (headers or {}).items():
-            lines.append(f"{name}: {value}")
-        transport.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        transport.write(_handshake_request(url, key, protocols, compress, origin, headers))
         try:
             raw = await proto.head_done
         except BaseException:
             transport.close()
             raise
+    status_line, response_headers, rest = _parse_head(raw)
+    try:
+        protocol, deflate = _check_handshake(
+            status_line, response_headers, key, protocols, compress
+        )
+    except WSServerHandshakeError:
+        transport.close()
+        raise
+
+    ws = ClientWebSocketResponse(
+        response_headers=response_headers,
+        timeout=timeout,
+        receive_timeout=receive_timeout,
+        autoclose=autoclose,
+        autoping=autoping,
+        heartbeat=heartbeat,
+        protocols=protocols,
+        compress=compress,
+        max_msg_size=max_msg_size,
+    )
+    ws._conn = proto
+    ws._begin_session(loop, transport, protocol, deflate, is_server=False)  # type: ignore[arg-type]
+    proto.attach(ws, rest)
+    if registry is not None:
+        registry.append(ws)
+    return ws
+
+
+def _handshake_request(
+    url: URL,
+    key: str,
+    protocols: tuple[str, ...],
+    compress: int,
+    origin: str | None,
+    headers: Mapping[str, str] | None,
+) -> bytes:
+    """The opening handshake's GET (RFC 6455 §4.1), with the subprotocols and the
+    permessage-deflate offer (RFC 7692 §7.1) asked for."""
+    lines = [
+        f"GET {url.raw_path_qs or '/'} HTTP/1.1",
+        f"Host: {url.raw_authority}",
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        f"Sec-WebSocket-Key: {key}",
+        "Sec-WebSocket-Version: 13",
+    ]
+    if protocols:
+        lines.append(f"Sec-WebSocket-Protocol: {', '.join(protocols)}")
+    if compress:
+        offer = "permessage-deflate; client_max_window_bits"
+        if compress < 15:
+            offer += f"; server_max_window_bits={compress}"
+        lines.append(f"Sec-WebSocket-Extensions: {offer}")
+    if origin:
+        lines.append(f"Origin: {origin}")
+    for name, value in (headers or {}).items():
+        lines.append(f"{name}: {value}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+def _parse_head(raw: bytes) -> tuple[str, CIMultiDict[str], bytes]:
+    """The server's answer to the handshake: status line, header fields, and the bytes read
+    past the head (frames the server sent at once)."""
     head, _, rest = raw.partition(b"\r\n\r\n")
     status_line, *header_lines = head.decode("latin-1").split("\r\n")
-    parts = status_line.split(" ", 2)
-    status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
     response_headers: CIMultiDict[str] = CIMultiDict()
     for line in header_lines:
         name, _, value = line.partition(":")
         response_headers.add(name.strip(), value.strip())
+    return status_line, response_headers, rest
+
+
+def _check_handshake(
+    status_line: str,
+    response_headers: CIMultiDict[str],
+    key: str,
+    protocols: tuple[str, ...],
+    compress: int,
+) -> tuple[str | None, PerMessageDeflate | None]:
+    """The client's checks of the server's handshake (RFC 6455 §4.1, the numbered list after
+    "the client MUST validate the server's response"): 101, Upgrade, Connection, the accept
+    key, an offered subprotocol, a usable extension.  Returns (subprotocol, deflate); raises
+    :class:`WSServerHandshakeError` naming the first check that failed."""
+    parts = status_line.split(" ", 2)
+    status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
 
     def fail(message: str) -> WSServerHandshakeError:
-        transport.close()
         return WSServerHandshakeError(status, message, response_headers)
 
     if status != 101:
@@ -284,24 +341,7 @@ async def _connect(
         deflate = _accept_deflate(ext, compress)
         if deflate is None:
             raise fail(f"Server accepted an extension we cannot use: {ext!r}")
-
-    ws = ClientWebSocketResponse(
-        response_headers=response_headers,
-        timeout=timeout,
-        receive_timeout=receive_timeout,
-        autoclose=autoclose,
-        autoping=autoping,
-        heartbeat=heartbeat,
-        protocols=protocols,
-        compress=compress,
-        max_msg_size=max_msg_size,
-    )
-    ws._conn = proto
-    ws._begin_session(loop, transport, protocol, deflate, is_server=False)  # type: ignore[arg-type]
-    proto.attach(ws, rest)
-    if registry is not None:
-        registry.append(ws)
-    return ws
+    return protocol, deflate
 
 
 def _accept_deflate(header: str, compress: int) -> PerMessageDeflate | None:
