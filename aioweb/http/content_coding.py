@@ -2,12 +2,34 @@
 client accepts, with which preference, and the best one we can produce.
 
 Wire rules, sans-IO: responses (``enable_compression``), file responses (pre-compressed
-siblings) and the compression middleware all ask here.
+siblings) and the compression middleware all ask here. The request side too:
+:func:`request_codings` reads a request's (or a part's) ``Content-Encoding`` for the body
+decoder.
 """
 
 from __future__ import annotations
 
-__all__ = ["accepted_codings", "available_codings", "best_coding", "coding_accepted"]
+from collections.abc import Iterable
+
+from .lists import split_list
+
+__all__ = [
+    "accepted_codings",
+    "available_codings",
+    "best_coding",
+    "coding_accepted",
+    "request_codings",
+]
+
+
+def request_codings(values: str | Iterable[str] | None) -> list[str]:
+    """The content codings applied to a body, in the order they were applied (RFC 9110
+    §8.4), lower-cased, from one ``Content-Encoding`` value or all its lines (one list,
+    §5.3); ``identity`` (which changes nothing) is left out."""
+    if values is None:
+        return []
+    return [c for item in split_list(values) if (c := item.lower()) != "identity"]
+
 
 try:
     import brotli as _brotli  # noqa: F401

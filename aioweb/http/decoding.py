@@ -31,6 +31,8 @@ import zlib
 from collections.abc import Iterator
 from typing import Protocol
 
+from .content_coding import request_codings
+
 __all__ = [
     "BodyDecoder",
     "DecodedBodyTooLarge",
@@ -167,7 +169,7 @@ class BodyDecoder:
     __slots__ = ("_fed", "_max", "_stages", "decoded_size")
 
     def __init__(self, content_encoding: str, max_size: int) -> None:
-        codings = [c.strip().lower() for c in content_encoding.split(",") if c.strip()]
+        codings = request_codings(content_encoding)
         if len(codings) > 4:
             # Each layer multiplies work; nobody legitimately stacks more than two.
             raise UnsupportedEncoding("too many content codings")
