@@ -82,47 +82,14 @@ async def _read_form(
     count = 0
     charset = "utf-8"
 
-    async def field_parts(
-        reader: MultipartReader, outer_name: str | None
-    ) -> AsyncIterator[tuple[str, BodyPartReader]]:
-        async for part in reader:
-            if isinstance(part, MultipartReader):
-                # RFC 2388's multipart/mixed for several files under one field name
-                disp = _content_disposition(part.headers)[1]
-                async for inner in field_parts(part, disp.get("name", outer_name)):
-                    yield inner
-                continue
-            name = part.name if part.name is not None else outer_name
-            if name is None:
-                raise MultipartError("form-data part without a name")
-            yield name, part
-
     try:
-        async for name, part in field_parts(reader, None):
+        async for name, part in _field_parts(reader, None):
             count += 1
             if count > max_fields:
                 raise MultipartError(f"more than {max_fields} form fields")
             ctype = part.headers.get("Content-Type")
             if part.filename is not None:
-                tmp = tempfile.TemporaryFile(dir=spool_dir)  # noqa: SIM115 - returned to the caller
-                try:
-                    if _needs_decode(part.headers):
-                        # Decoded in pieces straight into the file: an inflating part costs
-                        # its raw bytes plus one piece of memory, and stops at the limit.
-                        raw = await _read_raw(part, max_size - total, max_size)
-                        for piece in _decoded(part, raw, max_size - total, max_size):
-                            total += len(piece)
-                            tmp.write(piece)
-                    else:
-                        while chunk := await part.readany():
-                            total += len(chunk)
-                            if total > max_size:
-                                raise PayloadTooLarge(max_size, total)
-                            tmp.write(chunk)
-                    tmp.seek(0)
-                except BaseException:
-                    tmp.close()
-                    raise
+                tmp, total = await _spool(part, spool_dir, total, max_size)
                 out.add(
                     name,
                     FileField(
@@ -153,6 +120,50 @@ async def _read_form(
                 v.file.close()
         raise
     return MultiDictProxy(out)
+
+
+async def _field_parts(
+    reader: MultipartReader, outer_name: str | None
+) -> AsyncIterator[tuple[str, BodyPartReader]]:
+    """Each field's (name, part), nested ``multipart/mixed`` parts flattened under their
+    field's name (RFC 2388 §5.1: several files sent under one name)."""
+    async for part in reader:
+        if isinstance(part, MultipartReader):
+            disp = _content_disposition(part.headers)[1]
+            async for inner in _field_parts(part, disp.get("name", outer_name)):
+                yield inner
+            continue
+        name = part.name if part.name is not None else outer_name
+        if name is None:
+            raise MultipartError("form-data part without a name")
+        yield name, part
+
+
+async def _spool(
+    part: BodyPartReader, spool_dir: str | None, total: int, max_size: int
+) -> tuple[Any, int]:
+    """A file field's body written to a temporary file (returned at offset 0), with the
+    form's running total of decoded bytes; past ``max_size`` in all, 413."""
+    tmp = tempfile.TemporaryFile(dir=spool_dir)  # noqa: SIM115 - returned to the caller
+    try:
+        if _needs_decode(part.headers):
+            # Decoded in pieces straight into the file: an inflating part costs its raw
+            # bytes plus one piece of memory, and stops at the limit.
+            raw = await _read_raw(part, max_size - total, max_size)
+            for piece in _decoded(part, raw, max_size - total, max_size):
+                total += len(piece)
+                tmp.write(piece)
+        else:
+            while chunk := await part.readany():
+                total += len(chunk)
+                if total > max_size:
+                    raise PayloadTooLarge(max_size, total)
+                tmp.write(chunk)
+        tmp.seek(0)
+    except BaseException:
+        tmp.close()
+        raise
+    return tmp, total
 
 
 def _needs_decode(headers: Mapping[str, str]) -> bool:
