@@ -155,7 +155,13 @@ class FrameReader:
         out.append(WSMessage(_ERROR, exc, None))
 
     def _parse(self, buf: bytes | bytearray, out: list[WSMessage]) -> int:
-        """Parse complete frames from ``buf``; return how many bytes were consumed."""
+        """Parse complete frames from ``buf``; return how many bytes were consumed.
+
+        The usual frame (a whole TEXT/BINARY message, masked as this side requires, within
+        the size limit, no fragmented message in progress) is handled inline; any other
+        frame's header goes through :meth:`_check_header` and its payload through
+        :meth:`_on_frame`.
+        """
         pos = 0
         end = len(buf)
         limit = self.max_msg_size
@@ -163,7 +169,6 @@ class FrameReader:
         while end - pos >= 2:
             b0 = buf[pos]
             b1 = buf[pos + 1]
-            fin = b0 & 0x80
             opcode = b0 & 0x0F
             length = b1 & 0x7F
             masked = b1 & 0x80
@@ -183,47 +188,14 @@ class FrameReader:
 
             # Header checks come before waiting for the payload, so an oversize or bogus
             # frame fails as soon as its header is in, without buffering its body.
-            if b0 & 0x70:
-                self._check_rsv(b0, opcode)
-            if masked:
-                if not require_mask:
-                    raise WebSocketError(
-                        WSCloseCode.PROTOCOL_ERROR, "Received a masked frame from the server"
-                    )
-            elif require_mask:
-                raise WebSocketError(WSCloseCode.PROTOCOL_ERROR, "Received an unmasked frame")
-            if opcode > 7:
-                if opcode > _OP_PONG:
-                    raise WebSocketError(WSCloseCode.PROTOCOL_ERROR, f"Unknown opcode {opcode:#x}")
-                if not fin:
-                    raise WebSocketError(
-                        WSCloseCode.PROTOCOL_ERROR, "Control frames must not be fragmented"
-                    )
-                if length > 125:
-                    raise WebSocketError(
-                        WSCloseCode.PROTOCOL_ERROR, "Control frame payload exceeds 125 bytes"
-                    )
-            else:
-                if opcode > _OP_BINARY:
-                    raise WebSocketError(WSCloseCode.PROTOCOL_ERROR, f"Unknown opcode {opcode:#x}")
-                if opcode == _OP_CONT:
-                    if not self._frag_op:
-                        raise WebSocketError(
-                            WSCloseCode.PROTOCOL_ERROR, "Continuation frame without a message"
-                        )
-                    size = self._frag_size + length
-                else:
-                    if self._frag_op:
-                        raise WebSocketError(
-                            WSCloseCode.PROTOCOL_ERROR,
-                            "A new data frame arrived before the fragmented message ended",
-                        )
-                    size = length
-                if limit and size > limit:
-                    raise WebSocketError(
-                        WSCloseCode.MESSAGE_TOO_BIG,
-                        f"Message size {size} exceeds the limit of {limit} bytes",
-                    )
+            if (
+                b0 & 0x70
+                or not (b0 & 0x80 and _OP_TEXT <= opcode <= _OP_BINARY)
+                or self._frag_op
+                or (masked != 0) is not require_mask
+                or (limit and length > limit)
+            ):
+                self._check_header(b0, opcode, length, masked)
 
             if masked:
                 start = head + 4
@@ -249,45 +221,103 @@ class FrameReader:
                         payload = bytes(view[head:stop])
             pos = stop
 
-            if opcode <= _OP_BINARY and opcode:
-                if fin:
-                    out.append(self._message(opcode, payload, bool(b0 & 0x40)))
-                else:
-                    self._frag_op = opcode
-                    self._frag_compressed = bool(b0 & 0x40)
-                    self._frag_size = length
-                    if opcode == _OP_TEXT and not self._frag_compressed:
-                        # Validate UTF-8 fragment by fragment, so invalid text fails
-                        # the connection at once rather than when the message ends.
-                        self._frag_text = _utf8_decoder()
-                        self._check_fragment(payload, False)
-                    self._frag_buf = bytearray(payload)
-            elif opcode == _OP_CONT:
-                self._frag_size += length
-                if self._frag_text is not None:
-                    self._check_fragment(payload, bool(fin))
-                self._frag_buf += payload
-                if fin:
-                    whole = bytes(self._frag_buf)
-                    op = self._frag_op
-                    self._frag_op = 0
-                    self._frag_buf = bytearray()
-                    self._frag_size = 0
-                    if self._frag_text is not None:
-                        self._frag_text = None
-                        # Already validated piece by piece: this decode cannot fail.
-                        out.append(_new(WSMessage, (_TEXT, whole.decode("utf-8"), "")))
-                    else:
-                        out.append(self._message(op, whole, self._frag_compressed))
-            elif opcode == _OP_PING:
-                out.append(WSMessage(_PING, payload, ""))
-            elif opcode == _OP_PONG:
-                out.append(WSMessage(_PONG, payload, ""))
-            else:
-                out.append(self._close_message(payload))
+            if b0 & 0x80 and _OP_TEXT <= opcode <= _OP_BINARY:
+                out.append(self._message(opcode, payload, bool(b0 & 0x40)))
+            elif self._on_frame(b0, opcode, length, payload, out):
                 self._done = True
                 return end
         return pos
+
+    def _check_header(self, b0: int, opcode: int, length: int, masked: int) -> None:
+        """Every rule a frame header can break (RFC 6455 section 5.2 and 5.4, RFC 7692
+        section 6.1), checked for any frame that is not a plain whole message: reserved
+        bits, masking by the right side, known opcodes, control frames whole and at most
+        125 bytes, fragments in order, and the message size limit (1009)."""
+        if b0 & 0x70:
+            self._check_rsv(b0, opcode)
+        if masked:
+            if not self.require_mask:
+                raise WebSocketError(
+                    WSCloseCode.PROTOCOL_ERROR, "Received a masked frame from the server"
+                )
+        elif self.require_mask:
+            raise WebSocketError(WSCloseCode.PROTOCOL_ERROR, "Received an unmasked frame")
+        if opcode > 7:
+            if opcode > _OP_PONG:
+                raise WebSocketError(WSCloseCode.PROTOCOL_ERROR, f"Unknown opcode {opcode:#x}")
+            if not b0 & 0x80:
+                raise WebSocketError(
+                    WSCloseCode.PROTOCOL_ERROR, "Control frames must not be fragmented"
+                )
+            if length > 125:
+                raise WebSocketError(
+                    WSCloseCode.PROTOCOL_ERROR, "Control frame payload exceeds 125 bytes"
+                )
+            return
+        if opcode > _OP_BINARY:
+            raise WebSocketError(WSCloseCode.PROTOCOL_ERROR, f"Unknown opcode {opcode:#x}")
+        if opcode == _OP_CONT:
+            if not self._frag_op:
+                raise WebSocketError(
+                    WSCloseCode.PROTOCOL_ERROR, "Continuation frame without a message"
+                )
+            size = self._frag_size + length
+        else:
+            if self._frag_op:
+                raise WebSocketError(
+                    WSCloseCode.PROTOCOL_ERROR,
+                    "A new data frame arrived before the fragmented message ended",
+                )
+            size = length
+        limit = self.max_msg_size
+        if limit and size > limit:
+            raise WebSocketError(
+                WSCloseCode.MESSAGE_TOO_BIG,
+                f"Message size {size} exceeds the limit of {limit} bytes",
+            )
+
+    def _on_frame(
+        self, b0: int, opcode: int, length: int, payload: bytes, out: list[WSMessage]
+    ) -> bool:
+        """A frame other than a whole TEXT/BINARY message, its header already checked: a
+        message's first or later fragment, a ping, a pong or a close.  Returns True on a
+        close frame (the stream ends there)."""
+        fin = b0 & 0x80
+        if opcode in (_OP_TEXT, _OP_BINARY):  # the first fragment (not fin)
+            self._frag_op = opcode
+            self._frag_compressed = bool(b0 & 0x40)
+            self._frag_size = length
+            if opcode == _OP_TEXT and not self._frag_compressed:
+                # Validate UTF-8 fragment by fragment, so invalid text fails
+                # the connection at once rather than when the message ends.
+                self._frag_text = _utf8_decoder()
+                self._check_fragment(payload, False)
+            self._frag_buf = bytearray(payload)
+        elif opcode == _OP_CONT:
+            self._frag_size += length
+            if self._frag_text is not None:
+                self._check_fragment(payload, bool(fin))
+            self._frag_buf += payload
+            if fin:
+                whole = bytes(self._frag_buf)
+                op = self._frag_op
+                self._frag_op = 0
+                self._frag_buf = bytearray()
+                self._frag_size = 0
+                if self._frag_text is not None:
+                    self._frag_text = None
+                    # Already validated piece by piece: this decode cannot fail.
+                    out.append(_new(WSMessage, (_TEXT, whole.decode("utf-8"), "")))
+                else:
+                    out.append(self._message(op, whole, self._frag_compressed))
+        elif opcode == _OP_PING:
+            out.append(WSMessage(_PING, payload, ""))
+        elif opcode == _OP_PONG:
+            out.append(WSMessage(_PONG, payload, ""))
+        else:
+            out.append(self._close_message(payload))
+            return True
+        return False
 
     def _check_fragment(self, payload: bytes, final: bool) -> None:
         """Feed one fragment of a text message to the incremental UTF-8 validator."""
