@@ -6,6 +6,7 @@ from typing import Any
 
 from aioweb.framework.app import Application
 from aioweb.server.runners import BaseRunner
+from aioweb.server.settings import DEFAULT_SHUTDOWN_TIMEOUT
 
 __all__ = ["AppRunner"]
 
@@ -24,7 +25,7 @@ class AppRunner(BaseRunner):
         app: Application,
         *,
         handle_signals: bool = False,
-        shutdown_timeout: float = 60.0,
+        shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
         **kwargs: Any,
     ) -> None:
         if not isinstance(app, Application):

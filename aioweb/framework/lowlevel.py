@@ -19,12 +19,12 @@ from aioweb.framework.response import Response, StreamResponse
 from aioweb.http.errors import HttpProtocolError
 from aioweb.http.parser import ParserLimits, RequestHead
 from aioweb.server.accesslog import AccessLogger, access_logger
+from aioweb.server.log import server_logger
 from aioweb.server.server import HttpServer, ServerSettings
+from aioweb.server.settings import DEFAULTS as _DEFAULTS
 from aioweb.server.streams import StreamReader
 
 __all__ = ["Server"]
-
-server_logger = logging.getLogger("aioweb.server")
 
 
 class Server(HttpServer):
@@ -52,20 +52,20 @@ class Server(HttpServer):
         access_log: logging.Logger | None = access_logger,
         access_log_class: type[AccessLogger] = AccessLogger,
         access_log_format: str = AccessLogger.LOG_FORMAT,
-        keepalive_timeout: float = 75.0,
-        idle_timeout: float = 5.0,
-        header_timeout: float = 5.0,
-        body_timeout: float = 60.0,
-        body_min_rate: float = 1024.0,
-        body_rate_grace: float = 5.0,
-        max_line_size: int = 8190,
-        max_field_size: int = 8190,
-        max_headers: int = 100,
-        max_head_size: int = 256 * 1024,
-        max_chunk_extensions: int = 16 * 1024,
-        read_bufsize: int = 2**16,
-        max_pipelined: int = 64,
-        handler_cancellation: bool = False,
+        keepalive_timeout: float = _DEFAULTS.keepalive_timeout,
+        idle_timeout: float = _DEFAULTS.idle_timeout,
+        header_timeout: float = _DEFAULTS.header_timeout,
+        body_timeout: float = _DEFAULTS.body_timeout,
+        body_min_rate: float = _DEFAULTS.body_min_rate,
+        body_rate_grace: float = _DEFAULTS.body_rate_grace,
+        max_line_size: int = _DEFAULTS.limits.max_line_size,
+        max_field_size: int = _DEFAULTS.limits.max_field_size,
+        max_headers: int = _DEFAULTS.limits.max_headers,
+        max_head_size: int = _DEFAULTS.limits.max_head_size,
+        max_chunk_extensions: int = _DEFAULTS.limits.max_chunk_extensions,
+        read_bufsize: int = _DEFAULTS.read_bufsize,
+        max_pipelined: int = _DEFAULTS.max_pipelined,
+        handler_cancellation: bool = _DEFAULTS.handler_cancellation,
         **kwargs: Any,
     ) -> None:
         settings = ServerSettings(

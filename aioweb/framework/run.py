@@ -14,6 +14,11 @@ from aioweb.framework.app import Application
 from aioweb.framework.app_runner import AppRunner
 from aioweb.server.accesslog import AccessLogger, access_logger
 from aioweb.server.runners import BaseSite, GracefulExit, SockSite, TCPSite, UnixSite
+from aioweb.server.settings import (
+    DEFAULT_BACKLOG,
+    DEFAULT_KEEPALIVE_TIMEOUT,
+    DEFAULT_SHUTDOWN_TIMEOUT,
+)
 
 __all__ = ["new_event_loop", "run_app"]
 
@@ -37,11 +42,11 @@ async def _run_app(
     port: int | None = None,
     path: str | Iterable[str] | None = None,
     sock: socket.socket | Iterable[socket.socket] | None = None,
-    shutdown_timeout: float = 60.0,
-    keepalive_timeout: float = 75.0,
+    shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
+    keepalive_timeout: float = DEFAULT_KEEPALIVE_TIMEOUT,
     ssl_context: Any = None,
     print: Callable[..., None] | None = print,
-    backlog: int = 128,
+    backlog: int = DEFAULT_BACKLOG,
     access_log_class: type[AccessLogger] = AccessLogger,
     access_log_format: str = AccessLogger.LOG_FORMAT,
     access_log: logging.Logger | None = access_logger,
@@ -182,8 +187,8 @@ def _run_workers(
             port=kwargs.get("port"),
             path=kwargs.get("path"),
             sock=kwargs.get("sock"),
-            backlog=kwargs.get("backlog", 128),
-            shutdown_timeout=kwargs.get("shutdown_timeout", 60.0),
+            backlog=kwargs.get("backlog", DEFAULT_BACKLOG),
+            shutdown_timeout=kwargs.get("shutdown_timeout", DEFAULT_SHUTDOWN_TIMEOUT),
             secure=kwargs.get("ssl_context") is not None,
             print=kwargs.get("print", print),
             timeout=worker_timeout,

@@ -19,9 +19,10 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from .log import access_logger
+
 __all__ = ["AbstractAccessLogger", "AccessLogger", "access_logger"]
 
-access_logger = logging.getLogger("aioweb.access")
 
 _TOKEN = re.compile(r"%(\{([A-Za-z0-9\-_]+)\}([ioe])|[atPrsbOD]|Tf?|%)")
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import logging
 from asyncio.tasks import _enter_task, _leave_task  # type: ignore[attr-defined]
 from collections import deque
 from collections.abc import Callable
@@ -38,6 +37,7 @@ from ..http.errors import (
 from ..http.parser import RequestHead, RequestParser
 from ..http.writer import http_date_now, reason_phrase
 from .guards import MAX_CONTENT_LENGTH, body_progress, must_propagate
+from .log import server_logger
 from .streams import EMPTY_PAYLOAD, StreamReader
 
 if TYPE_CHECKING:
@@ -45,7 +45,6 @@ if TYPE_CHECKING:
 
 __all__ = ["HttpProtocol"]
 
-server_logger = logging.getLogger("aioweb.server")
 
 _FLUSH_THRESHOLD = 64 * 1024
 _JOIN_LIMIT = 16 * 1024  # batched writes up to this size are joined into one buffer

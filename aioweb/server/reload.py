@@ -34,9 +34,11 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from .log import reload_logger
+
 __all__ = ("Reloader", "changed_files", "run_with_reloader", "scan", "source_roots")
 
-log = logging.getLogger("aioweb.reload")
+log = reload_logger
 
 Snapshot = dict[str, tuple[int, int]]
 

@@ -16,6 +16,8 @@ from typing import Any
 
 from yarl import URL
 
+from .settings import DEFAULT_BACKLOG, DEFAULT_PORT, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_TLS_PORT
+
 __all__ = [
     "BaseRunner",
     "BaseSite",
@@ -74,9 +76,9 @@ class BaseSite(ABC):
         self,
         runner: BaseRunner,
         *,
-        shutdown_timeout: float = 60.0,
+        shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
         ssl_context: Any = None,
-        backlog: int = 128,
+        backlog: int = DEFAULT_BACKLOG,
     ) -> None:
         if runner.server is None:
             raise RuntimeError("Call runner.setup() before making a site")
@@ -143,9 +145,9 @@ class TCPSite(BaseSite):
         host: str | None = None,
         port: int | None = None,
         *,
-        shutdown_timeout: float = 60.0,
+        shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
         ssl_context: Any = None,
-        backlog: int = 128,
+        backlog: int = DEFAULT_BACKLOG,
         reuse_address: bool | None = None,
         reuse_port: bool | None = None,
     ) -> None:
@@ -154,7 +156,7 @@ class TCPSite(BaseSite):
         )
         self._host = host
         if port is None:
-            port = 8443 if self._ssl_context else 8080
+            port = DEFAULT_TLS_PORT if self._ssl_context else DEFAULT_PORT
         self._port = port
         self._reuse_address = reuse_address
         self._reuse_port = reuse_port
@@ -197,9 +199,9 @@ class UnixSite(BaseSite):
         runner: BaseRunner,
         path: Any,
         *,
-        shutdown_timeout: float = 60.0,
+        shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
         ssl_context: Any = None,
-        backlog: int = 128,
+        backlog: int = DEFAULT_BACKLOG,
     ) -> None:
         super().__init__(
             runner, shutdown_timeout=shutdown_timeout, ssl_context=ssl_context, backlog=backlog
@@ -233,7 +235,9 @@ class NamedPipeSite(BaseSite):
 
     __slots__ = ("_path",)
 
-    def __init__(self, runner: BaseRunner, path: str, *, shutdown_timeout: float = 60.0) -> None:
+    def __init__(
+        self, runner: BaseRunner, path: str, *, shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT
+    ) -> None:
         proactor = getattr(asyncio, "ProactorEventLoop", None)  # defined on Windows only
         if proactor is None or not isinstance(asyncio.get_running_loop(), proactor):
             raise RuntimeError("Named pipes are only available with the proactor loop on Windows")
@@ -261,9 +265,9 @@ class SockSite(BaseSite):
         runner: BaseRunner,
         sock: socket.socket,
         *,
-        shutdown_timeout: float = 60.0,
+        shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
         ssl_context: Any = None,
-        backlog: int = 128,
+        backlog: int = DEFAULT_BACKLOG,
     ) -> None:
         super().__init__(
             runner, shutdown_timeout=shutdown_timeout, ssl_context=ssl_context, backlog=backlog
@@ -303,7 +307,11 @@ class BaseRunner(ABC):
     )
 
     def __init__(
-        self, *, handle_signals: bool = False, shutdown_timeout: float = 60.0, **kwargs: Any
+        self,
+        *,
+        handle_signals: bool = False,
+        shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
+        **kwargs: Any,
     ) -> None:
         self._handle_signals = handle_signals
         self._kwargs = kwargs

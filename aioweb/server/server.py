@@ -12,17 +12,16 @@ import logging
 import sys
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from .._version import __version__
-from ..http.parser import ParserLimits
 from .contract import Handler, RequestFactory
+from .log import server_logger
 from .protocol import HttpProtocol
+from .settings import ServerSettings
 
 __all__ = ["HttpServer", "ServerSettings"]
 
-server_logger = logging.getLogger("aioweb.server")
 
 # Deadline checks (see HttpServer._sweep): how often; then the expired connections found are
 # handled in small batches, one every _EXPIRE_PAUSE seconds, spread over _EXPIRE_SPREAD seconds.
@@ -31,47 +30,6 @@ _EXPIRE_PAUSE = 0.002
 _EXPIRE_SPREAD = 0.8
 
 SERVER_SOFTWARE = f"Python/{sys.version_info[0]}.{sys.version_info[1]} aioweb/{__version__}"
-
-
-@dataclass(slots=True)
-class ServerSettings:
-    """Per-connection limits and timeouts (seconds).  Every one is configurable.
-
-    A slow or silent client holds a socket, a protocol object and a carrier task; thousands of
-    them (slow loris) starve everyone else, so each phase of a request has its own bound:
-
-    - ``idle_timeout``: a new connection must send the first byte of its first request within
-      this long, else it is closed quietly (it asked for nothing).
-    - ``header_timeout``: a request's head must be complete this long after its first byte,
-      however it trickles in (answered with 408, closed).
-    - ``keepalive_timeout``: close a keep-alive connection idle this long between requests
-      (aiohttp: 75).  Separate from ``idle_timeout``: a client that already proved itself may
-      keep a connection warm; one that never sent a byte may not.
-    - ``body_min_rate`` / ``body_rate_grace``: after ``body_rate_grace`` seconds of a body, a
-      client that delivers fewer than ``body_min_rate`` bytes per second (measured over
-      windows of ``body_rate_grace`` seconds) is cut with 408.  A rate, not a total deadline:
-      an honest large upload over a slow link takes as long as it needs.  Time while the
-      server itself is not reading (the handler is not consuming the body) never counts.
-      ``body_min_rate=0`` turns the rule off.
-    - ``body_timeout``: the longest silence allowed while a body is expected (matters mostly
-      with ``body_min_rate=0``; measured at the same checks).
-    - ``read_bufsize``: unread body bytes buffered before reading from the socket pauses
-      (reading resumes below it; the pause threshold is twice this).
-    - ``max_pipelined``: requests parsed ahead of the one being answered before reading pauses.
-    - ``handler_cancellation``: cancel a running handler when its client disconnects
-      (aiohttp's option of the same name; off by default, as there).
-    """
-
-    limits: ParserLimits = field(default_factory=ParserLimits)
-    keepalive_timeout: float = 75.0
-    idle_timeout: float = 5.0
-    header_timeout: float = 5.0
-    body_timeout: float = 60.0
-    body_min_rate: float = 1024.0
-    body_rate_grace: float = 5.0
-    read_bufsize: int = 2**16
-    max_pipelined: int = 64
-    handler_cancellation: bool = False
 
 
 class HttpServer:

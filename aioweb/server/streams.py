@@ -14,6 +14,8 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
+from .settings import DEFAULT_READ_BUFSIZE
+
 __all__ = ["EMPTY_PAYLOAD", "EmptyStreamReader", "EofStream", "FlowControl", "StreamReader"]
 
 
@@ -35,7 +37,7 @@ class StreamReader:
     def __init__(
         self,
         flow: FlowControl | None = None,
-        limit: int = 2**16,
+        limit: int = DEFAULT_READ_BUFSIZE,
         *,
         loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:

@@ -57,6 +57,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .log import supervisor_logger
+from .settings import DEFAULT_BACKLOG, DEFAULT_PORT, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_TLS_PORT
+
 __all__ = (
     "BOOT_FAILURE_EXIT",
     "Supervisor",
@@ -66,7 +69,7 @@ __all__ = (
     "run_workers",
 )
 
-log = logging.getLogger("aioweb.supervisor")
+log = supervisor_logger
 
 #: Exit status of the supervisor when workers cannot start (gunicorn uses the same number).
 BOOT_FAILURE_EXIT = 3
@@ -609,8 +612,8 @@ def run_workers(
     port: int | None = None,
     path: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None = None,
     sock: socket.socket | Iterable[socket.socket] | None = None,
-    backlog: int = 128,
-    shutdown_timeout: float = 60.0,
+    backlog: int = DEFAULT_BACKLOG,
+    shutdown_timeout: float = DEFAULT_SHUTDOWN_TIMEOUT,
     secure: bool = False,
     print: Callable[..., None] | None = print,
     **supervisor_options: Any,
@@ -630,7 +633,7 @@ def run_workers(
     elif (path is None and sock is None) or port is not None:
         hosts = [None]
     if hosts and port is None:
-        port = 8443 if secure else 8080
+        port = DEFAULT_TLS_PORT if secure else DEFAULT_PORT
     reserved: list[socket.socket] = []
     shared: list[socket.socket] = []
     unix_paths: list[str] = []

@@ -1,0 +1,62 @@
+"""One source for the server's defaults and logger names (aioweb/server/settings.py, log.py).
+
+Each public entry point's default must be the one in settings.py: these tests fail when a
+literal default is written again somewhere (and then drifts), and when a logger name is
+spelled in a second module.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+import aioweb
+from aioweb.framework.app_runner import AppRunner
+from aioweb.framework.lowlevel import Server
+from aioweb.framework.run import _run_app
+from aioweb.server import runners, settings
+from aioweb.server.server import ServerSettings
+from aioweb.server.streams import StreamReader
+from aioweb.server.supervisor import run_workers
+
+
+def _default(func: object, name: str) -> object:
+    return inspect.signature(func).parameters[name].default  # type: ignore[arg-type]
+
+
+def test_server_settings_keeps_its_old_import_path() -> None:
+    assert ServerSettings is settings.ServerSettings
+
+
+def test_low_level_server_defaults_are_the_settings() -> None:
+    defaults = settings.DEFAULTS
+    for name in ("keepalive_timeout", "idle_timeout", "header_timeout", "body_timeout",
+                 "body_min_rate", "body_rate_grace", "read_bufsize", "max_pipelined",
+                 "handler_cancellation"):  # fmt: skip
+        assert _default(Server.__init__, name) == getattr(defaults, name), name
+    for name in ("max_line_size", "max_field_size", "max_headers", "max_head_size"):
+        assert _default(Server.__init__, name) == getattr(defaults.limits, name), name
+
+
+def test_runner_and_site_defaults_are_the_settings() -> None:
+    shutdown, backlog = settings.DEFAULT_SHUTDOWN_TIMEOUT, settings.DEFAULT_BACKLOG
+    for func in (_run_app, run_workers, runners.TCPSite.__init__, runners.UnixSite.__init__,
+                 runners.SockSite.__init__, runners.BaseSite.__init__):  # fmt: skip
+        assert _default(func, "shutdown_timeout") == shutdown, func
+        assert _default(func, "backlog") == backlog, func
+    for func in (AppRunner.__init__, runners.NamedPipeSite.__init__, runners.BaseRunner.__init__):
+        assert _default(func, "shutdown_timeout") == shutdown, func
+    assert _default(_run_app, "keepalive_timeout") == settings.DEFAULT_KEEPALIVE_TIMEOUT
+    assert _default(StreamReader.__init__, "limit") == settings.DEFAULT_READ_BUFSIZE
+
+
+def test_each_server_logger_name_is_spelled_once() -> None:
+    root = Path(aioweb.__file__).parent
+    pattern = re.compile(r"getLogger\(\s*\"(aioweb\.(?:server|access|supervisor|reload))\"")
+    seen: dict[str, list[str]] = {}
+    for path in sorted(root.rglob("*.py")):
+        for name in pattern.findall(path.read_text()):
+            seen.setdefault(name, []).append(str(path.relative_to(root)))
+    assert seen == {name: ["server/log.py"] for name in seen}
+    assert len(seen) == 4
