@@ -60,17 +60,7 @@ async def _run_app(
     if asyncio.iscoroutine(app) or isinstance(app, Awaitable):
         app = await app  # type: ignore[misc]
     assert isinstance(app, Application)
-    # As aiohttp: the access log prints by itself only in debug mode; otherwise it follows
-    # the application's logging configuration (and costs nothing while that leaves it off).
-    if (
-        (app.debug or asyncio.get_running_loop().get_debug())
-        and access_log is not None
-        and access_log.name == access_logger.name
-    ):
-        if access_log.level == logging.NOTSET:
-            access_log.setLevel(logging.DEBUG)
-        if not access_log.hasHandlers():
-            access_log.addHandler(logging.StreamHandler())
+    _show_access_log_in_debug(app, access_log)
     runner = AppRunner(
         app,
         handle_signals=handle_signals,
@@ -84,38 +74,8 @@ async def _run_app(
     )
     await runner.setup()
     try:
-        sites: list[BaseSite] = []
-        if host is not None:
-            hosts = [host] if isinstance(host, str) else list(host)
-            for h in hosts:
-                sites.append(
-                    TCPSite(
-                        runner,
-                        h,
-                        port,
-                        ssl_context=ssl_context,
-                        backlog=backlog,
-                        reuse_address=reuse_address,
-                        reuse_port=reuse_port,
-                    )
-                )
-        elif (path is None and sock is None) or port is not None:
-            sites.append(
-                TCPSite(
-                    runner,
-                    port=port,
-                    ssl_context=ssl_context,
-                    backlog=backlog,
-                    reuse_address=reuse_address,
-                    reuse_port=reuse_port,
-                )
-            )
-        if path is not None:
-            for p in [path] if isinstance(path, (str, os.PathLike)) else list(path):
-                sites.append(UnixSite(runner, p, ssl_context=ssl_context, backlog=backlog))
-        if sock is not None:
-            for s in [sock] if isinstance(sock, socket.socket) else list(sock):
-                sites.append(SockSite(runner, s, ssl_context=ssl_context, backlog=backlog))
+        tcp = {"reuse_address": reuse_address, "reuse_port": reuse_port}
+        sites = _sites(runner, host, port, path, sock, ssl_context, backlog, tcp)
         for site in sites:
             await site.start()
         if _ready is not None:  # run_app(workers=N): tell the supervisor this worker serves
@@ -129,6 +89,48 @@ async def _run_app(
             await asyncio.sleep(3600)
     finally:
         await runner.cleanup()
+
+
+def _show_access_log_in_debug(app: Application, access_log: logging.Logger | None) -> None:
+    """As aiohttp: the access log prints by itself only in debug mode; otherwise it follows
+    the application's logging configuration (and costs nothing while that leaves it off)."""
+    if (
+        (app.debug or asyncio.get_running_loop().get_debug())
+        and access_log is not None
+        and access_log.name == access_logger.name
+    ):
+        if access_log.level == logging.NOTSET:
+            access_log.setLevel(logging.DEBUG)
+        if not access_log.hasHandlers():
+            access_log.addHandler(logging.StreamHandler())
+
+
+def _sites(
+    runner: AppRunner,
+    host: str | Iterable[str] | None,
+    port: int | None,
+    path: str | Iterable[str] | None,
+    sock: socket.socket | Iterable[socket.socket] | None,
+    ssl_context: Any,
+    backlog: int,
+    tcp: dict[str, Any],
+) -> list[BaseSite]:
+    """The sites ``run_app`` serves on, as aiohttp chooses them: one TCP site per host (or one
+    on all interfaces when neither ``path`` nor ``sock`` is given, or a port is), one Unix
+    site per path, one site per passed-in socket."""
+    sites: list[BaseSite] = []
+    if host is not None:
+        for h in [host] if isinstance(host, str) else list(host):
+            sites.append(TCPSite(runner, h, port, ssl_context=ssl_context, backlog=backlog, **tcp))
+    elif (path is None and sock is None) or port is not None:
+        sites.append(TCPSite(runner, port=port, ssl_context=ssl_context, backlog=backlog, **tcp))
+    if path is not None:
+        for p in [path] if isinstance(path, (str, os.PathLike)) else list(path):
+            sites.append(UnixSite(runner, p, ssl_context=ssl_context, backlog=backlog))
+    if sock is not None:
+        for s in [sock] if isinstance(sock, socket.socket) else list(sock):
+            sites.append(SockSite(runner, s, ssl_context=ssl_context, backlog=backlog))
+    return sites
 
 
 def _cancel_tasks(tasks: set[asyncio.Task[Any]], loop: asyncio.AbstractEventLoop) -> None:
