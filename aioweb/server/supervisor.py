@@ -41,14 +41,11 @@ This module knows nothing of applications: a worker is any callable taking a
 
 from __future__ import annotations
 
-import asyncio
-import errno
 import logging
 import os
 import selectors
 import signal
 import socket
-import stat
 import sys
 import threading
 import time
@@ -57,8 +54,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from .listen import bind_reuseport, bind_unix, reserve_port, sock_name
 from .log import supervisor_logger
 from .settings import DEFAULT_BACKLOG, DEFAULT_PORT, DEFAULT_SHUTDOWN_TIMEOUT, DEFAULT_TLS_PORT
+from .worker_process import WorkerContext, watch_lifeline
 
 __all__ = (
     "BOOT_FAILURE_EXIT",
@@ -76,61 +75,6 @@ BOOT_FAILURE_EXIT = 3
 
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
 _HANDLED_SIGNALS = (*_STOP_SIGNALS, signal.SIGHUP, signal.SIGCHLD)
-
-
-class WorkerContext:
-    """What a worker process knows about itself; passed to the worker callable."""
-
-    __slots__ = ("_fd", "_interval", "_ready", "generation", "index", "supervisor_pid")
-
-    def __init__(
-        self,
-        index: int,
-        generation: int,
-        supervisor_pid: int,
-        fd: int,
-        heartbeat_interval: float = 1.0,
-    ) -> None:
-        #: The worker's slot, ``0 .. workers-1``; a restarted worker keeps its slot.
-        self.index = index
-        #: How many workers this slot had before this one (0 for the first).
-        self.generation = generation
-        self.supervisor_pid = supervisor_pid
-        self._fd = fd
-        self._interval = heartbeat_interval
-        self._ready = False
-
-    def notify_ready(self) -> None:
-        """Tell the supervisor this worker is serving (call once its sockets listen).
-
-        Exiting before this call counts as a boot failure. Called from inside a running event
-        loop, it also starts the heartbeat: a callback on that loop that tells the supervisor
-        every ``heartbeat_interval`` seconds that the loop is still turning, so a worker whose
-        loop is blocked (a CPU-bound handler, a synchronous call that hangs) can be detected.
-        """
-        if self._ready:
-            return
-        self._ready = True
-        self._send(b"R")
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return
-        if self._interval > 0:
-            loop.call_later(self._interval, self._beat, loop)
-
-    def _beat(self, loop: asyncio.AbstractEventLoop) -> None:
-        if self._send(b"H"):
-            loop.call_later(self._interval, self._beat, loop)
-
-    def _send(self, byte: bytes) -> bool:
-        try:
-            os.write(self._fd, byte)
-        except BlockingIOError:  # the supervisor is behind on reading: it knows we are alive
-            pass
-        except OSError:  # the supervisor is gone (the lifeline stops us) or fd closed
-            return False
-        return True
 
 
 @dataclass(slots=True)
@@ -384,7 +328,7 @@ class Supervisor:
                 self._selector.close()
             lifeline = self._lifeline_r
             threading.Thread(
-                target=_watch_lifeline, args=(lifeline,), name="aioweb-lifeline", daemon=True
+                target=watch_lifeline, args=(lifeline,), name="aioweb-lifeline", daemon=True
             ).start()
             os.set_blocking(ready_w, False)
             interval = min(1.0, self.timeout / 4) if self.timeout > 0 else 1.0
@@ -536,67 +480,6 @@ def _describe(code: int) -> str:
     return f"signal {-code}" if code < 0 else f"status {code}"
 
 
-def _watch_lifeline(fd: int) -> None:  # pragma: no cover - child process
-    """Block until the supervisor's end of the pipe closes, then stop this worker gracefully."""
-    while True:
-        try:
-            if not os.read(fd, 1):
-                break
-        except InterruptedError:
-            continue
-        except OSError:
-            return
-    os.kill(os.getpid(), signal.SIGTERM)
-
-
-# --- sockets --------------------------------------------------------------------------------
-
-
-def _family_of(host: str) -> socket.AddressFamily:
-    return socket.AF_INET6 if ":" in host else socket.AF_INET
-
-
-def reserve_port(host: str, port: int) -> socket.socket:
-    """Bind (without listening) a ``SO_REUSEPORT`` socket to fix the port number.
-
-    With ``port=0`` each worker would otherwise get a different port. The supervisor binds one
-    socket first, reads the port the kernel chose, and keeps the socket open for its lifetime:
-    workers bind the same number with ``SO_REUSEPORT``, and the port cannot be taken by another
-    program while a worker is being restarted. A socket that never listens receives no
-    connections, so it does not take part in the kernel's load balancing.
-    """
-    if not hasattr(socket, "SO_REUSEPORT"):
-        raise RuntimeError("several workers on one port need SO_REUSEPORT")
-    sock = socket.socket(_family_of(host), socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        sock.bind((host, port))
-    except BaseException:
-        sock.close()
-        raise
-    return sock
-
-
-def bind_reuseport(host: str, port: int, backlog: int = 1024) -> socket.socket:
-    """A listening, non-blocking ``SO_REUSEPORT`` socket for one worker."""
-    sock = socket.socket(_family_of(host), socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-        if sock.family == socket.AF_INET6:
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        sock.bind((host, port))
-        sock.listen(backlog)
-        sock.setblocking(False)
-    except OSError as exc:
-        sock.close()
-        if exc.errno == errno.EADDRINUSE:
-            raise OSError(exc.errno, f"address {host}:{port} is in use: {exc.strerror}") from None
-        raise
-    return sock
-
-
 # --- run_app(workers=N) ---------------------------------------------------------------------
 
 #: ``serve(listen, ready)`` runs in each worker: ``listen`` holds the ``host``/``port``/
@@ -638,17 +521,7 @@ def run_workers(
     shared: list[socket.socket] = []
     unix_paths: list[str] = []
     try:
-        for h in hosts:
-            reserved.append(reserve_port(h or "0.0.0.0", port or 0))
-            if not port:
-                port = reserved[0].getsockname()[1]
-        if path is not None:
-            for p in [path] if isinstance(path, str | os.PathLike) else list(path):
-                shared.append(_bind_unix(os.fspath(p), backlog))
-                unix_paths.append(os.fspath(p))
-        if sock is not None:
-            shared.extend([sock] if isinstance(sock, socket.socket) else list(sock))
-
+        port = _open_listeners(hosts, port, path, sock, backlog, reserved, shared, unix_paths)
         # What each worker serves on, replacing the caller's host/port/path/sock.
         listen: dict[str, Any] = {"host": None, "port": None, "path": None, "sock": None}
         if hosts:
@@ -668,52 +541,56 @@ def run_workers(
             scheme = "https" if secure else "http"
             names = [f"{scheme}://{h or '0.0.0.0'}:{port}" for h in hosts]
             names += [f"{scheme}://unix:{p}:" for p in unix_paths]
-            names += [f"{scheme}://{_sock_name(s)}" for s in shared if _sock_name(s) not in names]
+            names += [f"{scheme}://{sock_name(s)}" for s in shared if sock_name(s) not in names]
             print(
                 f"======== Running on {', '.join(names)} with {workers} workers "
                 f"(supervisor pid {os.getpid()}) ========\n(Press CTRL+C to quit)"
             )
         supervisor = Supervisor(
-            target,
-            workers,
-            graceful_timeout=shutdown_timeout + 5.0,
-            **supervisor_options,
+            target, workers, graceful_timeout=shutdown_timeout + 5.0, **supervisor_options
         )
         status = supervisor.run()
     finally:
-        for s in reserved:
-            s.close()
-        for s, p in zip(shared, unix_paths, strict=False):
-            s.close()
-            try:
-                os.unlink(p)
-            except OSError:
-                pass
+        _close_listeners(reserved, shared, unix_paths)
     if status:
         raise SystemExit(status)
 
 
-def _sock_name(sock: socket.socket) -> str:
-    name = sock.getsockname()
-    if isinstance(name, tuple):
-        return f"{name[0]}:{name[1]}"
-    return f"unix:{name}:"
+def _open_listeners(
+    hosts: list[str | None],
+    port: int | None,
+    path: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | None,
+    sock: socket.socket | Iterable[socket.socket] | None,
+    backlog: int,
+    reserved: list[socket.socket],
+    shared: list[socket.socket],
+    unix_paths: list[str],
+) -> int | None:
+    """Reserve the TCP port (every worker binds its own socket to it), bind the Unix paths
+    and take the passed-in sockets (shared by every worker); return the port.  The lists are
+    filled as sockets open, so the caller closes what opened even when a later one fails."""
+    for h in hosts:
+        reserved.append(reserve_port(h or "0.0.0.0", port or 0))
+        if not port:
+            port = reserved[0].getsockname()[1]
+    if path is not None:
+        for p in [path] if isinstance(path, str | os.PathLike) else list(path):
+            shared.append(bind_unix(os.fspath(p), backlog))
+            unix_paths.append(os.fspath(p))
+    if sock is not None:
+        shared.extend([sock] if isinstance(sock, socket.socket) else list(sock))
+    return port
 
 
-def _bind_unix(path: str, backlog: int) -> socket.socket:
-    """A listening Unix socket at ``path``, replacing a stale socket file (not other files)."""
-
-    try:
-        if stat.S_ISSOCK(os.stat(path).st_mode):
-            os.unlink(path)
-    except FileNotFoundError:
-        pass
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        sock.bind(path)
-        sock.listen(backlog)
-        sock.setblocking(False)
-    except BaseException:
-        sock.close()
-        raise
-    return sock
+def _close_listeners(
+    reserved: list[socket.socket], shared: list[socket.socket], unix_paths: list[str]
+) -> None:
+    """Close the supervisor's sockets and remove the Unix socket files it created."""
+    for s in reserved:
+        s.close()
+    for s, p in zip(shared, unix_paths, strict=False):
+        s.close()
+        try:
+            os.unlink(p)
+        except OSError:
+            pass
