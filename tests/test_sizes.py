@@ -31,7 +31,6 @@ MODULE_ALLOWED: dict[str, tuple[int, str]] = {
     ),
     "framework/response.py": (955, "compiled; wave B splits it into framework/responses/"),
     "framework/request.py": (670, "compiled; wave B splits it into framework/requests/"),
-    "server/supervisor.py": (720, "wave B splits it (supervisor, worker process, listen)"),
 }
 
 #: "module:Qualified.name" -> (allowed lines, why it may be longer for now)
@@ -40,7 +39,6 @@ FUNCTION_ALLOWED: dict[str, tuple[int, str]] = {
         95,
         "wave B splits it (respond, respond to an error, end of the exchange)",
     ),
-    "server/supervisor.py:run_workers": (90, "wave B splits it (listeners, logging)"),
 }
 
 
