@@ -28,6 +28,11 @@ from aioweb.http.websocket import (
     choose_protocol,
     negotiate_deflate,
 )
+from aioweb.http.websocket.options import (
+    DEFAULT_MAX_MSG_SIZE,
+    DEFAULT_TIMEOUT,
+    DEFAULT_WRITER_LIMIT,
+)
 
 if TYPE_CHECKING:
     from aioweb.framework.request import BaseRequest
@@ -84,15 +89,15 @@ class WebSocketResponse(WebSocketSession, StreamResponse):
     def __init__(
         self,
         *,
-        timeout: float = 10.0,
+        timeout: float = DEFAULT_TIMEOUT,
         receive_timeout: float | None = None,
         autoclose: bool = True,
         autoping: bool = True,
         heartbeat: float | None = None,
         protocols: Iterable[str] = (),
         compress: bool | int = True,
-        max_msg_size: int = 4 * 1024 * 1024,
-        writer_limit: int = 64 * 1024,
+        max_msg_size: int = DEFAULT_MAX_MSG_SIZE,
+        writer_limit: int = DEFAULT_WRITER_LIMIT,
     ) -> None:
         StreamResponse.__init__(self, status=101)
         WebSocketSession.__init__(

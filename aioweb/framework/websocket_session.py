@@ -37,6 +37,11 @@ from aioweb.http.websocket import (
     WSMsgType,
 )
 from aioweb.http.websocket.mask import apply_mask
+from aioweb.http.websocket.options import (
+    DEFAULT_MAX_MSG_SIZE,
+    DEFAULT_TIMEOUT,
+    DEFAULT_WRITER_LIMIT,
+)
 
 __all__ = ["WS_CLOSED_MESSAGE", "WS_CLOSING_MESSAGE", "WebSocketSession"]
 
@@ -186,15 +191,15 @@ class WebSocketSession:
     def __init__(
         self,
         *,
-        timeout: float = 10.0,
+        timeout: float = DEFAULT_TIMEOUT,
         receive_timeout: float | None = None,
         autoclose: bool = True,
         autoping: bool = True,
         heartbeat: float | None = None,
         protocols: Iterable[str] = (),
         compress: bool | int = True,
-        max_msg_size: int = 4 * 1024 * 1024,
-        writer_limit: int = 64 * 1024,
+        max_msg_size: int = DEFAULT_MAX_MSG_SIZE,
+        writer_limit: int = DEFAULT_WRITER_LIMIT,
     ) -> None:
         self._timeout = timeout
         self._receive_timeout = receive_timeout

@@ -32,6 +32,11 @@ from aioweb.http.websocket import (
     accept_key,
     parse_extensions,
 )
+from aioweb.http.websocket.options import (
+    DEFAULT_CLIENT_COMPRESS,
+    DEFAULT_MAX_MSG_SIZE,
+    DEFAULT_TIMEOUT,
+)
 
 __all__ = ["ClientWebSocketResponse", "WSServerHandshakeError", "ws_connect"]
 
@@ -168,15 +173,15 @@ def ws_connect(
     url: str | URL,
     *,
     protocols: Iterable[str] = (),
-    timeout: float = 10.0,
+    timeout: float = DEFAULT_TIMEOUT,
     receive_timeout: float | None = None,
     autoclose: bool = True,
     autoping: bool = True,
     heartbeat: float | None = None,
     headers: Mapping[str, str] | None = None,
     origin: str | None = None,
-    compress: int = 15,
-    max_msg_size: int = 4 * 1024 * 1024,
+    compress: int = DEFAULT_CLIENT_COMPRESS,
+    max_msg_size: int = DEFAULT_MAX_MSG_SIZE,
     ssl: ssl_module.SSLContext | bool | None = None,
     _registry: list[Any] | None = None,
     **_ignored: Any,

@@ -60,3 +60,19 @@ def test_each_server_logger_name_is_spelled_once() -> None:
             seen.setdefault(name, []).append(str(path.relative_to(root)))
     assert seen == {name: ["server/log.py"] for name in seen}
     assert len(seen) == 4
+
+
+def test_websocket_options_have_one_definition() -> None:
+    """The server response, its session and the test client take their WebSocket defaults from
+    aioweb/http/websocket/options.py."""
+    from aioweb.framework.websocket import WebSocketResponse
+    from aioweb.framework.websocket_session import WebSocketSession
+    from aioweb.http.websocket import options
+    from aioweb.tooling.websocket_client import ws_connect
+
+    for func in (WebSocketResponse.__init__, WebSocketSession.__init__, ws_connect):
+        assert _default(func, "timeout") == options.DEFAULT_TIMEOUT, func
+        assert _default(func, "max_msg_size") == options.DEFAULT_MAX_MSG_SIZE, func
+    for func in (WebSocketResponse.__init__, WebSocketSession.__init__):
+        assert _default(func, "writer_limit") == options.DEFAULT_WRITER_LIMIT, func
+    assert _default(ws_connect, "compress") == options.DEFAULT_CLIENT_COMPRESS
