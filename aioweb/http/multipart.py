@@ -55,7 +55,8 @@ from __future__ import annotations
 
 import re
 from typing import Final, NamedTuple
-from urllib.parse import unquote
+
+from .media_type import parse_media_type as parse_options_header
 
 __all__ = [
     "END",
@@ -328,49 +329,4 @@ class MultipartParser:
             raise self._fail("part body is longer than its Content-Length")
 
 
-# --- Content-Disposition / Content-Type parameters --------------------------------------------
-
-_PARAM = re.compile(
-    r"""\s*;\s*([!#$%&'*+\-.^_`|~0-9A-Za-z]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;\s"]*)\s*""",
-    re.DOTALL,
-)
-_QUOTED_PAIR = re.compile(r"\\(.)", re.DOTALL)
-_EXT_VALUE = re.compile(r"([\w\-]*)'[^']*'(.*)", re.DOTALL)
-
-
-def parse_options_header(value: str) -> tuple[str, dict[str, str]]:
-    """Split ``type/subtype; a=1; b="x y"`` into the lower-cased value and its parameters.
-
-    Parameter names are lower-cased. Quoted strings are unescaped. ``name*=charset''pct`` forms
-    (RFC 2231 / RFC 5987, used for non-ASCII file names) are decoded and take precedence over
-    the plain parameter of the same name. Malformed trailing parameters are dropped rather than
-    failing the whole header, as browsers are not always tidy here.
-    """
-    head, _, rest = value.partition(";")
-    params: dict[str, str] = {}
-    extended: dict[str, str] = {}
-    pos = 0
-    rest = ";" + rest if rest else ""
-    while pos < len(rest):
-        m = _PARAM.match(rest, pos)
-        if m is None:
-            break
-        pos = m.end()
-        name = m.group(1).lower()
-        val = m.group(2)
-        if val.startswith('"'):
-            val = val[1:-1]
-            if "\\" in val:
-                val = _QUOTED_PAIR.sub(r"\1", val)
-        if name.endswith("*"):
-            ext = _EXT_VALUE.fullmatch(val)
-            if ext is not None:
-                charset = ext.group(1) or "utf-8"
-                try:
-                    extended[name[:-1]] = unquote(ext.group(2), encoding=charset, errors="strict")
-                except (LookupError, UnicodeDecodeError):
-                    pass
-            continue
-        params[name] = val
-    params.update(extended)
-    return head.strip().lower(), params
+# Content-Disposition / Content-Type parameters: aioweb.http.media_type (one parser).
