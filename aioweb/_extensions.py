@@ -36,6 +36,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "aioweb.http.parser",
     "aioweb.http.writer",
     "aioweb.server.protocol",
+    "aioweb.server.carrier",
     "aioweb.server.streams",
     "aioweb.framework.response",
     "aioweb.framework.request",

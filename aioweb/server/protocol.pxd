@@ -2,10 +2,6 @@
 from ..http.parser cimport RequestHead, RequestParser
 
 
-cdef class _Resume:
-    cdef object _coro, _ctx, _yielded
-
-
 cdef class HttpProtocol:
     cdef public object _server, _loop, _settings, transport, _queue, _receiving
     cdef public object _out, _drain_waiter, _read_pauses, _unparsed
@@ -25,3 +21,4 @@ cdef class HttpProtocol:
 
     cpdef _set_deadline(self, int state, double timeout, double now=*)
     cpdef on_head(self, RequestHead head)
+    cdef _end_exchange(self, bint keep_alive, object payload)

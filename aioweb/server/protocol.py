@@ -36,6 +36,9 @@ from ..http.errors import (
 )
 from ..http.parser import RequestHead, RequestParser
 from ..http.writer import http_date_now, reason_phrase
+from .carrier import FINISHED as _FINISHED
+from .carrier import Resume as _Resume
+from .carrier import run_fresh as _run_fresh
 from .guards import MAX_CONTENT_LENGTH, body_progress, must_propagate
 from .log import server_logger
 from .streams import EMPTY_PAYLOAD, StreamReader
@@ -53,67 +56,12 @@ _FEED_SLICE = 16 * 1024  # reads larger than this are parsed in slices (see ``_f
 _LINGER_SECONDS = 5.0
 _LINGER_BYTES = 16 * 1024 * 1024
 
-# What _dispatch's first step of a request's coroutine gives when it finished (never yielded).
-_FINISHED = object()
-
 # Timer states: which deadline the connection is under.
 _NO_DEADLINE, _IDLE, _HEAD, _BODY = range(4)
 
 # How long a connection that has not sent a byte yet may still send its first request once a
 # graceful shutdown began (it may have been accepted a moment before: answer it, don't reset).
 _SHUTDOWN_FIRST_REQUEST_GRACE = 1.0
-
-
-class _Resume:
-    """What the carrier task awaits to continue a coroutine that suspended outside any task
-    (yielding ``yielded``): it hands each awaited future to the task exactly as the coroutine
-    itself would have, and steps the coroutine in the request's own context.
-
-    A class rather than a generator: compiled, its ``__next__`` is a C slot the task reaches
-    directly, where a compiled generator would need ``types.coroutine``'s Python wrapper.
-    """
-
-    __slots__ = ("_coro", "_ctx", "_yielded")
-
-    def __init__(self, coro: Any, ctx: contextvars.Context, yielded: Any) -> None:
-        self._coro = coro
-        self._ctx = ctx
-        self._yielded = yielded
-
-    def __await__(self) -> _Resume:
-        return self
-
-    def __iter__(self) -> _Resume:
-        return self
-
-    def __next__(self) -> Any:
-        return self.send(None)
-
-    def send(self, value: Any) -> Any:
-        yielded = self._yielded
-        if yielded is not _FINISHED:  # the first step: what the coroutine yielded already
-            self._yielded = _FINISHED
-            return yielded
-        return self._ctx.run(self._coro.send, value)  # StopIteration: the coroutine is done
-
-    def throw(self, typ: Any, value: Any = None, traceback: Any = None) -> Any:
-        """Deliver an exception (the task's cancellation) to the coroutine, in its context."""
-        self._yielded = _FINISHED
-        exc = typ if value is None else value
-        if isinstance(exc, type):
-            exc = exc()
-        if traceback is not None:
-            exc = exc.with_traceback(traceback)
-        return self._ctx.run(self._coro.throw, exc)
-
-    def close(self) -> None:
-        self._ctx.run(self._coro.close)
-
-
-async def _run_fresh(coro: Any, ctx: contextvars.Context) -> None:
-    yielded = ctx.run(next, coro.__await__(), _FINISHED)  # (see _dispatch)
-    if yielded is not _FINISHED:
-        await _Resume(coro, ctx, yielded)
 
 
 class HttpProtocol:
@@ -648,27 +596,32 @@ class HttpProtocol:
                 self._write_simple(500, "Internal Server Error")
             keep_alive = False
         finally:
-            self.current_request = None
-            self._busy = False
-            if payload is not EMPTY_PAYLOAD:
-                # The exchange is over: a late read of its body (from a task the handler left
-                # behind) fails instead of returning a short body, as in aiohttp.
-                payload.set_exception(PayloadAccessError())
-            if self._upgraded:
-                self._after_upgrade_request(keep_alive)
-            elif not keep_alive or (self._closing and not self._queue):
-                if self._linger_left is not None:
-                    pass  # lingering already: its own timer closes the connection
-                elif payload.is_eof():
-                    self.close()
-                else:
-                    self._linger_close()
-            elif not self._queue and self._deadline_state != _HEAD:
-                # (a head that began arriving meanwhile keeps its header deadline)
-                if self._keepalive_timeout > 0:
-                    self._set_deadline(_IDLE, self._keepalive_timeout)
-                elif self._parser is not None and not self._parser.in_head:
-                    self.close()  # as in aiohttp, 0 means: no idle keep-alive at all
+            self._end_exchange(keep_alive, payload)
+
+    def _end_exchange(self, keep_alive: bool, payload: StreamReader) -> None:
+        """A request's exchange is over (answered, failed or cancelled): close the connection,
+        linger, hand it to the upgraded protocol, or wait for the next request."""
+        self.current_request = None
+        self._busy = False
+        if payload is not EMPTY_PAYLOAD:
+            # The exchange is over: a late read of its body (from a task the handler left
+            # behind) fails instead of returning a short body, as in aiohttp.
+            payload.set_exception(PayloadAccessError())
+        if self._upgraded:
+            self._after_upgrade_request(keep_alive)
+        elif not keep_alive or (self._closing and not self._queue):
+            if self._linger_left is not None:
+                pass  # lingering already: its own timer closes the connection
+            elif payload.is_eof():
+                self.close()
+            else:
+                self._linger_close()
+        elif not self._queue and self._deadline_state != _HEAD:
+            # (a head that began arriving meanwhile keeps its header deadline)
+            if self._keepalive_timeout > 0:
+                self._set_deadline(_IDLE, self._keepalive_timeout)
+            elif self._parser is not None and not self._parser.in_head:
+                self.close()  # as in aiohttp, 0 means: no idle keep-alive at all
 
     # -- writing -----------------------------------------------------------------------
 
