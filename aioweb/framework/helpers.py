@@ -8,7 +8,6 @@ from collections.abc import Hashable, Iterator, MutableMapping
 from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 
 from aioweb.http.dates import parse_http_datetime
-from aioweb.http.media_type import parse_media_type
 
 __all__ = [
     "BaseKey",
@@ -50,12 +49,18 @@ def parse_http_date(value: str | None) -> datetime.datetime | None:
 
 
 def parse_mimetype_params(value: str) -> tuple[str, dict[str, str]]:
-    """Split ``text/html; charset=UTF-8`` into ``("text/html", {"charset": "UTF-8"})``.
-
-    The wire layer's one parameter parser (``aioweb.http.media_type``): quoted strings are
-    unescaped and RFC 2231 ``name*=`` values decoded, as for multipart parts.
-    """
-    return parse_media_type(value)
+    """Split ``text/html; charset=UTF-8`` into ``("text/html", {"charset": "UTF-8"})``."""
+    mimetype, _, rest = value.partition(";")
+    params: dict[str, str] = {}
+    for item in rest.split(";"):
+        key, eq, val = item.partition("=")
+        key = key.strip().lower()
+        if key and eq:
+            val = val.strip()
+            if len(val) >= 2 and val[0] == val[-1] == '"':
+                val = val[1:-1]
+            params[key] = val
+    return mimetype.strip().lower(), params
 
 
 class NotAppKeyWarning(UserWarning):
