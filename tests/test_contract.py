@@ -93,9 +93,6 @@ def test_no_private_reads_across_the_contract(layer: str) -> None:
 
 
 _HANDLER_ALIAS = re.compile(r"^(Handler|Middleware|ExpectHandler)\s*(?::\s*TypeAlias\s*)?=", re.M)
-# Modules another engineer is moving in the same wave; each switches to framework.types when
-# its move lands (this test then reports it as fixed: drop it from the set).
-_PENDING = {"framework/routing/routes.py", "framework/debug.py"}
 
 
 def test_one_handler_type_definition() -> None:
@@ -107,4 +104,4 @@ def test_one_handler_type_definition() -> None:
         for path in root.rglob("*.py")
         if _HANDLER_ALIAS.search(path.read_text())
     }
-    assert defining - _PENDING == {"framework/types.py", "server/contract.py"}
+    assert defining == {"framework/types.py", "server/contract.py"}
