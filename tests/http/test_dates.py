@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import email.utils
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -43,10 +44,13 @@ def test_format_round_trips_and_matches_email_utils(seconds: int) -> None:
 
 
 def test_writer_date_is_the_formatter(monkeypatch) -> None:
+    if not writer.__file__.endswith(".py"):
+        pytest.skip(
+            "the compiled writer's globals are C variables: checked in the pure-Python pass"
+        )
     monkeypatch.setattr(writer, "format_http_date", lambda s: f"formatted {int(s)}")
     monkeypatch.setattr(writer, "_date_second", -1)
-    if hasattr(writer, "__file__") and writer.__file__.endswith(".py"):
-        assert writer.http_date_now().startswith("formatted ")
+    assert writer.http_date_now().startswith("formatted ")
 
 
 def test_response_last_modified_round_trip() -> None:
