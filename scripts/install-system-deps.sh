@@ -7,7 +7,7 @@
 set -euo pipefail
 
 # Debian package names; installed means dpkg reports them installed.
-PACKAGES=(chromium chromium-driver curl wrk redis-server nginx)
+PACKAGES=(chromium chromium-driver curl wrk redis-server memcached nginx)
 
 is_installed() {
     dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed$'
