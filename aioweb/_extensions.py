@@ -39,6 +39,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "aioweb.server.carrier",
     "aioweb.server.streams",
     "aioweb.framework.response",
+    "aioweb.framework.json_response",
     "aioweb.framework.request",
     "aioweb.framework.routing.routes",
     "aioweb.framework.routing.match_info",

@@ -22,16 +22,12 @@ from aioweb.framework.helpers import (
     RequestKey,
     ResponseKey,
 )
+from aioweb.framework.json_response import json_bytes_response, json_response
 from aioweb.framework.lowlevel import Server
 from aioweb.framework.middlewares import middleware, normalize_path_middleware
 from aioweb.framework.request import BaseRequest, FileField, Request
-from aioweb.framework.response import (
-    ContentCoding,
-    Response,
-    StreamResponse,
-    json_bytes_response,
-    json_response,
-)
+from aioweb.framework.response import Response, StreamResponse
+from aioweb.framework.response_coding import ContentCoding
 from aioweb.framework.routing import (
     AbstractResource,
     AbstractRoute,

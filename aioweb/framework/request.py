@@ -8,9 +8,7 @@ a handler that never looks at its headers never pays for decoding them.
 from __future__ import annotations
 
 import asyncio
-import datetime
 import json
-import re
 import socket
 import warnings
 from collections import ChainMap
@@ -35,12 +33,12 @@ from aioweb.framework.helpers import (
 )
 from aioweb.framework.multipart import MultipartReader
 from aioweb.framework.multipart_form import FileField, read_form
-from aioweb.http.dates import parse_http_datetime
+from aioweb.framework.request_preconditions import PreconditionsMixin
+from aioweb.http.cookies import parse_cookie_header
 from aioweb.http.errors import HttpProtocolError
-from aioweb.http.etag import ETag, parse_etags
+from aioweb.http.etag import ETag
 from aioweb.http.forwarded import parse_forwarded_lenient
 from aioweb.http.parser import RequestHead
-from aioweb.http.ranges import parse_single_range
 from aioweb.http.target import split_absolute_form
 from aioweb.server.streams import EMPTY_PAYLOAD, StreamReader
 
@@ -70,39 +68,15 @@ def _absolute_form(target: bytes) -> tuple[str, str, str]:
         return ("", "", "/")
 
 
-def parse_cookie_header(value: str) -> dict[str, str]:
-    """``Cookie: a=1; b="two"`` as a dict.  Lenient: a malformed pair is skipped, not fatal."""
-    cookies: dict[str, str] = {}
-    for item in value.split(";"):
-        name, eq, val = item.partition("=")
-        name = name.strip()
-        if not eq or not name:
-            continue
-        val = val.strip()
-        if len(val) >= 2 and val[0] == val[-1] == '"':
-            val = val[1:-1]
-            if "\\" in val:
-                val = _COOKIE_ESCAPE.sub(_unescape_cookie_char, val)
-        cookies.setdefault(name, val)
-    return cookies
-
-
 #: Request._cache entries computed from the headers alone (kept by clone() when they stay).
 _HEADER_DERIVED = frozenset({"headers", "cookies", "ctype"})
 
-# Inside a quoted cookie value, ``Set-Cookie`` as written by ``http.cookies`` (and so by
-# ``response.set_cookie``) escapes ``"`` and ``\`` with a backslash and other special characters
-# as 3-digit octal (``,`` -> ``\054``): undo both so a value reads back as it was set.
-_COOKIE_ESCAPE = re.compile(r"\\(?:([0-3][0-7][0-7])|(.))")
 
+class BaseRequest(DictStorage, PreconditionsMixin):
+    """An HTTP request as the low-level server hands it to its handler.
 
-def _unescape_cookie_char(match: re.Match[str]) -> str:
-    octal, char = match.groups()
-    return chr(int(octal, 8)) if octal else char
-
-
-class BaseRequest(DictStorage):
-    """An HTTP request as the low-level server hands it to its handler."""
+    The conditional and range fields (``if_match``, ``http_range``...) come from the mixin.
+    """
 
     _key_type = RequestKey  # typed key of ``request[key]`` storage (others warn)
 
@@ -289,9 +263,7 @@ class BaseRequest(DictStorage):
 
     @property
     def keep_alive(self) -> bool:
-        return self._head.keep_alive and not (
-            self._protocol is not None and self._protocol.closing
-        )
+        return self._head.keep_alive and not (self._protocol is not None and self._protocol.closing)
 
     @property
     def scheme(self) -> str:
@@ -391,34 +363,6 @@ class BaseRequest(DictStorage):
     @property
     def content_length(self) -> int | None:
         return self._head.content_length
-
-    @property
-    def if_modified_since(self) -> datetime.datetime | None:
-        return parse_http_datetime(self.headers.get("If-Modified-Since"))
-
-    @property
-    def if_unmodified_since(self) -> datetime.datetime | None:
-        return parse_http_datetime(self.headers.get("If-Unmodified-Since"))
-
-    @property
-    def if_range(self) -> datetime.datetime | None:
-        return parse_http_datetime(self.headers.get("If-Range"))
-
-    @property
-    def if_match(self) -> tuple[ETag, ...] | None:
-        return parse_etags(self.headers.get("If-Match"))
-
-    @property
-    def if_none_match(self) -> tuple[ETag, ...] | None:
-        return parse_etags(self.headers.get("If-None-Match"))
-
-    @property
-    def http_range(self) -> slice:
-        """The single byte range asked for by ``Range`` as a slice (aiohttp's semantics).
-
-        Raises ``ValueError`` for a header it cannot express as one slice.
-        """
-        return parse_single_range(self.headers.get("Range"))
 
     # -- body ----------------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """Responses: ``StreamResponse`` (headers, then a body written piece by piece) and
-``Response`` (a body known up front), plus ``json_response``.
+``Response`` (a body known up front).  ``json_response`` is in ``json_response.py``; the
+cookie jar, the representation fields and the content codings are mixins beside this module.
 
 A response is a one-shot state machine: ``prepare`` fixes the status line and headers (kept
 back until the first body bytes so that both leave in one write), ``write`` sends body
@@ -8,26 +9,15 @@ pieces, ``write_eof`` ends the message.  It cannot be sent twice.
 
 from __future__ import annotations
 
-import datetime
-import json
-import zlib
-from collections.abc import Callable, Iterable, Mapping
-from http.cookies import Morsel, SimpleCookie
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, getversion, istr
 
-from aioweb.framework.helpers import (
-    DictStorage,
-    HttpVersion10,
-    HttpVersion11,
-    ResponseKey,
-    parse_mimetype_params,
-    sentinel,
-)
-from aioweb.http.content_coding import best_coding
-from aioweb.http.dates import format_http_date, parse_http_datetime
-from aioweb.http.etag import ETag, format_etag, parse_etag
+from aioweb.framework.helpers import DictStorage, HttpVersion10, HttpVersion11, ResponseKey
+from aioweb.framework.response_coding import CompressionMixin, Compressor, ContentCoding
+from aioweb.framework.response_cookies import CookiesMixin
+from aioweb.framework.response_fields import BodyFieldsMixin, RepresentationFieldsMixin
 from aioweb.http.writer import (
     LAST_CHUNK,
     encode_chunk,
@@ -38,19 +28,15 @@ from aioweb.http.writer import (
 )
 
 if TYPE_CHECKING:
+    from http.cookies import SimpleCookie
+
     from aioweb.framework.request import BaseRequest
 
-try:  # optional
-    import brotli  # type: ignore[import-not-found]
-except ImportError:  # pragma: no cover - depends on the environment
-    brotli = None
-
-__all__ = ["ContentCoding", "Response", "StreamResponse", "json_bytes_response", "json_response"]
+__all__ = ["ContentCoding", "Response", "StreamResponse"]
 
 CONTENT_TYPE = istr("Content-Type")
 CONTENT_LENGTH = istr("Content-Length")
 TRANSFER_ENCODING = istr("Transfer-Encoding")
-CONTENT_ENCODING = istr("Content-Encoding")
 SERVER_SOFTWARE_HEADER = "Server"
 # istr keys are case-folded once, here, instead of on every lookup
 DATE = istr("Date")
@@ -75,41 +61,11 @@ def _check_field_values(*values: str | None) -> None:
 _JOIN_LIMIT = 16 * 1024
 
 
-class ContentCoding:
-    """Content codings ``enable_compression`` can apply (RFC 9110 §8.4.1)."""
+class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, RepresentationFieldsMixin):
+    """A response whose body is written in pieces after ``await prepare(request)``.
 
-    deflate = "deflate"
-    gzip = "gzip"
-    br = "br"
-    identity = "identity"
-
-
-class _Compressor:
-    """Streaming compressor for one response."""
-
-    def __init__(self, coding: str, level: int | None = None) -> None:
-        self.coding = coding
-        if coding == ContentCoding.br:
-            self._brotli = brotli.Compressor()
-            self._zlib = None
-        else:
-            wbits = 16 + zlib.MAX_WBITS if coding == ContentCoding.gzip else zlib.MAX_WBITS
-            self._zlib = zlib.compressobj(level if level is not None else 6, wbits=wbits)
-            self._brotli = None
-
-    def compress(self, data: bytes) -> bytes:
-        if self._zlib is not None:
-            return self._zlib.compress(data)
-        return self._brotli.process(data)
-
-    def flush(self) -> bytes:
-        if self._zlib is not None:
-            return self._zlib.flush()
-        return self._brotli.finish()
-
-
-class StreamResponse(DictStorage):
-    """A response whose body is written in pieces after ``await prepare(request)``."""
+    The mixins hold what the hot path does not run: cookies, compression, the typed fields.
+    """
 
     _key_type = ResponseKey  # typed key of ``response[key]`` storage (others warn)
 
@@ -129,7 +85,7 @@ class StreamResponse(DictStorage):
     _no_body = False
     _compression = False
     _compression_force: str | None = None
-    _compressor: _Compressor | None = None
+    _compressor: Compressor | None = None
     _body_length = 0
     _state: dict[str, Any] | None = None
     _length_check = -1
@@ -203,186 +159,17 @@ class StreamResponse(DictStorage):
     def chunked(self) -> bool:
         return self._chunked
 
-    @property
-    def compression(self) -> bool:
-        return self._compression
-
     def enable_chunked_encoding(self, chunk_size: int | None = None) -> None:
         self._chunked = True
         self._plain_version = -1
         if CONTENT_LENGTH in self._headers:
             raise RuntimeError("You can't enable chunked encoding when a content length is set")
 
-    def enable_compression(self, force: str | None = None, strategy: int | None = None) -> None:
-        """Compress the body with the best coding the client accepts (or ``force``)."""
-        self._compression = True
-        self._compression_force = force
-        self._plain_version = -1
-
     # -- headers -----------------------------------------------------------------------
 
     @property
     def headers(self) -> CIMultiDict[str]:
         return self._headers
-
-    @property
-    def cookies(self) -> SimpleCookie:
-        if self._cookies is None:
-            self._cookies = SimpleCookie()
-            self._plain_version = -1  # (the caller may be about to add one)
-        return self._cookies
-
-    def set_cookie(
-        self,
-        name: str,
-        value: str,
-        *,
-        expires: str | None = None,
-        domain: str | None = None,
-        max_age: int | str | None = None,
-        path: str = "/",
-        secure: bool | None = None,
-        httponly: bool | None = None,
-        version: str | None = None,
-        samesite: str | None = None,
-    ) -> None:
-        """Add a ``Set-Cookie`` header (RFC 6265)."""
-        cookies = self.cookies
-        old = cookies.get(name)
-        if old is not None and old.coded_value == "":
-            cookies.pop(name, None)  # a deleted cookie set again: forget the deletion
-        cookies[name] = value
-        morsel: Morsel[str] = cookies[name]
-        if expires is not None:
-            morsel["expires"] = expires
-        elif morsel.get("expires") == "Thu, 01 Jan 1970 00:00:00 GMT":
-            del morsel["expires"]
-        if domain is not None:
-            morsel["domain"] = domain
-        if max_age is not None:
-            morsel["max-age"] = str(max_age)
-        elif "max-age" in morsel:
-            del morsel["max-age"]
-        morsel["path"] = path
-        if secure is not None:
-            morsel["secure"] = secure
-        if httponly is not None:
-            morsel["httponly"] = httponly
-        if version is not None:
-            morsel["version"] = version
-        if samesite is not None:
-            morsel["samesite"] = samesite
-
-    def del_cookie(
-        self,
-        name: str,
-        *,
-        domain: str | None = None,
-        path: str = "/",
-        secure: bool | None = None,
-        httponly: bool | None = None,
-        samesite: str | None = None,
-    ) -> None:
-        """Tell the client to drop a cookie: empty value, expired, ``Max-Age=0``."""
-        self.cookies.pop(name, None)
-        self.set_cookie(
-            name,
-            "",
-            max_age=0,
-            expires="Thu, 01 Jan 1970 00:00:00 GMT",
-            domain=domain,
-            path=path,
-            secure=secure,
-            httponly=httponly,
-            samesite=samesite,
-        )
-
-    @property
-    def content_length(self) -> int | None:
-        value = self._headers.get(CONTENT_LENGTH)
-        return int(value) if value is not None else None
-
-    @content_length.setter
-    def content_length(self, value: int | None) -> None:
-        if value is not None:
-            value = int(value)
-            if self._chunked:
-                raise RuntimeError("You can't set content length when chunked encoding is enabled")
-            self._headers[CONTENT_LENGTH] = str(value)
-        else:
-            self._headers.pop(CONTENT_LENGTH, None)
-
-    @property
-    def content_type(self) -> str:
-        raw = self._headers.get(CONTENT_TYPE)
-        if raw is None:
-            return "application/octet-stream"
-        return parse_mimetype_params(raw)[0]
-
-    @content_type.setter
-    def content_type(self, value: str) -> None:
-        charset = self.charset if CONTENT_TYPE in self._headers else None
-        self._set_content_type(str(value), charset)
-
-    @property
-    def charset(self) -> str | None:
-        raw = self._headers.get(CONTENT_TYPE)
-        if raw is None:
-            return None
-        return parse_mimetype_params(raw)[1].get("charset")
-
-    @charset.setter
-    def charset(self, value: str | None) -> None:
-        ctype = self.content_type
-        if ctype == "application/octet-stream" and value is not None:
-            raise RuntimeError(
-                "Setting charset for application/octet-stream doesn't make sense, "
-                "setup content_type first"
-            )
-        self._set_content_type(ctype, value.lower() if value else None)
-
-    def _set_content_type(self, ctype: str, charset: str | None) -> None:
-        self._headers[CONTENT_TYPE] = f"{ctype}; charset={charset}" if charset else ctype
-
-    @property
-    def last_modified(self) -> datetime.datetime | None:
-        return parse_http_datetime(self._headers.get("Last-Modified"))
-
-    @last_modified.setter
-    def last_modified(self, value: float | int | datetime.datetime | str | None) -> None:
-        if value is None:
-            self._headers.pop("Last-Modified", None)
-        elif isinstance(value, (int, float, datetime.datetime)):
-            self._headers["Last-Modified"] = format_http_date(value)
-        elif isinstance(value, str):
-            self._headers["Last-Modified"] = value
-        else:
-            raise TypeError(f"Unsupported type for last_modified: {type(value).__name__}")
-
-    @property
-    def etag(self) -> Any:
-        raw = self._headers.get("ETag")
-        return None if raw is None else parse_etag(raw)
-
-    @etag.setter
-    def etag(self, value: Any) -> None:
-        if value is None:
-            self._headers.pop("ETag", None)
-            return
-
-        if isinstance(value, ETag):
-            tag = value
-        elif isinstance(value, str):
-            tag = ETag._make((value, False))  # checked by format_etag below
-        else:
-            raise ValueError(f"Unsupported etag type: {type(value)}")
-        if tag.value == "*":
-            self._headers["ETag"] = "*"
-            return
-        try:
-            self._headers["ETag"] = format_etag(tag)
-        except ValueError:
-            raise ValueError(f"ETag value {tag.value!r} is not a valid entity tag") from None
 
     # -- sending -----------------------------------------------------------------------
 
@@ -473,21 +260,6 @@ class StreamResponse(DictStorage):
         return serialize_head(
             status_line("1.1" if http11 else "1.0", status, self._reason), headers.items()
         )
-
-    def _start_compression(self, request: BaseRequest) -> None:
-        coding = self._compression_force
-        if coding is None:
-            self._headers.add("Vary", "Accept-Encoding")
-            coding = best_coding(request.headers.get("Accept-Encoding"))
-        if coding is None or coding == ContentCoding.identity:
-            return
-        if CONTENT_ENCODING in self._headers:
-            return  # already encoded by the application
-        self._compressor = _Compressor(coding)
-        self._headers[CONTENT_ENCODING] = coding
-        if not self._chunked and request.version >= (1, 1):
-            self._headers.pop(CONTENT_LENGTH, None)
-            self._chunked = True
 
     def _frame(self, data: bytes, last: bool) -> bytes:
         """Body bytes as they go on the wire, with the pending head in front."""
@@ -584,7 +356,7 @@ class StreamResponse(DictStorage):
         return f"<{self.__class__.__name__} {self.reason} {state}>"
 
 
-class Response(StreamResponse):
+class Response(StreamResponse, BodyFieldsMixin):
     """A response whose whole body is given up front (``body=`` bytes or ``text=``)."""
 
     _finishes_now = True  # see finish_now; recomputed for each subclass
@@ -657,43 +429,6 @@ class Response(StreamResponse):
             # version moves with any change), the head is built without looking them up.
             self._plain_version = getversion(hdrs)
             self._plain_content_type = hdrs.get(CONTENT_TYPE)
-
-    @property
-    def body(self) -> bytes | None:
-        return self._body
-
-    @body.setter
-    def body(self, body: Any) -> None:
-        if body is None:
-            self._body = None
-        elif isinstance(body, bytes):
-            self._body = body
-        elif isinstance(body, (bytearray, memoryview)):
-            self._body = bytes(body)
-        elif isinstance(body, str):
-            self._body = body.encode(self.charset or "utf-8")
-            if CONTENT_TYPE not in self._headers:
-                self._headers[CONTENT_TYPE] = "text/plain; charset=utf-8"
-        elif hasattr(body, "__aioweb_response_body__"):  # e.g. a MultipartWriter
-            content_type, data = body.__aioweb_response_body__()
-            self._body = data
-            self._headers.setdefault(CONTENT_TYPE, content_type)
-        else:
-            raise TypeError(f"body argument must be bytes ({type(body)!r})")
-
-    @property
-    def text(self) -> str | None:
-        if self._body is None:
-            return None
-        return self._body.decode(self.charset or "utf-8")
-
-    @text.setter
-    def text(self, text: str) -> None:
-        if not isinstance(text, str):
-            raise TypeError(f"text argument must be str ({type(text)!r})")
-        if CONTENT_TYPE not in self._headers or self.content_type == "application/octet-stream":
-            self._headers[CONTENT_TYPE] = "text/plain; charset=utf-8"
-        self._body = text.encode(self.charset or "utf-8")
 
     @property
     def content_length(self) -> int | None:
@@ -848,104 +583,3 @@ class Response(StreamResponse):
             await writer.drain()
         self._writer = None
         self._eof_sent = True
-
-
-def _json_dumps_function() -> Callable[[Any], str]:
-    """``json.dumps`` with its default settings, minus its per-call Python layers.
-
-    ``json.dumps(obj)`` builds ``JSONEncoder.encode`` -> ``iterencode`` -> a C encoder on every
-    call; calling the C encoder directly, made with the same arguments that path passes (so
-    circular data still raises ``ValueError``), gives the same text in about a third of the
-    time.  Without the C accelerator it is ``json.dumps`` itself.
-    """
-    make_encoder = getattr(json.encoder, "c_make_encoder", None)
-    if make_encoder is None:
-        return json.dumps
-    base = json.JSONEncoder()
-    # (markers, then json.dumps's defaults: default, encoder, indent, separators, sort_keys,
-    # skipkeys, allow_nan)
-    arguments = (
-        base.default,
-        json.encoder.encode_basestring_ascii,
-        None,
-        ": ",
-        ", ",
-        False,
-        False,
-        True,
-    )
-    # One encoder serves every call.  Its ``markers`` (the containers being encoded, for the
-    # circular-reference check) are empty between calls; they are not while another thread
-    # is encoding with it, or after a failed call, and then a fresh encoder does the work.
-    markers: dict[int, Any] = {}
-    shared = make_encoder(markers, *arguments)
-
-    def dumps(obj: Any) -> str:
-        if markers:
-            return "".join(make_encoder({}, *arguments)(obj, 0))
-        try:
-            return "".join(shared(obj, 0))
-        except BaseException:
-            markers.clear()
-            raise
-
-    dumps.__doc__ = "Serialise ``obj`` exactly as ``json.dumps(obj)`` does."
-    return dumps
-
-
-#: The default ``dumps`` of :func:`json_response`: ``json.dumps(obj)``'s output, faster.
-json_dumps = _json_dumps_function()
-
-
-def json_response(
-    data: Any = sentinel,
-    *,
-    text: str | None = None,
-    body: bytes | None = None,
-    status: int = 200,
-    reason: str | None = None,
-    headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
-    content_type: str = "application/json",
-    dumps: Callable[[Any], str] = json_dumps,
-) -> Response:
-    """A ``Response`` with ``data`` serialised by ``dumps`` (``json.dumps``'s output by default).
-
-    ``data=None`` is serialised too (the body is ``null``); only an absent ``data`` means
-    "use ``text`` or ``body`` as given".
-    """
-    if data is not sentinel:
-        if text or body:
-            raise ValueError("only one of data, text, or body should be specified")
-        text = dumps(data)
-    return Response(
-        text=text,
-        body=body,
-        status=status,
-        reason=reason,
-        headers=headers,
-        content_type=content_type,
-    )
-
-
-def json_bytes_response(
-    data: Any = sentinel,
-    *,
-    dumps: Callable[[Any], bytes],
-    body: bytes | None = None,
-    status: int = 200,
-    reason: str | None = None,
-    headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
-    content_type: str = "application/json",
-) -> Response:
-    """A JSON ``Response`` whose ``dumps`` returns bytes (orjson, msgspec...).
-
-    The bytes become the body as they are, with no round trip through ``str``; ``dumps`` is
-    required because ``json.dumps`` returns ``str``.
-    """
-    if data is not sentinel:
-        if body is not None:
-            raise ValueError("only one of data or body should be specified")
-        body = dumps(data)
-    return Response(
-        body=body, status=status, reason=reason, headers=headers, content_type=content_type
-    )

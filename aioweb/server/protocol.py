@@ -35,12 +35,12 @@ from ..http.errors import (
     PayloadTooLarge,
 )
 from ..http.parser import RequestHead, RequestParser
-from ..http.writer import http_date_now, reason_phrase
 from .carrier import FINISHED as _FINISHED
 from .carrier import Resume as _Resume
 from .carrier import run_fresh as _run_fresh
 from .guards import MAX_CONTENT_LENGTH, body_progress, must_propagate
 from .log import server_logger
+from .plain_reply import plain_reply
 from .streams import EMPTY_PAYLOAD, StreamReader
 
 if TYPE_CHECKING:
@@ -695,17 +695,8 @@ class HttpProtocol:
         return self._carrier
 
     def _write_simple(self, status: int, message: str) -> None:
-        body = f"{status} {reason_phrase(status)}\n\n{message}\n".encode()
-        head = (
-            f"HTTP/1.1 {status} {reason_phrase(status)}\r\n"
-            f"Content-Type: text/plain; charset=utf-8\r\n"
-            f"Content-Length: {len(body)}\r\n"
-            f"Date: {http_date_now()}\r\n"
-            f"Server: {self.server_header}\r\n"
-            "Connection: close\r\n\r\n"
-        ).encode("latin-1")
         try:
-            self.write(head + body)
+            self.write(plain_reply(status, message, self.server_header))
         except ConnectionError:
             pass
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aioweb.framework.response import json_dumps
+from aioweb.framework.json_response import json_dumps
 
 JSON = st.recursive(
     st.none()

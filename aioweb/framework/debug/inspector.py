@@ -28,7 +28,8 @@ from aioweb.framework.debug.page import (
     _table,
 )
 from aioweb.framework.exceptions import HTTPMethodNotAllowed, HTTPNotFound
-from aioweb.framework.response import Response, json_response
+from aioweb.framework.json_response import json_response
+from aioweb.framework.response import Response
 from aioweb.framework.types import Handler
 
 __all__ = [

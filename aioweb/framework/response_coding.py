@@ -1,0 +1,101 @@
+"""Content codings of a response body: which ones exist, the compressor that applies one, and
+the negotiation that picks it when the head is built.
+
+Kept apart from ``response.py`` because none of it runs for a response that is not
+compressed (the common case the compiled hot path is tuned for).
+"""
+
+from __future__ import annotations
+
+import zlib
+from typing import TYPE_CHECKING, Any
+
+from multidict import CIMultiDict, istr
+
+from aioweb.http.content_coding import best_coding
+
+if TYPE_CHECKING:
+    from aioweb.framework.request import BaseRequest
+
+try:  # optional
+    import brotli  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - depends on the environment
+    brotli = None
+
+__all__ = ["CompressionMixin", "Compressor", "ContentCoding"]
+
+_CONTENT_LENGTH = istr("Content-Length")
+_CONTENT_ENCODING = istr("Content-Encoding")
+
+
+class ContentCoding:
+    """Content codings ``enable_compression`` can apply (RFC 9110 §8.4.1)."""
+
+    deflate = "deflate"
+    gzip = "gzip"
+    br = "br"
+    identity = "identity"
+
+
+class Compressor:
+    """Streaming compressor for one response."""
+
+    def __init__(self, coding: str, level: int | None = None) -> None:
+        self.coding = coding
+        self._brotli: Any = None
+        self._zlib: Any = None
+        if coding == ContentCoding.br:
+            self._brotli = brotli.Compressor()
+        else:
+            wbits = 16 + zlib.MAX_WBITS if coding == ContentCoding.gzip else zlib.MAX_WBITS
+            self._zlib = zlib.compressobj(level if level is not None else 6, wbits=wbits)
+
+    def compress(self, data: bytes) -> bytes:
+        if self._zlib is not None:
+            return bytes(self._zlib.compress(data))
+        return bytes(self._brotli.process(data))
+
+    def flush(self) -> bytes:
+        if self._zlib is not None:
+            return bytes(self._zlib.flush())
+        return bytes(self._brotli.finish())
+
+
+class CompressionMixin:
+    """``StreamResponse``'s compression switch and the coding choice made at ``prepare``.
+
+    The state lives on the response (class defaults in ``StreamResponse``); a change here ends
+    ``Response``'s short head path (``_plain_version = -1``), which writes no coding.
+    """
+
+    _headers: CIMultiDict[str]
+    _chunked: bool
+    _compression: bool
+    _compression_force: str | None
+    _compressor: Compressor | None
+    _plain_version: int
+
+    @property
+    def compression(self) -> bool:
+        return self._compression
+
+    def enable_compression(self, force: str | None = None, strategy: int | None = None) -> None:
+        """Compress the body with the best coding the client accepts (or ``force``)."""
+        self._compression = True
+        self._compression_force = force
+        self._plain_version = -1
+
+    def _start_compression(self, request: BaseRequest) -> None:
+        coding = self._compression_force
+        if coding is None:
+            self._headers.add("Vary", "Accept-Encoding")
+            coding = best_coding(request.headers.get("Accept-Encoding"))
+        if coding is None or coding == ContentCoding.identity:
+            return
+        if _CONTENT_ENCODING in self._headers:
+            return  # already encoded by the application
+        self._compressor = Compressor(coding)
+        self._headers[_CONTENT_ENCODING] = coding
+        if not self._chunked and request.version >= (1, 1):
+            self._headers.pop(_CONTENT_LENGTH, None)
+            self._chunked = True

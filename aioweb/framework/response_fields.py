@@ -1,0 +1,160 @@
+"""Representation fields of a response as attributes: ``content_length``, ``content_type``,
+``charset``, ``last_modified``, ``etag`` (RFC 9110 §8), and ``Response``'s ``body``/``text``.
+
+Mixins of ``StreamResponse`` and ``Response``: each attribute reads or writes its header
+field in ``_headers``, so the headers stay the one record of what is sent.  The compiled hot
+path writes those fields directly and never comes through here.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from multidict import CIMultiDict, istr
+
+from aioweb.framework.helpers import parse_mimetype_params
+from aioweb.http.dates import format_http_date, parse_http_datetime
+from aioweb.http.etag import ETag, format_etag, parse_etag
+
+__all__ = ["BodyFieldsMixin", "RepresentationFieldsMixin"]
+
+_CONTENT_TYPE = istr("Content-Type")
+_CONTENT_LENGTH = istr("Content-Length")
+
+
+class RepresentationFieldsMixin:
+    """The header fields that describe the body, as typed attributes."""
+
+    _headers: CIMultiDict[str]
+    _chunked: bool
+
+    @property
+    def content_length(self) -> int | None:
+        value = self._headers.get(_CONTENT_LENGTH)
+        return int(value) if value is not None else None
+
+    @content_length.setter
+    def content_length(self, value: int | None) -> None:
+        if value is not None:
+            value = int(value)
+            if self._chunked:
+                raise RuntimeError("You can't set content length when chunked encoding is enabled")
+            self._headers[_CONTENT_LENGTH] = str(value)
+        else:
+            self._headers.pop(_CONTENT_LENGTH, None)
+
+    @property
+    def content_type(self) -> str:
+        raw = self._headers.get(_CONTENT_TYPE)
+        if raw is None:
+            return "application/octet-stream"
+        return parse_mimetype_params(raw)[0]
+
+    @content_type.setter
+    def content_type(self, value: str) -> None:
+        charset = self.charset if _CONTENT_TYPE in self._headers else None
+        self._set_content_type(str(value), charset)
+
+    @property
+    def charset(self) -> str | None:
+        raw = self._headers.get(_CONTENT_TYPE)
+        if raw is None:
+            return None
+        return parse_mimetype_params(raw)[1].get("charset")
+
+    @charset.setter
+    def charset(self, value: str | None) -> None:
+        ctype = self.content_type
+        if ctype == "application/octet-stream" and value is not None:
+            raise RuntimeError(
+                "Setting charset for application/octet-stream doesn't make sense, "
+                "setup content_type first"
+            )
+        self._set_content_type(ctype, value.lower() if value else None)
+
+    def _set_content_type(self, ctype: str, charset: str | None) -> None:
+        self._headers[_CONTENT_TYPE] = f"{ctype}; charset={charset}" if charset else ctype
+
+    @property
+    def last_modified(self) -> datetime.datetime | None:
+        return parse_http_datetime(self._headers.get("Last-Modified"))
+
+    @last_modified.setter
+    def last_modified(self, value: float | int | datetime.datetime | str | None) -> None:
+        if value is None:
+            self._headers.pop("Last-Modified", None)
+        elif isinstance(value, (int, float, datetime.datetime)):
+            self._headers["Last-Modified"] = format_http_date(value)
+        elif isinstance(value, str):
+            self._headers["Last-Modified"] = value
+        else:
+            raise TypeError(f"Unsupported type for last_modified: {type(value).__name__}")
+
+    @property
+    def etag(self) -> Any:
+        raw = self._headers.get("ETag")
+        return None if raw is None else parse_etag(raw)
+
+    @etag.setter
+    def etag(self, value: Any) -> None:
+        if value is None:
+            self._headers.pop("ETag", None)
+            return
+
+        if isinstance(value, ETag):
+            tag = value
+        elif isinstance(value, str):
+            tag = ETag._make((value, False))  # checked by format_etag below
+        else:
+            raise ValueError(f"Unsupported etag type: {type(value)}")
+        if tag.value == "*":
+            self._headers["ETag"] = "*"
+            return
+        try:
+            self._headers["ETag"] = format_etag(tag)
+        except ValueError:
+            raise ValueError(f"ETag value {tag.value!r} is not a valid entity tag") from None
+
+
+class BodyFieldsMixin(RepresentationFieldsMixin):
+    """``Response``'s whole body as ``body`` (bytes) or ``text`` (decoded with ``charset``)."""
+
+    _body: bytes | None
+
+    @property
+    def body(self) -> bytes | None:
+        return self._body
+
+    @body.setter
+    def body(self, body: Any) -> None:
+        if body is None:
+            self._body = None
+        elif isinstance(body, bytes):
+            self._body = body
+        elif isinstance(body, (bytearray, memoryview)):
+            self._body = bytes(body)
+        elif isinstance(body, str):
+            self._body = body.encode(self.charset or "utf-8")
+            if _CONTENT_TYPE not in self._headers:
+                self._headers[_CONTENT_TYPE] = "text/plain; charset=utf-8"
+        elif hasattr(body, "__aioweb_response_body__"):  # e.g. a MultipartWriter
+            content_type, data = body.__aioweb_response_body__()
+            self._body = data
+            self._headers.setdefault(_CONTENT_TYPE, content_type)
+        else:
+            raise TypeError(f"body argument must be bytes ({type(body)!r})")
+
+    @property
+    def text(self) -> str | None:
+        if self._body is None:
+            return None
+        return self._body.decode(self.charset or "utf-8")
+
+    @text.setter
+    def text(self, text: str) -> None:
+        if not isinstance(text, str):
+            raise TypeError(f"text argument must be str ({type(text)!r})")
+        if _CONTENT_TYPE not in self._headers or self.content_type == "application/octet-stream":
+            self._headers[_CONTENT_TYPE] = "text/plain; charset=utf-8"
+        self._body = text.encode(self.charset or "utf-8")
