@@ -9,8 +9,8 @@ from aioweb.framework.multipart import (
     MultipartWriter,
     PayloadTooLarge,
     content_disposition_header,
-    read_form,
 )
+from aioweb.framework.multipart_form import read_form
 
 __all__ = [
     "BodyPart",

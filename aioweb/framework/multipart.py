@@ -29,7 +29,8 @@ Limits (class attributes of ``MultipartReader``, so a subclass or an assignment 
 hundred nested ``multipart/mixed`` parts drives the reader (and ``post()``, which walks them)
 into ``RecursionError``.
 
-``read_form()`` is the engine of ``request.post()`` for multipart bodies: text fields become
+``read_form()`` (in ``multipart_form``, which builds on this module; ``aioweb.multipart``
+re-exports both) is the engine of ``request.post()`` for multipart bodies: text fields become
 ``str``, file fields become ``FileField`` objects whose ``file`` is a temporary file on disk.
 """
 
@@ -66,7 +67,6 @@ __all__ = [
     "MultipartWriter",
     "PayloadTooLarge",
     "content_disposition_header",
-    "read_form",  # noqa: F822 - provided by __getattr__ (from multipart_form)
 ]
 
 
@@ -485,12 +485,3 @@ MultipartReader.multipart_reader_cls = MultipartReader
 _PART_ONLY = frozenset(
     ("read_chunk", "readany", "read", "readline", "text", "json", "form", "decode", "get_charset")
 )
-
-
-def __getattr__(name: str) -> Any:
-    # read_form lives in multipart_form (which imports this module); loaded on first use.
-    if name == "read_form":
-        from aioweb.framework.multipart_form import read_form  # noqa: PLC0415 (cycle: multipart_form imports this module (TODO issue 12 split))
-
-        return read_form
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

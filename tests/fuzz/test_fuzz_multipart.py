@@ -26,7 +26,8 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from aioweb.framework.multipart import MultipartReader, PayloadTooLarge, read_form
+from aioweb.framework.multipart import MultipartReader, PayloadTooLarge
+from aioweb.framework.multipart_form import read_form
 from aioweb.http.multipart import (
     END,
     NEED_DATA,
