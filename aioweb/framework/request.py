@@ -147,7 +147,7 @@ class BaseRequest(DictStorage, PreconditionsMixin):
 
     def _split_target(self) -> tuple[str, str]:
         """The raw path and raw query of the request target, from any of its forms."""
-        cached = self._cache.get("target")
+        cached: tuple[str, str] | None = self._cache.get("target")
         if cached is not None:
             return cached
         raw = self._head.url

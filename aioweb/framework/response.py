@@ -91,7 +91,8 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
     _length_check = -1
     # Response's: the multidict version of headers nobody changed since the constructor, -1
     # once anything the short head path does not write (cookies, compression, chunking, a
-    # forced close) was asked for.  See Response._plain_head.
+    # forced close) was asked for.  See Response._plain_head.  (The type: ignores on getversion:
+    # multidict's stub accepts MultiDict[object] only, not CIMultiDict[str].)
     _plain_version = -1
 
     def __init__(
@@ -384,7 +385,8 @@ class Response(StreamResponse, BodyFieldsMixin):
         ):
             # The common ``Response(text=...)`` (and json_response): what the general code
             # below does for it, without its checks for headers that cannot be there.
-            self._headers = hdrs = CIMultiDict()
+            hdrs: CIMultiDict[str] = CIMultiDict()
+            self._headers = hdrs
             if status != 200:  # (200 and no reason: the class defaults)
                 self._status = status if type(status) is int else int(status)
             if reason is not None:
@@ -392,7 +394,7 @@ class Response(StreamResponse, BodyFieldsMixin):
             charset = charset or "utf-8"
             value = hdrs[CONTENT_TYPE] = f"{content_type or 'text/plain'}; charset={charset}"
             self._body = text.encode(charset)
-            self._plain_version = getversion(hdrs)
+            self._plain_version = getversion(hdrs)  # type: ignore[arg-type]
             self._plain_content_type = value
             return
         if body is not None and text is not None:
@@ -427,7 +429,7 @@ class Response(StreamResponse, BodyFieldsMixin):
         if headers is None:
             # The headers are exactly what this constructor set: while they stay so (the
             # version moves with any change), the head is built without looking them up.
-            self._plain_version = getversion(hdrs)
+            self._plain_version = getversion(hdrs)  # type: ignore[arg-type]
             self._plain_content_type = hdrs.get(CONTENT_TYPE)
 
     @property
@@ -466,7 +468,7 @@ class Response(StreamResponse, BodyFieldsMixin):
         """
         headers = self._headers
         if not (
-            self._plain_version == getversion(headers)  # (also: no cookies, compression...)
+            self._plain_version == getversion(headers)  # type: ignore[arg-type]
             and request._head.version == "1.1"
             and request._method != "HEAD"
             and self._status >= 200
@@ -557,7 +559,7 @@ class Response(StreamResponse, BodyFieldsMixin):
         if not length:
             writer.write(head)
         elif length < _JOIN_LIMIT:
-            writer.write(head + body)
+            writer.write(head + body)  # type: ignore[operator]  # (length > 0: a body)
         else:
             writer.write(head)
             writer.write(body)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from aioweb.framework.request import BaseRequest
 
 try:  # optional
-    import brotli  # type: ignore[import-not-found]
+    import brotli
 except ImportError:  # pragma: no cover - depends on the environment
     brotli = None
 

@@ -61,9 +61,9 @@ class CookiesMixin:
             del morsel["max-age"]
         morsel["path"] = path
         if secure is not None:
-            morsel["secure"] = secure  # type: ignore[assignment]  # (a flag: True is kept)
+            morsel["secure"] = secure
         if httponly is not None:
-            morsel["httponly"] = httponly  # type: ignore[assignment]
+            morsel["httponly"] = httponly
         if version is not None:
             morsel["version"] = version
         if samesite is not None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from asyncio.tasks import _enter_task, _leave_task  # type: ignore[attr-defined]
+from asyncio.tasks import _enter_task, _leave_task
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -422,7 +422,7 @@ class HttpProtocol:
             # The rest of a body of known length goes in as one slice (one chunk for the
             # handler to read, none to join); requests after it are sliced again.
             end = pos + max(_FEED_SLICE, self._body_left if self._receiving is not None else 0)
-            tail = parser.feed(view[pos:end])
+            tail = parser.feed(view[pos:end])  # type: ignore[arg-type]  # (bytes-like)
             if tail is not None:
                 return bytes(tail) + data[end:]
             pos = end
@@ -491,7 +491,7 @@ class HttpProtocol:
                 return
         finally:
             if entered:
-                _leave_task(loop, carrier)
+                _leave_task(loop, carrier)  # type: ignore[arg-type]  # (entered: not None)
 
     def _wake_carrier(self, job: Any) -> None:
         waiter = self._carrier_waiter
@@ -540,7 +540,8 @@ class HttpProtocol:
             self.request_count += 1
             access_logger = self._access_logger
             start = self._loop.time() if access_logger is not None else 0.0
-            request = self._request_factory(head, payload, self)
+            # (expect_continue takes this server's StreamReader, narrower than the contract's)
+            request = self._request_factory(head, payload, self)  # type: ignore[arg-type]
             self.current_request = request
             response: Any = None
             try:
