@@ -23,5 +23,10 @@ if [ "$#" -eq 0 ]; then
     echo "test.sh: [4/$STEPS] wire and core tests again with AIOWEB_NO_EXTENSIONS=1" \
         "(pure Python)" >&2
     AIOWEB_NO_EXTENSIONS=1 .venv/bin/python -m pytest -q -p no:cacheprovider \
-        tests/http tests/foundation tests/test_extensions.py tests/test_import_alone.py
+        tests/http tests/server tests/framework/test_framework.py \
+        tests/framework/test_json_dumps.py tests/framework/test_response_head.py \
+        tests/framework/test_routing_cache.py tests/compat/test_compat.py \
+        tests/compat/test_compat_names.py tests/tooling/test_test_utils.py \
+        tests/functional/test_seed_017.py tests/functional/test_seed_modern.py \
+        tests/architecture/test_extensions.py tests/architecture/test_import_alone.py
 fi

@@ -12,8 +12,8 @@ refactoring of one side is checked against this file rather than discovered at r
 * ``UpgradeSink``: what the server asks of a protocol that took the connection over (101).
 * ``Handler``, ``RequestFactory``: the two callables ``HttpServer`` is built with.
 
-The ``runtime_checkable`` ones are checked by ``tests/test_contract.py`` against the real
-classes (``isinstance`` checks presence of the members, not their types: mypy checks those).
+The ``runtime_checkable`` ones are checked by ``tests/architecture/test_contract.py`` against
+the real classes (``isinstance`` checks presence of the members, not their types: mypy checks those).
 """
 
 from __future__ import annotations

@@ -51,8 +51,9 @@ class _MockedTransport(asyncio.Transport):
 class _MockedProtocol:
     """The connection side of a request built without a socket: writes are collected.
 
-    It implements ``aioweb.server.contract.Connection`` (checked by tests/test_contract.py),
-    so a response or a WebSocket under test asks it exactly what it asks a real connection.
+    It implements ``aioweb.server.contract.Connection`` (checked by
+    tests/architecture/test_contract.py), so a response or a WebSocket under test asks it exactly
+    what it asks a real connection.
     """
 
     def __init__(self, transport: asyncio.Transport, closing: bool) -> None:
