@@ -18,6 +18,7 @@ from typing import Any
 
 from aioweb.framework.app import Application
 from aioweb.framework.run import run_app
+from aioweb.server.settings import DEFAULT_PORT
 
 __all__ = ["load_app", "main", "web_main"]
 
@@ -155,7 +156,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "-H", "--host", default="127.0.0.1", help="host to bind (default 127.0.0.1)"
     )
-    parser.add_argument("-P", "--port", type=int, default=8080, help="TCP port (default 8080)")
+    parser.add_argument(
+        "-P", "--port", type=int, default=DEFAULT_PORT, help=f"TCP port (default {DEFAULT_PORT})"
+    )
     _common(parser)
     args, extra = parser.parse_known_args(argv)
     if args.reload:
@@ -173,7 +176,9 @@ def web_main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "-H", "--hostname", dest="host", default="localhost", help="TCP/IP hostname to serve on"
     )
-    parser.add_argument("-P", "--port", type=int, default=8080, help="TCP/IP port to serve on")
+    parser.add_argument(
+        "-P", "--port", type=int, default=DEFAULT_PORT, help="TCP/IP port to serve on"
+    )
     _common(parser)
     args, extra = parser.parse_known_args(argv)
     if args.reload:
