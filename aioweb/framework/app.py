@@ -27,11 +27,11 @@ from aioweb.framework.routing import (
 from aioweb.framework.signals import CleanupContext, FrozenList, Signal
 from aioweb.framework.types import Handler
 from aioweb.http.parser import RequestHead
+from aioweb.server.log import web_logger
 from aioweb.server.streams import StreamReader
 
 __all__ = ["AppKey", "Application"]
 
-web_logger = logging.getLogger("aioweb.web")
 
 T = TypeVar("T")
 

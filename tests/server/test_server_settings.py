@@ -7,6 +7,7 @@ spelled in a second module.
 
 from __future__ import annotations
 
+import ast
 import inspect
 import re
 from pathlib import Path
@@ -62,15 +63,39 @@ def test_runner_and_site_defaults_are_the_settings() -> None:
         assert _default(StreamReader.__init__, "limit") == settings.DEFAULT_READ_BUFSIZE
 
 
-def test_each_server_logger_name_is_spelled_once() -> None:
+def test_each_logger_name_is_spelled_once() -> None:
+    """Every ``aioweb.*`` logger (server, framework, integrations) is named in server/log.py
+    and nowhere else."""
     root = Path(aioweb.__file__).parent
-    pattern = re.compile(r"getLogger\(\s*\"(aioweb\.(?:server|access|supervisor|reload))\"")
+    pattern = re.compile(r"getLogger\(\s*[\"'](aioweb\.[\w.]+)[\"']")
     seen: dict[str, list[str]] = {}
     for path in sorted(root.rglob("*.py")):
         for name in pattern.findall(path.read_text()):
             seen.setdefault(name, []).append(str(path.relative_to(root)))
     assert seen == {name: ["server/log.py"] for name in seen}
-    assert len(seen) == 4
+    names = {"server", "access", "supervisor", "reload", "web", "gridfs", "session"}
+    assert set(seen) == {f"aioweb.{name}" for name in names}
+
+
+def test_default_port_is_written_once() -> None:
+    """The CLI's ``--port`` default (both spellings) and the sites' are settings.DEFAULT_PORT:
+    no other module writes the number."""
+    root = Path(aioweb.__file__).parent
+    found = [
+        f"{path.relative_to(root)}:{node.lineno}"
+        for path in sorted(root.rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant)
+        and node.value == settings.DEFAULT_PORT
+        and type(node.value) is int
+    ]
+    assert found == [
+        f"server/settings.py:{_line_of(root / 'server/settings.py', 'DEFAULT_PORT =')}"
+    ]
+
+
+def _line_of(path: Path, text: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
 
 
 def test_websocket_options_have_one_definition() -> None:

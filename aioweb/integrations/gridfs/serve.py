@@ -7,7 +7,6 @@ turns out corrupt after the head has gone.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from pymongo.errors import PyMongoError
@@ -19,10 +18,9 @@ from aioweb.http.representation import Plan
 from aioweb.integrations.gridfs.backend import maybe_await
 from aioweb.integrations.gridfs.cache import ChunkCache
 from aioweb.integrations.gridfs.chunks import ChunkReader
+from aioweb.server.log import gridfs_logger as log
 
 __all__ = ["close_gridout", "send_plan"]
-
-log = logging.getLogger("aioweb.gridfs")
 
 
 async def send_plan(

@@ -11,7 +11,6 @@ document is inserted only at the very end, so readers never see a partial file.
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
@@ -19,10 +18,10 @@ from typing import Any, Final
 from aioweb.framework.exceptions import HTTPBadRequest, HTTPRequestEntityTooLarge
 from aioweb.framework.request import Request
 from aioweb.integrations.gridfs.chunks import DEFAULT_BATCH_BYTES, DEFAULT_CHUNK_SIZE, ChunkWriter
+from aioweb.server.log import gridfs_logger as log
 
 __all__ = ["DEFAULT_MAX_UPLOAD_SIZE", "MAX_FILENAME_LENGTH", "receive_upload"]
 
-log = logging.getLogger("aioweb.gridfs")
 
 DEFAULT_MAX_UPLOAD_SIZE: Final = 100 * 1024 * 1024
 MAX_FILENAME_LENGTH: Final = 1024

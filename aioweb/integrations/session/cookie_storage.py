@@ -11,16 +11,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from aioweb.integrations.session._session import Session
 from aioweb.integrations.session.storage import AbstractStorage
+from aioweb.server.log import session_logger as log
 
 __all__ = ("EncryptedCookieStorage", "SimpleCookieStorage", "derive_fernet_key")
 
-log = logging.getLogger("aioweb.session")
 
 MIN_SECRET_BYTES = 16
 _HKDF_INFO = b"aioweb.session EncryptedCookieStorage fernet key v1"

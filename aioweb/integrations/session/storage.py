@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import abc
 import json
-import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
 from aioweb.http.dates import format_http_date
 from aioweb.integrations.session._session import Session
+from aioweb.server.log import session_logger as log
 
 __all__ = ("AbstractStorage",)
 
-log = logging.getLogger("aioweb.session")
 
 DEFAULT_COOKIE_NAME = "AIOHTTP_SESSION"
 # Browsers silently drop a Set-Cookie whose name+value passes 4096 bytes (RFC 6265 §6.1 sets
