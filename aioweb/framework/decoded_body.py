@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from typing import Any
 
 from aioweb.framework.exceptions import HTTPUnsupportedMediaType, UndecodableRequestBody
+from aioweb.http.content_coding import request_codings
 from aioweb.http.decoding import BodyDecoder, DecodingError, UnsupportedEncoding
+from aioweb.http.parser import RequestHead
 from aioweb.server.streams import EMPTY_PAYLOAD, StreamReader
 
 __all__ = ["DecodingStreamReader", "decoding_payload"]
@@ -29,22 +30,24 @@ __all__ = ["DecodingStreamReader", "decoding_payload"]
 PIECE = 64 * 1024
 
 
-def _content_encoding(headers: list[tuple[bytes, bytes]]) -> str | None:
-    for name, value in headers:
-        if len(name) == 16 and name.lower() == b"content-encoding":
-            coding = value.decode("latin-1").strip()
-            return None if coding.lower() in ("", "identity") else coding
-    return None
+def decoding_payload(head: RequestHead, payload: StreamReader) -> StreamReader:
+    """The body stream a handler should see for this request head.
 
-
-def decoding_payload(head: Any, payload: StreamReader) -> StreamReader:
-    """The body stream a handler should see for this request head."""
+    Every ``Content-Encoding`` line counts, as one list (RFC 9110 §5.3); the list itself is
+    read by the wire layer's one parser (``request_codings``), only when the field is there
+    (the usual POST has none, and pays for one pass over its header names).
+    """
     if payload is EMPTY_PAYLOAD:
         return payload
-    coding = _content_encoding(head.headers)
-    if coding is None:
+    lines = [
+        value.decode("latin-1")
+        for name, value in head.headers
+        if len(name) == 16 and name.lower() == b"content-encoding"
+    ]
+    codings = request_codings(lines) if lines else lines
+    if not codings:
         return payload
-    return DecodingStreamReader(payload, coding)
+    return DecodingStreamReader(payload, codings)
 
 
 class DecodingStreamReader(StreamReader):
@@ -55,12 +58,12 @@ class DecodingStreamReader(StreamReader):
     leaves no task and no buffer behind once its request is gone.
     """
 
-    def __init__(self, raw: StreamReader, coding: str) -> None:
+    def __init__(self, raw: StreamReader, codings: list[str]) -> None:
         # Flow control goes through a weak proxy: a reader that referred to itself would live
         # until the cyclic GC, which collects it together with its pump task (and complains).
         super().__init__(flow=_Flow(weakref.ref(self)), limit=PIECE)
         self._raw = raw
-        self._coding = coding
+        self._codings = codings
         self._pump: asyncio.Task[None] | None = None
         self._resume: asyncio.Future[None] | None = None
         self._pump_paused = False
@@ -78,7 +81,7 @@ class DecodingStreamReader(StreamReader):
     async def _wait(self) -> None:
         if self._pump is None and not self._eof and self._exception is None:
             self._pump = self._loop.create_task(
-                _pump(weakref.ref(self), self._raw, self._coding, self._loop)
+                _pump(weakref.ref(self), self._raw, self._codings, self._loop)
             )
         await super()._wait()
 
@@ -114,7 +117,7 @@ class _Flow:
 async def _pump(
     ref: weakref.ref[DecodingStreamReader],
     raw: StreamReader,
-    coding: str,
+    codings: list[str],
     loop: asyncio.AbstractEventLoop,
 ) -> None:
     """Read the raw body, decode it piece by piece, feed the decoded stream (if it lives)."""
@@ -125,7 +128,7 @@ async def _pump(
             reader.set_exception(exc)
 
     try:
-        decoder = BodyDecoder(coding, 2**62)
+        decoder = BodyDecoder(codings, 2**62)
     except UnsupportedEncoding as exc:
         fail(HTTPUnsupportedMediaType(text=str(exc)))
         return

@@ -47,6 +47,7 @@ from multidict import CIMultiDict, CIMultiDictProxy
 
 from aioweb.framework.exceptions import HTTPBadRequest, HTTPRequestEntityTooLarge
 from aioweb.framework.multipart_writer import BodyPart, MultipartWriter, content_disposition_header
+from aioweb.http.content_coding import request_codings
 from aioweb.http.decoding import BodyDecoder, DecodedBodyTooLarge, DecodingError
 from aioweb.http.errors import describe_too_large
 from aioweb.http.multipart import (
@@ -295,15 +296,15 @@ class BodyPartReader:
             data = binascii.a2b_qp(data)
         elif cte not in ("", "binary", "8bit", "7bit"):
             raise MultipartError(f"unknown Content-Transfer-Encoding: {cte!r}")
-        ce = self.headers.get("Content-Encoding", "").strip()
-        if not ce or ce.lower() == "identity":
+        codings = request_codings(self.headers.getall("Content-Encoding", ()))
+        if not codings:
             # No amplification: the bytes are already in memory, and only Content-Encoding
             # can make a part bigger than what the client sent.
             if data:
                 yield data
             return
         try:
-            decoder = BodyDecoder(ce, limit)
+            decoder = BodyDecoder(codings, limit)
             yield from decoder.iter_decompress(data, step)
             if tail := decoder.flush():
                 yield tail

@@ -10,7 +10,7 @@ is left of the limit, so a gzip "bomb" is refused after about the limit, not aft
 from __future__ import annotations
 
 import tempfile
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator
 from typing import Any, NamedTuple
 
 from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
@@ -22,6 +22,7 @@ from aioweb.framework.multipart import (
     PayloadTooLarge,
     _content_disposition,
 )
+from aioweb.http.content_coding import request_codings
 
 __all__ = ["FileField", "read_form"]
 
@@ -166,10 +167,11 @@ async def _spool(
     return tmp, total
 
 
-def _needs_decode(headers: Mapping[str, str]) -> bool:
+def _needs_decode(headers: CIMultiDictProxy[str]) -> bool:
     cte = headers.get("Content-Transfer-Encoding", "").strip().lower()
-    ce = headers.get("Content-Encoding", "").strip().lower()
-    return cte in ("base64", "quoted-printable") or ce not in ("", "identity")
+    return cte in ("base64", "quoted-printable") or bool(
+        request_codings(headers.getall("Content-Encoding", ()))
+    )
 
 
 async def _read_raw(part: BodyPartReader, budget: int, max_size: int) -> bytes:

@@ -2,7 +2,9 @@
 
 Public API::
 
-    BodyDecoder(content_encoding, max_size)   raises UnsupportedEncoding for unknown codings
+    BodyDecoder(content_encoding, max_size)   raises UnsupportedEncoding for unknown codings;
+                                              content_encoding: a field value, its lines, or
+                                              content_coding.request_codings()' list
         .decompress(data) -> bytes            raises DecodedBodyTooLarge / DecodingError
         .iter_decompress(data, step) -> Iterator[bytes]   the same, lazily, step bytes at a time
         .flush() -> bytes                     at end of body; raises DecodingError if truncated
@@ -28,7 +30,7 @@ accepted too, because some clients send those (the same leniency browsers apply 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Protocol
 
 from .content_coding import request_codings
@@ -168,7 +170,7 @@ class BodyDecoder:
 
     __slots__ = ("_fed", "_max", "_stages", "decoded_size")
 
-    def __init__(self, content_encoding: str, max_size: int) -> None:
+    def __init__(self, content_encoding: str | Iterable[str], max_size: int) -> None:
         codings = request_codings(content_encoding)
         if len(codings) > 4:
             # Each layer multiplies work; nobody legitimately stacks more than two.

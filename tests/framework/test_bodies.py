@@ -476,6 +476,28 @@ def test_raw_request_with_gzip_and_chunked() -> None:
     run(main())
 
 
+def test_content_encoding_on_two_lines_is_one_list() -> None:
+    """RFC 9110 §5.3: two Content-Encoding lines are the list "gzip, br"; both codings are
+    undone, in order (the decoder once read only the first line and handed the handler a
+    half-decoded body)."""
+
+    async def main() -> None:
+        data = b"two lines, two codings " * 500
+        payload = brotli.compress(gzip.compress(data))
+        async with serve(decode_app()) as base:
+            raw = await raw_request(
+                base,
+                b"POST /echo HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                b"Content-Encoding: gzip\r\nContent-Encoding: br\r\n"
+                + f"Content-Length: {len(payload)}\r\n\r\n".encode()
+                + payload,
+            )
+            status, _, body = parse_response(raw)
+            assert status == 200 and body == data
+
+    run(main())
+
+
 def test_abandoned_compressed_bodies_leave_no_tasks_behind() -> None:
     async def first_chunk_only(request: web.Request) -> web.Response:
         chunk = await request.content.read(1000)
