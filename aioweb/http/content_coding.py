@@ -53,7 +53,7 @@ def accepted_codings(header: str | None) -> dict[str, float]:
     result: dict[str, float] = {}
     if not header:
         return result
-    for item in header.split(","):
+    for item in split_list(header):  # codings and q-values: no quoted strings
         name, _, params = item.partition(";")
         name = name.strip().lower()
         if not name:

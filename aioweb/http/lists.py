@@ -2,9 +2,11 @@
 
 Elements are separated by commas with optional whitespace around them; empty elements are
 ignored; several lines of the same field are one list (§5.3). This is the rule for fields whose
-elements cannot contain a quoted comma (X-Forwarded-*, Content-Encoding, Connection,
-Transfer-Encoding, Upgrade, WebSocket extension names). The compiled request parser keeps its
-own byte loop for Transfer-Encoding (hot path); it follows this rule.
+elements cannot contain a quoted comma (X-Forwarded-*, Content-Encoding, Accept-Encoding,
+Connection, Transfer-Encoding, Upgrade, Sec-WebSocket-Protocol). The compiled request parser
+keeps its own byte loop for Transfer-Encoding (hot path); it follows this rule. Fields whose
+parameters may be quoted strings (Sec-WebSocket-Extensions, Cache-Control, Forwarded) are split
+by their own quote-aware parsers, not here.
 """
 
 from __future__ import annotations

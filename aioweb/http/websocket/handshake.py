@@ -15,6 +15,8 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
+from aioweb.http.lists import split_list
+
 __all__ = [
     "HandshakeError",
     "accept_key",
@@ -35,7 +37,9 @@ class HandshakeError(NamedTuple):
 
 
 def _tokens(value: str) -> list[str]:
-    return [t.strip().lower() for t in value.split(",")]
+    """A token list (``Upgrade``, ``Connection``), lower-cased: tokens hold no quoted commas,
+    so the field list rule applies as it is."""
+    return [t.lower() for t in split_list(value)]
 
 
 def check_request(method: str, headers: Mapping[str, str]) -> HandshakeError | None:
@@ -83,8 +87,7 @@ def choose_protocol(requested: str | None, supported: Iterable[str]) -> str | No
     offered = set(supported)
     if not offered:
         return None
-    for proto in requested.split(","):
-        proto = proto.strip()
+    for proto in split_list(requested):
         if proto in offered:
             return proto
     return None
