@@ -32,7 +32,8 @@ async def test_client_disconnect_while_handler_waits(aiohttp_server, caplog):
     app = web.Application()
     app.router.add_get("/slow", slow)
     app.router.add_get("/", lambda request: web.Response(text="index"))
-    server = await aiohttp_server(app)
+    # the server's default; a test server, as aiohttp's, cancels handlers of gone clients
+    server = await aiohttp_server(app, handler_cancellation=False)
     with caplog.at_level(logging.WARNING):
         _reader, writer = await open_raw(server.port)
         writer.write(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -84,7 +85,8 @@ async def test_client_disconnect_during_upload(aiohttp_server, caplog):
     app = web.Application()
     app.router.add_post("/up", upload)
     app.router.add_get("/", lambda request: web.Response(text="index"))
-    server = await aiohttp_server(app)
+    # the server's default; a test server, as aiohttp's, cancels handlers of gone clients
+    server = await aiohttp_server(app, handler_cancellation=False)
     with caplog.at_level(logging.WARNING):
         _reader, writer = await open_raw(server.port)
         writer.write(b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + b"x" * 500)
@@ -183,7 +185,8 @@ async def test_write_after_client_disconnect_is_quiet(aiohttp_server, caplog):
 
     app = web.Application()
     app.router.add_get("/s", stream)
-    server = await aiohttp_server(app)
+    # the server's default; a test server, as aiohttp's, cancels handlers of gone clients
+    server = await aiohttp_server(app, handler_cancellation=False)
     with caplog.at_level(logging.WARNING):
         reader, writer = await open_raw(server.port)
         writer.write(b"GET /s HTTP/1.1\r\nHost: x\r\n\r\n")

@@ -194,7 +194,8 @@ async def test_client_disconnect_is_detected_while_waiting(aioweb_server) -> Non
     app = web.Application()
     app.router.add_get("/", handler)
     app.router.add_get("/ok", ok)
-    server = await aioweb_server(app)
+    # the server's default; a test server, as aiohttp's, cancels handlers of gone clients
+    server = await aioweb_server(app, handler_cancellation=False)
     async with aiohttp.ClientSession() as client:
         resp = await client.get(server.make_url("/"))
         assert (await resp.content.readuntil(b"\r\n\r\n")) == b"data: hello\r\n\r\n"
@@ -227,7 +228,8 @@ async def test_sse_response_loop_ends_quietly_on_disconnect(aioweb_server) -> No
 
     app = web.Application()
     app.router.add_get("/", handler)
-    server = await aioweb_server(app)
+    # the server's default; a test server, as aiohttp's, cancels handlers of gone clients
+    server = await aioweb_server(app, handler_cancellation=False)
     async with aiohttp.ClientSession() as client:
         resp = await client.get(server.make_url("/"))
         await resp.content.readuntil(b"data: 3\r\n\r\n")
