@@ -15,10 +15,11 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from typing import IO, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from multidict import CIMultiDict
 
+from aioweb.http.disposition import format_disposition
 from aioweb.http.multipart import MultipartError, MultipartParser, parse_options_header
 
 __all__ = ["BodyPart", "MultipartWriter", "content_disposition_header"]
@@ -63,21 +64,12 @@ class BodyPart:
 def content_disposition_header(
     disptype: str, quote_fields: bool = True, _charset: str = "utf-8", **params: str
 ) -> str:
-    for ch in disptype:
-        if ch in '()<>@,;:\\"/[]?={} \t\r\n' or not ch.isascii():
-            raise ValueError(f"bad content disposition type {disptype!r}")
-    out = [disptype]
-    for key, val in params.items():
-        if "\r" in val or "\n" in val:
-            raise ValueError("CR/LF in Content-Disposition parameter")
-        if quote_fields:
-            safe = quote(val, safe="/ !#$&'()*+,:;<=>?@[]^`{|}~")
-            out.append(f'{key}="{safe}"')
-            if not val.isascii():
-                out.append(f"{key}*={_charset}''{quote(val, safe='', encoding=_charset)}")
-        else:
-            out.append(f'{key}="{val.replace(chr(92), chr(92) * 2).replace(chr(34), "%22")}"')
-    return "; ".join(out)
+    """aiohttp's helper of this name: a part's Content-Disposition, by the one formatter
+    (``aioweb.http.disposition``). ``quote_fields`` percent-encodes what a quoted string
+    cannot hold (and adds ``name*=`` for non-ASCII); without it, values go 8-bit as they are."""
+    return format_disposition(
+        disptype, params, fallback="percent" if quote_fields else "raw", charset=_charset
+    )
 
 
 class MultipartWriter:

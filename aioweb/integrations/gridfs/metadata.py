@@ -11,12 +11,12 @@ import datetime
 import hashlib
 import mimetypes
 import re
-import urllib.parse
 from collections.abc import Mapping
 from typing import Any, Final
 
 from bson import ObjectId
 
+from aioweb.http.disposition import format_disposition
 from aioweb.http.etag import ETag
 
 __all__ = ["FileView", "content_disposition", "gridout_etag", "resolve_content_type"]
@@ -122,15 +122,9 @@ def gridout_etag(file_id: Any, length: int, upload_date: datetime.datetime) -> E
 
 
 def content_disposition(kind: str, filename: str) -> str:
-    """A Content-Disposition value (RFC 6266) that survives any filename.
-
-    ``filename`` carries an ASCII fallback (non-ASCII and quoting characters replaced with
-    ``_``) for old clients; ``filename*`` carries the exact name, UTF-8 and percent-encoded
-    (RFC 8187), which current browsers prefer.
-    """
+    """A Content-Disposition value (RFC 6266) that survives any filename: the last path
+    segment of the stored name (``download`` if none), formatted by the wire layer's one
+    formatter with the ``_`` fallback (``filename`` for old clients, ``filename*`` with the
+    exact name for current browsers; see ``aioweb.http.disposition``)."""
     name = filename.rsplit("/", 1)[-1] or "download"
-    fallback = "".join(c if 0x20 <= ord(c) < 0x7F and c not in '"\\%' else "_" for c in name)
-    encoded = urllib.parse.quote(name, safe="!#$&+-.^_`|~")
-    if fallback == name:
-        return f'{kind}; filename="{name}"'
-    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+    return format_disposition(kind, {"filename": name})
