@@ -32,6 +32,7 @@ from aioweb.http.websocket.options import (
     DEFAULT_MAX_MSG_SIZE,
     DEFAULT_TIMEOUT,
     DEFAULT_WRITER_LIMIT,
+    WebSocketOptions,
 )
 
 if TYPE_CHECKING:
@@ -100,18 +101,18 @@ class WebSocketResponse(WebSocketSession, StreamResponse):
         writer_limit: int = DEFAULT_WRITER_LIMIT,
     ) -> None:
         StreamResponse.__init__(self, status=101)
-        WebSocketSession.__init__(
-            self,
+        options = WebSocketOptions(
             timeout=timeout,
             receive_timeout=receive_timeout,
             autoclose=autoclose,
             autoping=autoping,
             heartbeat=heartbeat,
-            protocols=protocols,
+            protocols=tuple(protocols),
             compress=compress,
             max_msg_size=max_msg_size,
             writer_limit=writer_limit,
         )
+        WebSocketSession.__init__(self, options)
 
     # ------------------------------------------------------------------ handshake
 

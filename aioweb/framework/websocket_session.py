@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any, Final
 
 from aioweb.http.websocket import (
@@ -37,15 +37,12 @@ from aioweb.http.websocket import (
     WSMsgType,
 )
 from aioweb.http.websocket.mask import apply_mask
-from aioweb.http.websocket.options import (
-    DEFAULT_MAX_MSG_SIZE,
-    DEFAULT_TIMEOUT,
-    DEFAULT_WRITER_LIMIT,
-)
+from aioweb.http.websocket.options import WebSocketOptions
 
 __all__ = ["WS_CLOSED_MESSAGE", "WS_CLOSING_MESSAGE", "WebSocketSession"]
 
 THRESHOLD_CONNLOST_ACCESS: Final = 5
+_DEFAULT_OPTIONS: Final = WebSocketOptions()
 
 WS_CLOSED_MESSAGE: Final = WSMessage(WSMsgType.CLOSED, None, None)
 WS_CLOSING_MESSAGE: Final = WSMessage(WSMsgType.CLOSING, None, None)
@@ -188,28 +185,16 @@ class WebSocketSession:
     aiohttp-style send/receive/close API. ``WebSocketResponse`` (server) and the test
     client's ``ClientWebSocketResponse`` add how the connection is obtained."""
 
-    def __init__(
-        self,
-        *,
-        timeout: float = DEFAULT_TIMEOUT,
-        receive_timeout: float | None = None,
-        autoclose: bool = True,
-        autoping: bool = True,
-        heartbeat: float | None = None,
-        protocols: Iterable[str] = (),
-        compress: bool | int = True,
-        max_msg_size: int = DEFAULT_MAX_MSG_SIZE,
-        writer_limit: int = DEFAULT_WRITER_LIMIT,
-    ) -> None:
-        self._timeout = timeout
-        self._receive_timeout = receive_timeout
-        self._autoclose = autoclose
-        self._autoping = autoping
-        self._heartbeat = heartbeat
-        self._protocols = tuple(protocols)
-        self._compress = compress
-        self._max_msg_size = max_msg_size
-        self._write_limit = writer_limit
+    def __init__(self, options: WebSocketOptions = _DEFAULT_OPTIONS) -> None:
+        self._timeout = options.timeout
+        self._receive_timeout = options.receive_timeout
+        self._autoclose = options.autoclose
+        self._autoping = options.autoping
+        self._heartbeat = options.heartbeat
+        self._protocols = options.protocols
+        self._compress = options.compress
+        self._max_msg_size = options.max_msg_size
+        self._write_limit = options.writer_limit
 
         self._loop: asyncio.AbstractEventLoop | None = None
         self._transport: asyncio.Transport | None = None

@@ -36,6 +36,7 @@ from aioweb.http.websocket.options import (
     DEFAULT_CLIENT_COMPRESS,
     DEFAULT_MAX_MSG_SIZE,
     DEFAULT_TIMEOUT,
+    WebSocketOptions,
 )
 
 __all__ = ["ClientWebSocketResponse", "WSServerHandshakeError", "ws_connect"]
@@ -120,8 +121,8 @@ class _ClientProtocol(asyncio.Protocol):
 class ClientWebSocketResponse(WebSocketSession):
     """The client end of a WebSocket: aiohttp's ``ClientWebSocketResponse`` API."""
 
-    def __init__(self, *, response_headers: CIMultiDict[str], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(self, response_headers: CIMultiDict[str], options: WebSocketOptions) -> None:
+        super().__init__(options)
         self._response_headers = response_headers
 
     @property
@@ -187,38 +188,24 @@ def ws_connect(
     **_ignored: Any,
 ) -> _WSConnect:
     """Open a WebSocket to ``url`` (``ws://`` or ``wss://``; ``http(s)://`` also accepted)."""
-    return _WSConnect(
-        _connect(
-            URL(url),
-            protocols=tuple(protocols),
-            timeout=timeout,
-            receive_timeout=receive_timeout,
-            autoclose=autoclose,
-            autoping=autoping,
-            heartbeat=heartbeat,
-            headers=headers,
-            origin=origin,
-            compress=compress,
-            max_msg_size=max_msg_size,
-            ssl=ssl,
-            registry=_registry,
-        )
+    options = WebSocketOptions(
+        timeout=timeout,
+        receive_timeout=receive_timeout,
+        autoclose=autoclose,
+        autoping=autoping,
+        heartbeat=heartbeat,
+        protocols=tuple(protocols),
+        compress=compress,
+        max_msg_size=max_msg_size,
     )
+    return _WSConnect(_connect(URL(url), options, headers, origin, ssl, _registry))
 
 
 async def _connect(
     url: URL,
-    *,
-    protocols: tuple[str, ...],
-    timeout: float,
-    receive_timeout: float | None,
-    autoclose: bool,
-    autoping: bool,
-    heartbeat: float | None,
+    options: WebSocketOptions,
     headers: Mapping[str, str] | None,
     origin: str | None,
-    compress: int,
-    max_msg_size: int,
     ssl: ssl_module.SSLContext | bool | None,
     registry: list[Any] | None,
 ) -> ClientWebSocketResponse:
@@ -231,7 +218,8 @@ async def _connect(
         ssl_arg = (
             ssl if isinstance(ssl, ssl_module.SSLContext) else ssl_module.create_default_context()
         )
-    async with asyncio.timeout(timeout):
+    protocols, compress = options.protocols, int(options.compress)
+    async with asyncio.timeout(options.timeout):
         transport, proto = await loop.create_connection(_ClientProtocol, host, port, ssl=ssl_arg)
         key = base64.b64encode(os.urandom(16)).decode()
         transport.write(_handshake_request(url, key, protocols, compress, origin, headers))
@@ -249,17 +237,7 @@ async def _connect(
         transport.close()
         raise
 
-    ws = ClientWebSocketResponse(
-        response_headers=response_headers,
-        timeout=timeout,
-        receive_timeout=receive_timeout,
-        autoclose=autoclose,
-        autoping=autoping,
-        heartbeat=heartbeat,
-        protocols=protocols,
-        compress=compress,
-        max_msg_size=max_msg_size,
-    )
+    ws = ClientWebSocketResponse(response_headers, options)
     ws._conn = proto
     ws._begin_session(loop, transport, protocol, deflate, is_server=False)  # type: ignore[arg-type]
     proto.attach(ws, rest)

@@ -53,6 +53,7 @@ from aioweb.http.websocket import (
 )
 from aioweb.http.websocket.mask import apply_mask
 from aioweb.http.websocket.messages import WSCloseCode, is_valid_close_code
+from aioweb.http.websocket.options import WebSocketOptions
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -267,7 +268,7 @@ def run_session(chunks: list[bytes], cfg: Config) -> Outcome:
     ours, theirs = socket.socketpair()
     try:
         transport, _ = loop.run_until_complete(loop.create_connection(asyncio.Protocol, sock=ours))
-        ws = WebSocketSession(max_msg_size=limit, autoping=False)
+        ws = WebSocketSession(WebSocketOptions(max_msg_size=limit, autoping=False))
         ws._begin_session(loop, transport, None, deflate_for(kind))  # type: ignore[arg-type]
         for chunk in chunks:
             ws.feed_data(chunk)

@@ -99,19 +99,19 @@ def _line_of(path: Path, text: str) -> int:
 
 
 def test_websocket_options_have_one_definition() -> None:
-    """The server response, its session and the test client take their WebSocket defaults from
-    aioweb/http/websocket/options.py."""
+    """The server response and the test client take their WebSocket defaults from
+    aioweb/http/websocket/options.py, and hand the session one WebSocketOptions (whose
+    defaults are the same constants)."""
     from aioweb.framework.websocket import WebSocketResponse
-    from aioweb.framework.websocket_session import WebSocketSession
     from aioweb.http.websocket import options
     from aioweb.tooling.websocket_client import ws_connect
 
-    session = (
-        [WebSocketSession.__init__] if _introspectable(WebSocketSession.__init__, "timeout") else []
-    )
-    for func in (WebSocketResponse.__init__, *session, ws_connect):
+    defaults = options.WebSocketOptions()
+    assert defaults.timeout == options.DEFAULT_TIMEOUT
+    assert defaults.max_msg_size == options.DEFAULT_MAX_MSG_SIZE
+    assert defaults.writer_limit == options.DEFAULT_WRITER_LIMIT
+    for func in (WebSocketResponse.__init__, ws_connect):
         assert _default(func, "timeout") == options.DEFAULT_TIMEOUT, func
         assert _default(func, "max_msg_size") == options.DEFAULT_MAX_MSG_SIZE, func
-    for func in (WebSocketResponse.__init__, *session):
-        assert _default(func, "writer_limit") == options.DEFAULT_WRITER_LIMIT, func
+    assert _default(WebSocketResponse.__init__, "writer_limit") == options.DEFAULT_WRITER_LIMIT
     assert _default(ws_connect, "compress") == options.DEFAULT_CLIENT_COMPRESS
