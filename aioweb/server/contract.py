@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
 from ..http.parser import RequestHead
+from .streams import StreamReader
 
 __all__ = [
     "BodyStream",
@@ -37,7 +38,8 @@ __all__ = [
 
 @runtime_checkable
 class BodyStream(Protocol):
-    """A request body as the server feeds it (``server.streams.StreamReader``)."""
+    """What a reader of a request body may use of it (``server.streams.StreamReader``, which
+    the server creates for every request and hands to the request factory as it is)."""
 
     total_bytes: int
 
@@ -82,7 +84,10 @@ class Connection(Protocol):
     transport: asyncio.Transport | None
 
     @property
-    def peername(self) -> Any: ...
+    def peername(self) -> object:
+        """The peer's address as the transport gives it (a tuple for IP, a path for a Unix
+        socket, ``None`` if unknown): read it, do not rely on its shape."""
+        ...
 
     @property
     def writing_paused(self) -> bool:
@@ -100,7 +105,7 @@ class Connection(Protocol):
         ...
 
     @property
-    def task(self) -> asyncio.Task[Any] | None:
+    def task(self) -> asyncio.Task[None] | None:
         """The task a handler runs in (``request.task``)."""
         ...
 
@@ -114,7 +119,7 @@ class Connection(Protocol):
 
     def abort(self) -> None: ...
 
-    def expect_continue(self, payload: BodyStream) -> None:
+    def expect_continue(self, payload: StreamReader) -> None:
         """Send ``100 Continue`` when the handler first waits for ``payload``."""
         ...
 
@@ -150,9 +155,11 @@ class ServerResponse(Protocol):
 
     def force_close(self) -> None: ...
 
+    # ``request`` stays ``Any``: each response takes the request class of its framework (a
+    # Protocol parameter is contravariant, so naming ServerRequest would refuse them all).
     def finish_now(self, request: Any) -> bool: ...
 
-    async def prepare(self, request: Any) -> Any: ...
+    async def prepare(self, request: Any) -> object: ...
 
     async def write_eof(self, data: bytes = b"") -> None: ...
 
@@ -164,14 +171,17 @@ class ServerRequest(Protocol):
     def method(self) -> str: ...
 
     @property
-    def version(self) -> Any: ...
+    def version(self) -> tuple[int, int]:
+        """``(major, minor)``; the framework's ``HttpVersion`` is such a tuple."""
+        ...
 
     @property
     def headers(self) -> Mapping[str, str]: ...
 
 
 #: Builds the request object handed to the handler, from the parsed head, the body stream
-#: and the connection (the framework's ``Request``; a server alone may use anything).
-RequestFactory = Callable[[RequestHead, BodyStream, Connection], Any]
-#: The application entry point the server calls for each request.
-Handler = Callable[[Any], Awaitable[Any]]
+#: the server created for it and the connection (the framework's ``Request``).
+RequestFactory = Callable[[RequestHead, StreamReader, Connection], ServerRequest]
+#: The application entry point the server calls for each request, with what the request
+#: factory built (``Any``: the handler takes its framework's request class, see above).
+Handler = Callable[[Any], Awaitable[ServerResponse]]
