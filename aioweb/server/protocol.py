@@ -540,8 +540,7 @@ class HttpProtocol:
             self.request_count += 1
             access_logger = self._access_logger
             start = self._loop.time() if access_logger is not None else 0.0
-            # (expect_continue takes this server's StreamReader, narrower than the contract's)
-            request = self._request_factory(head, payload, self)  # type: ignore[arg-type]
+            request = self._request_factory(head, payload, self)
             self.current_request = request
             response: Any = None
             try:
