@@ -44,6 +44,13 @@ __all__ = ["WS_CLOSED_MESSAGE", "WS_CLOSING_MESSAGE", "WebSocketSession"]
 THRESHOLD_CONNLOST_ACCESS: Final = 5
 _DEFAULT_OPTIONS: Final = WebSocketOptions()
 
+
+def _not_begun() -> asyncio.Future[Any]:
+    """The waiter factory until the session begins (``_begin_session`` sets the loop's);
+    ``receive`` refuses to wait before that, so this is never called."""
+    raise RuntimeError("Call .prepare() first")
+
+
 WS_CLOSED_MESSAGE: Final = WSMessage(WSMsgType.CLOSED, None, None)
 WS_CLOSING_MESSAGE: Final = WSMessage(WSMsgType.CLOSING, None, None)
 
@@ -212,7 +219,7 @@ class WebSocketSession:
         self._queued_bytes = 0
         self._reading_paused = False
         self._waiter: asyncio.Future[None] | None = None
-        self._new_waiter: Callable[[], asyncio.Future[Any]] | None = None
+        self._new_waiter: Callable[[], asyncio.Future[Any]] = _not_begun
         self._peer_close: asyncio.Future[WSMessage | None] | None = None
         self._conn: Any = None  # the server's HttpProtocol, once upgraded
         # Frames held back while a burst of received messages is being answered (see _send).
@@ -465,7 +472,7 @@ class WebSocketSession:
         now = self._loop.time()
         if self._ping_sent_at:
             if self._last_rx < self._ping_sent_at:
-                self._heartbeat_timeout()
+                self._heartbeat_timeout(self._heartbeat)
                 return
             self._ping_sent_at = 0.0
         due = self._last_rx + self._heartbeat
@@ -476,8 +483,8 @@ class WebSocketSession:
         self._write(self._frame_writer.ping())  # type: ignore[union-attr]
         self._heartbeat_handle = self._loop.call_at(now + self._heartbeat / 2, self._on_heartbeat)
 
-    def _heartbeat_timeout(self) -> None:
-        exc = TimeoutError(f"No PONG received within {self._heartbeat / 2:g} s")
+    def _heartbeat_timeout(self, heartbeat: float) -> None:
+        exc = TimeoutError(f"No PONG received within {heartbeat / 2:g} s")
         self._exception = exc
         self._closed = True
         self._close_code = WSCloseCode.ABNORMAL_CLOSURE
