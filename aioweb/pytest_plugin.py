@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
@@ -39,10 +39,13 @@ from aioweb.tooling.test_server import (
     unused_port,
 )
 
-try:
+if TYPE_CHECKING:
     import pytest_asyncio
-except ImportError:  # the plugin then runs async tests and fixtures itself
-    pytest_asyncio = None
+else:
+    try:
+        import pytest_asyncio
+    except ImportError:  # the plugin then runs async tests and fixtures itself
+        pytest_asyncio = None
 
 __all__ = [
     "LEGACY_MODE",

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, cast, overload
 
 from yarl import URL
 
@@ -169,8 +169,7 @@ class TestClient(Generic[_RequestT, _AppT]):
     @property
     def app(self) -> _AppT:
         """The application under test (``None`` for a raw server)."""
-        app: _AppT = getattr(self._server, "app", None)
-        return app
+        return cast(_AppT, getattr(self._server, "app", None))
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -219,7 +218,9 @@ class TestClient(Generic[_RequestT, _AppT]):
         return _CallResult(self._ws_connect(path, **kwargs), _close_ws)
 
     async def _ws_connect(self, path: str | URL, **kwargs: Any) -> aiohttp.ClientWebSocketResponse:
-        ws = await self._session.ws_connect(self.make_url(path), **kwargs)
+        ws: aiohttp.ClientWebSocketResponse = await self._session.ws_connect(
+            self.make_url(path), **kwargs
+        )
         self._websockets.append(ws)
         return ws
 
