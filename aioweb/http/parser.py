@@ -264,8 +264,10 @@ class RequestParser:
         connection with everything it refers to alive until a full garbage collection;
         released, the connection is freed by reference counting as soon as it is closed.
         """
-        self._parser = None
-        self._sink = None
+        # The fields stay typed as never-None: every other method runs only before release
+        # (feeding a released parser is a bug, and fails at once on the None).
+        self._parser = None  # type: ignore[assignment]  # released: see the docstring
+        self._sink = None  # type: ignore[assignment]  # released: see the docstring
 
     def _resume_after_ignored_upgrade(self, tail: bytes) -> bytes | None:
         """Go on with HTTP/1.1 after a request whose Upgrade is not taken up.
@@ -277,12 +279,13 @@ class RequestParser:
         """
         self._ignored_upgrade = False
         self._parser = httptools.HttpRequestParser(self)
-        if self._chunked or self._content_length:
-            framing = (
-                b"Transfer-Encoding: chunked"
-                if self._chunked
-                else b"Content-Length: %d" % self._content_length
-            )
+        if self._chunked:
+            framing = b"Transfer-Encoding: chunked"
+        elif self._content_length:
+            framing = b"Content-Length: %d" % self._content_length
+        else:
+            framing = b""
+        if framing:
             self._synthetic = 1
             head = b"POST / HTTP/1.1\r\n" + framing + b"\r\n\r\n"
             self._body_left += len(head)  # (where the next request starts, see ``feed``)
