@@ -41,6 +41,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNNER = Path(__file__).with_name("snippet_runner.py")
+RUFF = Path(sys.executable).with_name("ruff")  # the venv's, installed with the dev extra
 PAGES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]
 FENCE = re.compile(r"^```python\n(.*?)^```$", re.S | re.M)
 MARKER = re.compile(r"<!--\s*snippet:([^<>]*)-->\s*\Z")
@@ -109,7 +110,7 @@ def test_the_pages_have_snippets() -> None:
 def _undefined_names(snippet: Snippet) -> str:
     """ruff's F821 (the ``.py`` name: ruff skips a file it does not take for Python)."""
     result = subprocess.run(
-        [ROOT / ".venv/bin/ruff", "check", "--isolated", "--select", "F821,F822,F823",
+        [RUFF, "check", "--isolated", "--select", "F821,F822,F823",
          "--output-format", "concise", "--stdin-filename", f"{snippet.page.name}.py", "-"],
         input=snippet.source(), capture_output=True, text=True, check=False,
     )  # fmt: skip
