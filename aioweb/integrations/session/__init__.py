@@ -27,7 +27,7 @@ from aioweb.framework.exceptions import HTTPException
 from aioweb.framework.middlewares import middleware
 from aioweb.framework.response import StreamResponse
 from aioweb.framework.types import Handler
-from aioweb.integrations.session._session import Session
+from aioweb.integrations.session._session import Session, SessionData
 from aioweb.integrations.session.cookie_storage import EncryptedCookieStorage, SimpleCookieStorage
 from aioweb.integrations.session.storage import AbstractStorage
 
@@ -37,6 +37,7 @@ __all__ = (
     "SESSION_KEY",
     "STORAGE_KEY",
     "Session",
+    "SessionData",
     "SimpleCookieStorage",
     "get_session",
     "new_session",
@@ -89,11 +90,16 @@ async def new_session(request: Any) -> Session:
     return session
 
 
+class StorageTypeError(TypeError, RuntimeError):
+    """Not a session storage. A TypeError, and a RuntimeError too because aiohttp_session
+    raises that: code ported from it that catches RuntimeError keeps working."""
+
+
 def session_middleware(storage: AbstractStorage) -> Any:
     """A middleware that gives handlers ``get_session`` and saves changed sessions."""
 
     if not isinstance(storage, AbstractStorage):
-        raise TypeError(f"expected an aioweb.session storage, got {type(storage).__name__}")
+        raise StorageTypeError(f"expected an aioweb.session storage, got {type(storage).__name__}")
 
     @middleware
     async def factory(request: Any, handler: Handler) -> Any:
@@ -105,10 +111,10 @@ def session_middleware(storage: AbstractStorage) -> Any:
             # Redirects after login are raised, and they must still carry the cookie.
             response = exc
             raise_response = True
+        if not isinstance(response, StreamResponse):
+            raise RuntimeError(f"expected a response, the handler returned {response!r}")
         session = request.get(SESSION_KEY)
         if session is not None and session._changed:
-            if not isinstance(response, StreamResponse):
-                raise RuntimeError(f"expected a response, the handler returned {response!r}")
             if response.prepared:
                 raise RuntimeError(
                     "cannot save the session into a response that is already sent; "

@@ -9,9 +9,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping, MutableMapping
-from typing import Any
+from typing import Any, TypedDict
 
-__all__ = ("Session",)
+__all__ = ("Session", "SessionData")
+
+
+class SessionData(TypedDict, total=False):
+    """What a storage persists for one session (aiohttp_session's name for it): the unix time
+    it was created and the user's data. A storage hands it back to :class:`Session`."""
+
+    created: int
+    session: dict[str, Any]
 
 
 class Session(MutableMapping[str, Any]):
@@ -30,16 +38,17 @@ class Session(MutableMapping[str, Any]):
         self,
         identity: Any | None,
         *,
-        data: Mapping[str, Any] | None,
+        data: SessionData | Mapping[str, Any] | None,
         new: bool,
         max_age: int | None = None,
     ) -> None:
         self._changed = False
         self._mapping: dict[str, Any] = {}
         self._max_age = max_age
-        has_data = bool(data)
-        self._identity = identity if has_data else None
-        self._new = new if has_data else True
+        # As aiohttp_session: an empty dict means "nothing stored" (a new session, no key);
+        # None means the storage had a record it could not read, which keeps its key.
+        self._identity = identity if data != {} else None
+        self._new = new if data != {} else True
         created = data.get("created") if data else None
         payload = data.get("session") if data else None
         now = int(time.time())

@@ -77,10 +77,8 @@ class RedisStorage(AbstractStorage):
                 raw = raw.decode("utf-8")
             except UnicodeDecodeError:
                 return Session(None, data=None, new=True, max_age=self.max_age)
-        data = self._decode(raw)
-        if data is None:
-            return Session(None, data=None, new=True, max_age=self.max_age)
-        return Session(key, data=data, new=False, max_age=self.max_age)
+        # An unreadable record keeps its key (the next save overwrites it), as in aiohttp_session
+        return Session(key, data=self._decode(raw), new=False, max_age=self.max_age)
 
     async def save_session(self, request: Any, response: Any, session: Session) -> None:
         key = session.identity
