@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's test command (CI runs exactly this): bootstrap, lint, then the whole test suite.
-# Extra arguments go to pytest, e.g. `scripts/test.sh tests/gridfs -x`.
+# Extra arguments go to pytest, e.g. `scripts/test.sh tests/integrations/gridfs -x`.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
