@@ -7,7 +7,7 @@ import logging
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping
 from functools import partial, update_wrapper
-from typing import Any, TypeVar, cast, overload
+from typing import Any, TypeVar, overload
 
 from aioweb._extensions import frames_per_call
 from aioweb.framework.helpers import BaseKey, NotAppKeyWarning
@@ -416,4 +416,4 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
                 wrapped = update_wrapper(partial(_as_current_app, app, wrapped), wrapped)
         if cacheable:
             self._chain_cache[(handler, *apps)] = wrapped
-        return cast(Handler, wrapped)
+        return wrapped

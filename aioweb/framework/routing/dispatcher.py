@@ -13,14 +13,13 @@ from __future__ import annotations
 import keyword
 import re
 from collections.abc import (
-    Awaitable,
-    Callable,
     Container,
     Iterable,
     Iterator,
     Mapping,
     Sized,
 )
+from collections.abc import Set as AbstractSet
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +34,7 @@ from aioweb.framework.routing.resources import (
 from aioweb.framework.routing.routes import METH_ANY, AbstractRoute
 from aioweb.framework.routing.staticfiles import StaticResource
 from aioweb.framework.routing.subapps import MatchedSubAppResource
+from aioweb.framework.types import ExpectHandler
 from aioweb.framework.views import AbstractView
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
         if route is not None:
             return UrlMappingMatchInfo({}, route)
         index = self._index
-        allowed: set[str] | None = None
+        allowed: AbstractSet[str] | None = None  # unions make new sets: no resource's is changed
         key = path
         while True:
             candidates = index.get(key)
@@ -197,7 +197,7 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
         handler: Any,
         *,
         name: str | None = None,
-        expect_handler: Callable[[Request], Awaitable[Any]] | None = None,
+        expect_handler: ExpectHandler | None = None,
     ) -> AbstractRoute:
         resource = self.add_resource(path, name=name)
         return resource.add_route(method, handler, expect_handler=expect_handler)
@@ -246,7 +246,7 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
         path: Any,
         *,
         name: str | None = None,
-        expect_handler: Callable[[Request], Awaitable[Any]] | None = None,
+        expect_handler: ExpectHandler | None = None,
         chunk_size: int = 256 * 1024,
         show_index: bool = False,
         follow_symlinks: bool = False,

@@ -7,15 +7,14 @@ request, so its constructor does as little as it can.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from aioweb.framework.exceptions import HTTPException
 from aioweb.framework.routing.routes import AbstractRoute, SystemRoute
-from aioweb.framework.types import Handler
+from aioweb.framework.types import ExpectHandler, Handler
 
 if TYPE_CHECKING:
     from aioweb.framework.app import Application
-    from aioweb.framework.request import Request
 
 __all__ = ["MatchInfoError", "UrlMappingMatchInfo"]
 
@@ -42,11 +41,11 @@ class UrlMappingMatchInfo(dict[str, str]):
         return self._route
 
     @property
-    def expect_handler(self) -> Callable[[Request], Awaitable[Any]]:
+    def expect_handler(self) -> ExpectHandler:
         return self._route.handle_expect_header
 
     @property
-    def http_exception(self) -> Exception | None:
+    def http_exception(self) -> HTTPException | None:
         return None
 
     def get_info(self) -> dict[str, Any]:
@@ -81,13 +80,13 @@ class UrlMappingMatchInfo(dict[str, str]):
 class MatchInfoError(UrlMappingMatchInfo):
     __slots__ = ("_exception",)
 
-    def __init__(self, http_exception: Exception) -> None:
+    def __init__(self, http_exception: HTTPException) -> None:
         self._exception = http_exception
         super().__init__({}, SystemRoute(http_exception))
 
     @property
-    def http_exception(self) -> Exception:
+    def http_exception(self) -> HTTPException:
         return self._exception
 
     def __repr__(self) -> str:
-        return f"<MatchInfoError {self._exception.status}: {self._exception.reason}>"  # type: ignore[attr-defined]
+        return f"<MatchInfoError {self._exception.status}: {self._exception.reason}>"

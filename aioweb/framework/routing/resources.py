@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 import re
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sized
+from collections.abc import Iterable, Iterator, Mapping, Sized
 from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
@@ -18,6 +18,7 @@ from yarl import URL
 
 from aioweb.framework.routing.match_info import UrlMappingMatchInfo
 from aioweb.framework.routing.routes import METH_ANY, AbstractRoute, ResourceRoute
+from aioweb.framework.types import ExpectHandler
 
 if TYPE_CHECKING:
     from aioweb.framework.request import Request
@@ -108,7 +109,7 @@ class Resource(AbstractResource):
         method: str,
         handler: Any,
         *,
-        expect_handler: Callable[[Request], Awaitable[Any]] | None = None,
+        expect_handler: ExpectHandler | None = None,
     ) -> ResourceRoute:
         method = method.upper()
         if method in self._routes or (method == METH_ANY and self._any_route is not None):
@@ -331,7 +332,7 @@ class DynamicResource(Resource):
     def get_info(self) -> dict[str, Any]:
         return {"formatter": self._formatter, "pattern": self._pattern}
 
-    def url_for(self, **parts: Any) -> URL:  # type: ignore[override]
+    def url_for(self, **parts: Any) -> URL:
         missing = [n for n in self._names if n not in parts]
         if missing:
             raise KeyError(f"Missing URL parts: {', '.join(missing)}")

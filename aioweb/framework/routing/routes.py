@@ -11,18 +11,18 @@ import abc
 import asyncio
 import inspect
 import re
-from collections.abc import Awaitable, Callable
 from functools import wraps
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from yarl import URL
 
-from aioweb.framework.exceptions import HTTPExpectationFailed
-from aioweb.framework.types import Handler
+from aioweb.framework.exceptions import HTTPException, HTTPExpectationFailed
+from aioweb.framework.types import ExpectHandler, Handler
 from aioweb.framework.views import AbstractView
 
 if TYPE_CHECKING:
     from aioweb.framework.request import Request
+    from aioweb.framework.response import StreamResponse
     from aioweb.framework.routing.resources import AbstractResource
 
 __all__ = ["AbstractRoute", "ResourceRoute", "SystemRoute"]
@@ -52,7 +52,7 @@ def _wrap_handler(handler: Any) -> Handler:
     if inspect.isclass(handler) and issubclass(handler, AbstractView):
         return handler
     if asyncio.iscoroutinefunction(handler):
-        return handler
+        return cast(Handler, handler)  # an async def taking the request: what Handler is
     if not callable(handler):
         raise TypeError(f"Only async functions are allowed as web-handlers, got {handler!r}")
 
@@ -74,7 +74,7 @@ class AbstractRoute(abc.ABC):
         method: str,
         handler: Any,
         *,
-        expect_handler: Callable[[Request], Awaitable[Any]] | None = None,
+        expect_handler: ExpectHandler | None = None,
         resource: AbstractResource | None = None,
     ) -> None:
         method = method.upper()
@@ -112,7 +112,7 @@ class AbstractRoute(abc.ABC):
     @abc.abstractmethod
     def url_for(self, *args: str, **kwargs: str) -> URL: ...
 
-    async def handle_expect_header(self, request: Request) -> Any:
+    async def handle_expect_header(self, request: Request) -> StreamResponse | None:
         return await self._expect_handler(request)
 
 
@@ -138,7 +138,7 @@ class ResourceRoute(AbstractRoute):
 class SystemRoute(AbstractRoute):
     """The pseudo-route of a request no resource matched: its handler raises 404/405."""
 
-    def __init__(self, http_exception: Exception) -> None:
+    def __init__(self, http_exception: HTTPException) -> None:
         super().__init__(METH_ANY, self._handle)
         self._http_exception = http_exception
 
@@ -157,11 +157,11 @@ class SystemRoute(AbstractRoute):
 
     @property
     def status(self) -> int:
-        return self._http_exception.status  # type: ignore[attr-defined]
+        return self._http_exception.status
 
     @property
     def reason(self) -> str:
-        return self._http_exception.reason  # type: ignore[attr-defined]
+        return self._http_exception.reason
 
     def __repr__(self) -> str:
         return f"<SystemRoute {self.status}: {self.reason}>"
