@@ -185,7 +185,7 @@ def _build_is_current(source: Path) -> bool:
 def install() -> None:
     """Put the finder first on ``sys.meta_path`` (idempotent)."""
     if _CurrentBuildFinder not in sys.meta_path:
-        sys.meta_path.insert(0, _CurrentBuildFinder)  # type: ignore[arg-type]
+        sys.meta_path.insert(0, _CurrentBuildFinder)
 
 
 def compiled_modules() -> dict[str, bool]:

@@ -117,12 +117,16 @@ class Server(HttpServer):
         self.logger.error("Error handling request", exc_info=exc)
         debug = self.debug or getattr(getattr(request, "app", None), "debug", False)
         if debug:
-            render = getattr(self, "render_debug_page", None)
+            render: Callable[[Any, BaseException], StreamResponse] | None = getattr(
+                self, "render_debug_page", None
+            )
             if render is None:
                 # Imported only in debug mode: production never loads the page renderer.
-                from aioweb.framework.debug import error_response as render  # noqa: PLC0415 (debug page: loaded only when debug is on)
+                from aioweb.framework.debug import error_response  # noqa: PLC0415 (debug page: loaded only when debug is on)
+
+                render = error_response
             try:
-                return render(request, exc)  # type: ignore[no-any-return]
+                return render(request, exc)
             except Exception:
                 text = "".join(traceback.format_exception(exc))
                 return Response(status=500, text=f"500 Internal Server Error\n\n{text}")

@@ -58,7 +58,7 @@ async def _run_app(
     **server_kwargs: Any,
 ) -> None:
     if asyncio.iscoroutine(app) or isinstance(app, Awaitable):
-        app = await app  # type: ignore[misc]
+        app = await app
     assert isinstance(app, Application)
     _show_access_log_in_debug(app, access_log)
     runner = AppRunner(

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
     from aioweb.framework.app import Application
@@ -61,7 +61,9 @@ class FrozenList(list[Any]):
         self._check()
         super().__delitem__(index)
 
-    def __iadd__(self, items: Any) -> FrozenList:  # type: ignore[override]
+    # list's own signature (any iterable, in place); mypy compares it with the inherited
+    # ``__add__``, which takes only lists, and the two are not meant to agree.
+    def __iadd__(self, items: Iterable[Any]) -> Self:  # type: ignore[misc]
         self._check()
         super().extend(items)
         return self

@@ -142,7 +142,7 @@ class _Brotli:
             data, rest = b"", data
         try:
             out = self._d.process(data, output_buffer_limit=limit)
-        except _brotli.error as exc:  # type: ignore[union-attr]
+        except _brotli.error as exc:
             raise DecodingError(f"invalid brotli body: {exc}") from None
         self._full = not self._d.can_accept_more_data()
         return out, rest

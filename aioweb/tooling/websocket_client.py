@@ -131,7 +131,7 @@ class ClientWebSocketResponse(WebSocketSession):
         return self._ws_protocol
 
     @property
-    def compress(self) -> int:  # type: ignore[override]
+    def compress(self) -> int:
         """The negotiated client window bits, 0 without permessage-deflate (as aiohttp)."""
         if self._deflate is None:
             return 0
@@ -239,7 +239,7 @@ async def _connect(
 
     ws = ClientWebSocketResponse(response_headers, options)
     ws._conn = proto
-    ws._begin_session(loop, transport, protocol, deflate, is_server=False)  # type: ignore[arg-type]
+    ws._begin_session(loop, transport, protocol, deflate, is_server=False)
     proto.attach(ws, rest)
     if registry is not None:
         registry.append(ws)

@@ -48,7 +48,7 @@ from aioweb.server.runners import SockSite
 __all__ = ("GunicornUVLoopWebWorker", "GunicornWebWorker")
 
 
-class GunicornWebWorker(base.Worker):  # type: ignore[misc]
+class GunicornWebWorker(base.Worker):
     """A gunicorn worker that serves an aioweb application on an asyncio event loop."""
 
     DEFAULT_AIOWEB_LOG_FORMAT: str = AccessLogger.LOG_FORMAT
@@ -128,7 +128,9 @@ class GunicornWebWorker(base.Worker):  # type: ignore[misc]
             await runner.cleanup()
 
     async def _make_runner(self) -> AppRunner:
-        target = self.wsgi
+        # gunicorn's slot for "the app", typed for WSGI; for us it holds what the app module
+        # exported: an Application, an AppRunner or an async factory of one (checked below).
+        target: object = self.wsgi
         if inspect.iscoroutinefunction(target):
             target = await target()
         if isinstance(target, AppRunner):

@@ -7,6 +7,7 @@ request never makes the page itself fail.
 
 from __future__ import annotations
 
+import functools
 import html
 import itertools
 import linecache
@@ -172,7 +173,7 @@ def _exception_chain(exc: BaseException) -> list[_ExceptionInfo]:
         chain.append(
             _ExceptionInfo(
                 type_name=type(current).__qualname__,
-                message=_safe(lambda c=current: str(c), "<str() failed>"),
+                message=_safe(functools.partial(str, current), "<str() failed>"),
                 frames=_frames(current.__traceback__),
                 link=link,
             )
@@ -285,7 +286,7 @@ def _wants_html(request: Any) -> bool:
     return "text/html" in accept or "application/xhtml" in accept
 
 
-def error_response(request: Any, exc: BaseException) -> Any:
+def error_response(request: Any, exc: BaseException) -> Response:
     """The 500 response of a debug-mode application.
 
     Browsers (``Accept: text/html``) get the HTML page, other clients the plain-text traceback.
