@@ -19,10 +19,13 @@ The API follows ``aiohttp-sse``::
                 await asyncio.sleep(1)
         return resp
 
-Disconnect detection: the server calls back when the connection drops (``protocol.
-add_close_callback``), so :meth:`EventSourceResponse.wait` returns and
-:meth:`EventSourceResponse.is_connected` turns false at once, even while the handler is only
-waiting; every later write raises ``ConnectionResetError``.
+The behaviour is aiohttp-sse 3.0's (its own test suite runs against this module, see
+``tests/compat/test_companion_suites.py``): the stream lives as long as its ping task, which
+:meth:`~EventSourceResponse.stop_streaming` cancels and :meth:`~EventSourceResponse.wait`
+awaits; a write that cannot finish within ``send_timeout`` seconds raises ``TimeoutError`` and
+aborts the connection. Disconnect detection: besides a failing ping, the server calls back when
+the connection drops (``protocol.add_close_callback``), which ends the ping task at once, so
+``wait()`` returns and ``is_connected()`` turns false even while the handler is only waiting.
 """
 
 from __future__ import annotations
@@ -31,9 +34,11 @@ import asyncio
 import contextlib
 import json
 import re
+import socket
 from collections.abc import AsyncIterator, Mapping
+from contextlib import AbstractAsyncContextManager
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from aioweb.framework.exceptions import HTTPMethodNotAllowed
 from aioweb.framework.response import StreamResponse
@@ -45,17 +50,50 @@ DEFAULT_PING_INTERVAL = 15.0
 # many seconds of waiting the connection is aborted instead of holding the handler forever.
 DEFAULT_SEND_TIMEOUT = 120.0
 DEFAULT_SEPARATOR = "\r\n"
+DEFAULT_LAST_EVENT_HEADER = "Last-Event-Id"
 
 # The event-stream grammar ends a line with CRLF, LF or CR; all three must be split on, or a
 # lone CR inside a payload would smuggle an extra field past us.
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# Linux only: how long sent data may stay unacknowledged before the kernel drops the connection
+_TCP_USER_TIMEOUT: int | None = getattr(socket, "TCP_USER_TIMEOUT", None)
 
 
-def _check_single_line(name: str, value: str) -> str:
-    """A field other than ``data`` cannot span lines: a newline would inject new fields."""
-    if _LINE_BREAK.search(value):
-        raise ValueError(f"SSE {name!r} must not contain a line break: {value!r}")
-    return value
+def _event_text(
+    data: str | None,
+    id: str | int | None,
+    event: str | None,
+    retry: int | None,
+    comment: str | None,
+    sep: str,
+) -> str:
+    """One event block, fields in aiohttp-sse's order (id, event, data, retry)."""
+    lines: list[str] = []
+    if comment is not None:
+        lines.extend(":" + (" " + part if part else "") for part in _LINE_BREAK.split(comment))
+    if id is not None:
+        id = str(id)
+        # a line break would inject fields; a NUL makes the client ignore the id
+        if _LINE_BREAK.search(id) or "\0" in id:
+            raise ValueError("id must not contain line separators or null characters")
+        lines.append("id: " + id)
+    if event is not None:
+        if _LINE_BREAK.search(event):
+            raise ValueError("event must not contain line separators")
+        lines.append("event: " + event)
+    if data is not None:
+        if not isinstance(data, str):
+            raise TypeError(f"SSE data must be str, not {type(data).__name__}")
+        lines.extend("data: " + line for line in _LINE_BREAK.split(data))
+    if retry is not None:
+        if isinstance(retry, bool) or not isinstance(retry, int):
+            raise TypeError(f"SSE retry must be an int number of milliseconds, not {retry!r}")
+        if retry < 0:
+            raise ValueError("retry must not be negative")
+        lines.append(f"retry: {retry}")
+    if not lines:
+        raise ValueError("an SSE event needs at least one of data, id, event, retry, comment")
+    return sep.join(lines) + sep + sep
 
 
 def format_event(
@@ -69,47 +107,29 @@ def format_event(
 ) -> str:
     """Encode one event block (text, ends with a blank line).
 
-    ``data`` may span lines; ``id`` must not contain NUL (the client would ignore it) nor a
-    line break; ``retry`` is a non-negative whole number of milliseconds. A block with only a
-    comment is a keep-alive.
+    ``data`` may span lines (one ``data:`` line each); ``id`` must not contain NUL (the client
+    would ignore it) nor a line break; ``retry`` is a non-negative whole number of
+    milliseconds. A block with only a comment is a keep-alive. ``sep`` must be CRLF, LF or CR
+    here (a response may be given any separator, as aiohttp-sse allows).
     """
     if sep not in ("\r\n", "\n", "\r"):
         raise ValueError(f"SSE line separator must be CRLF, LF or CR, not {sep!r}")
-    lines: list[str] = []
-    if comment is not None:
-        lines.extend(":" + (" " + part if part else "") for part in _LINE_BREAK.split(comment))
-    if id is not None:
-        id = _check_single_line("id", str(id))
-        if "\0" in id:
-            raise ValueError("SSE 'id' must not contain NUL")
-        lines.append("id: " + id)
-    if event is not None:
-        lines.append("event: " + _check_single_line("event", event))
-    if retry is not None:
-        if isinstance(retry, bool) or not isinstance(retry, int) or retry < 0:
-            raise ValueError(f"SSE 'retry' must be a non-negative int (ms), not {retry!r}")
-        lines.append(f"retry: {retry}")
-    if data is not None:
-        if not isinstance(data, str):
-            raise TypeError(f"SSE data must be str, not {type(data).__name__}")
-        if "\n" in data or "\r" in data:
-            lines.extend("data: " + line for line in _LINE_BREAK.split(data))
-        else:
-            lines.append("data: " + data)
-    if not lines:
-        raise ValueError("an SSE event needs at least one of data, id, event, retry, comment")
-    return sep.join(lines) + sep + sep
+    return _event_text(data, id, event, retry, comment, sep)
 
 
 class EventSourceResponse(StreamResponse):
     """A streaming response that speaks ``text/event-stream``.
 
-    Call ``await resp.prepare(request)`` (or use it as ``async with``), then :meth:`send`
-    events. A background task writes a comment every :attr:`ping_interval` seconds so idle
+    Call ``await resp.prepare(request)`` (or use :func:`sse_response`), then :meth:`send`
+    events. A background task writes a comment every ``ping_interval`` seconds so idle
     streams stay open through proxies and a client that went away is noticed.
     """
 
-    DEFAULT_PING_INTERVAL = DEFAULT_PING_INTERVAL
+    DEFAULT_PING_INTERVAL: float = DEFAULT_PING_INTERVAL
+    DEFAULT_SEND_TIMEOUT: float | None = DEFAULT_SEND_TIMEOUT
+    DEFAULT_SEPARATOR = DEFAULT_SEPARATOR
+    DEFAULT_LAST_EVENT_HEADER = DEFAULT_LAST_EVENT_HEADER
+    LINE_SEP_EXPR = _LINE_BREAK
 
     def __init__(
         self,
@@ -118,92 +138,115 @@ class EventSourceResponse(StreamResponse):
         reason: str | None = None,
         headers: Mapping[str, str] | None = None,
         sep: str | None = None,
-        ping_interval: float = DEFAULT_PING_INTERVAL,
-        send_timeout: float | None = DEFAULT_SEND_TIMEOUT,
         allow_all_methods: bool = False,
+        send_timeout: float | None = DEFAULT_SEND_TIMEOUT,
+        ping_interval: float = DEFAULT_PING_INTERVAL,
     ) -> None:
-        super().__init__(status=status, reason=reason, headers=headers)
-        self.content_type = "text/event-stream"
-        self.charset = "utf-8"
-        # Caches and buffering proxies would otherwise hold events back (nginx honours
-        # X-Accel-Buffering); "no-cache" makes every reconnect hit the server.
+        super().__init__(status=status, reason=reason)
+        if headers is not None:
+            self.headers.extend(headers)
+        # The event stream is always UTF-8 (WHATWG), so no charset parameter. Caches and
+        # buffering proxies would hold events back (nginx honours X-Accel-Buffering);
+        # "no-cache" makes every reconnect reach the server.
+        self.headers["Content-Type"] = "text/event-stream"
         self.headers["Cache-Control"] = "no-cache"
+        self.headers["Connection"] = "keep-alive"
         self.headers["X-Accel-Buffering"] = "no"
-        self._sep = DEFAULT_SEPARATOR if sep is None else sep
-        if self._sep not in ("\r\n", "\n", "\r"):
-            raise ValueError(f"SSE line separator must be CRLF, LF or CR, not {self._sep!r}")
-        self.ping_interval = ping_interval
+        if isinstance(ping_interval, bool) or not isinstance(ping_interval, int | float):
+            raise TypeError("ping_interval must be a number of seconds")
+        if ping_interval <= 0:
+            raise ValueError("ping interval must be positive")
         if send_timeout is not None and send_timeout <= 0:
             raise ValueError("send_timeout must be greater than 0 (or None)")
-        self._send_timeout = send_timeout
-        self._allow_all_methods = allow_all_methods
+        self._ping_interval: float = ping_interval
         self._ping_task: asyncio.Task[None] | None = None
-        self._closed: asyncio.Event | None = None
-        self._notified = False
-        self._close_callback: Any = None
+        self._sep = DEFAULT_SEPARATOR if sep is None else sep
+        self._allow_all_methods = allow_all_methods
+        self._send_timeout = send_timeout
         self._req: Any = None
-
-    # -- properties --------------------------------------------------------------------
+        self._close_callback: Any = None
+        self._saved_tcp_user_timeout: int | None = None
+        self._tcp_sock: socket.socket | None = None
 
     @property
     def ping_interval(self) -> float:
         """Seconds between keep-alive comments (default 15)."""
         return self._ping_interval
 
-    @ping_interval.setter
-    def ping_interval(self, value: float) -> None:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise TypeError("ping_interval must be a number of seconds")
-        if value <= 0:
-            raise ValueError("ping_interval must be greater than 0")
-        if getattr(self, "_ping_task", None) is not None:
-            raise RuntimeError("cannot change ping_interval after the response is prepared")
-        self._ping_interval = float(value)
-
     @property
     def last_event_id(self) -> str | None:
         """The ``Last-Event-ID`` a reconnecting browser sent, to resume the stream from."""
         if self._req is None:
-            raise RuntimeError("EventSourceResponse is not prepared yet")
-        return self._req.headers.get("Last-Event-ID")
+            raise RuntimeError("EventSource request must be prepared first")
+        last_id: str | None = self._req.headers.get(self.DEFAULT_LAST_EVENT_HEADER)
+        return last_id
 
-    # -- lifecycle ---------------------------------------------------------------------
+    def is_connected(self) -> bool:
+        """True while the stream is open: prepared and its ping task still running."""
+        return self.prepared and self._ping_task is not None and not self._ping_task.done()
 
     async def prepare(self, request: Any) -> Any:
-        if self._ping_task is not None:
-            return await super().prepare(request)
+        """Send the head at once and start pinging; on a prepared response, check the peer.
+
+        A second ``prepare`` (aiohttp-sse's way to ask "is the client still there?") raises
+        ``CancelledError`` once the connection is gone.
+        """
         if not self._allow_all_methods and request.method != "GET":
             # EventSource only ever sends GET; anything else is a mistake or a probe.
-
             raise HTTPMethodNotAllowed(request.method, ["GET"])
+        if self.prepared:
+            if getattr(getattr(request, "protocol", None), "transport", None) is None:
+                raise asyncio.CancelledError()
+            return self._writer
         self._req = request
+        self._set_tcp_user_timeout(request)
         writer = await super().prepare(request)
         # The core holds the head back until the first body bytes; an event stream must
-        # announce itself at once, or EventSource waits (and proxies may time out) until the
-        # first event.
+        # announce itself at once, or EventSource waits (and proxies may time out).
         head = self._frame(b"", False)
         if head:
             writer.write(head)
-        self._closed = asyncio.Event()
-        # The server tells us when the connection drops; other protocols are polled instead.
-        protocol = getattr(request, "protocol", None)
-        add_close_callback = getattr(protocol, "add_close_callback", None)
-        self._notified = add_close_callback is not None
-        if add_close_callback is not None:
-            self._close_callback = self._closed.set
-            add_close_callback(self._close_callback)
         self._ping_task = asyncio.get_running_loop().create_task(self._ping())
+        # The server tells us when the connection drops: the stream ends then, not at the
+        # next ping.
+        add_close_callback = getattr(getattr(request, "protocol", None), "add_close_callback", None)
+        if add_close_callback is not None:
+            self._close_callback = self._ping_task.cancel
+            add_close_callback(self._close_callback)
         return writer
 
-    def is_connected(self) -> bool:
-        """True while the stream is open: prepared, not stopped, and the peer still there."""
-        if self._ping_task is None or self._ping_task.done():
-            return False
-        return self._transport_open()
+    def _set_tcp_user_timeout(self, request: Any) -> None:
+        """Mirror ``send_timeout`` into the socket's TCP_USER_TIMEOUT (Linux).
 
-    def _transport_open(self) -> bool:
+        A slow-rate stream rarely fills the socket buffers, so the asyncio-level timeout may
+        never be armed; the kernel, though, notices within ``send_timeout`` that a ping went
+        unacknowledged and drops the connection, which ends the stream.
+        """
+        if self._send_timeout is None or _TCP_USER_TIMEOUT is None:
+            return
+        transport = getattr(request, "transport", None)
+        sock = transport.get_extra_info("socket") if transport is not None else None
+        if sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
+            return
+        self._saved_tcp_user_timeout = sock.getsockopt(socket.IPPROTO_TCP, _TCP_USER_TIMEOUT)
+        self._tcp_sock = sock
+        sock.setsockopt(socket.IPPROTO_TCP, _TCP_USER_TIMEOUT, int(self._send_timeout * 1000))
+
+    def _restore_tcp_user_timeout(self) -> None:
+        """Give a kept-alive connection its own TCP_USER_TIMEOUT back for the next request."""
+        sock, saved = self._tcp_sock, self._saved_tcp_user_timeout
+        self._tcp_sock = self._saved_tcp_user_timeout = None
+        if sock is None or saved is None or _TCP_USER_TIMEOUT is None:
+            return
+        if sock.fileno() >= 0:  # a closed socket has nothing to restore
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, _TCP_USER_TIMEOUT, saved)
+
+    def _abort_transport(self) -> None:
+        """Drop the connection: a stalled peer never drains, so a graceful close would hang."""
         transport = getattr(self._req, "transport", None)
-        return transport is not None and not transport.is_closing()
+        if transport is not None:
+            transport.abort()
 
     async def send(
         self,
@@ -212,8 +255,12 @@ class EventSourceResponse(StreamResponse):
         event: str | None = None,
         retry: int | None = None,
     ) -> None:
-        """Write one event. Raises ``ConnectionResetError`` once the client has gone."""
-        await self._write_text(format_event(data, id=id, event=event, retry=retry, sep=self._sep))
+        """Write one event.
+
+        ``ConnectionResetError`` once the client has gone; ``TimeoutError`` (and the
+        connection aborted) when the write waits on a stalled client over ``send_timeout``.
+        """
+        await self._send_text(_event_text(data, id, event, retry, None, self._sep))
 
     async def send_json(
         self,
@@ -228,43 +275,18 @@ class EventSourceResponse(StreamResponse):
 
     async def comment(self, text: str = "") -> None:
         """Write a comment line, which clients ignore (useful as an explicit keep-alive)."""
-        await self._write_text(format_event(comment=text, sep=self._sep))
+        await self._send_text(_event_text(None, None, None, None, text, self._sep))
 
-    async def _write_text(self, text: str) -> None:
-        if self._ping_task is None:
-            raise RuntimeError("call 'await resp.prepare(request)' before sending events")
-        if not self.is_connected():
-            self._mark_closed()
-            raise ConnectionResetError("the event stream is closed")
-        try:
-            await self._timed_write(text.encode("utf-8"))
-        except (ConnectionError, RuntimeError, TimeoutError) as exc:
-            self._mark_closed()
-            raise ConnectionResetError("the event stream's client has gone away") from exc
-
-    async def _timed_write(self, data: bytes) -> None:
-        """Write one framed event; wait for a paused transport at most send_timeout seconds.
-
-        The framing and pause handling are StreamResponse.write's, inlined so that the timer
-        is armed only when the transport is actually paused (a slow reader), not per event.
-        """
-        writer = self._writer
-        if writer is None or self._eof_sent:
-            raise RuntimeError("the event stream is not open for writing")
-        self._body_length += len(data)
-        writer.write(self._frame(data, False))  # ConnectionResetError once the peer is gone
-        if not writer.writing_paused:
-            return
-        if self._send_timeout is None:
-            await writer.drain()
-            return
+    async def _send_text(self, text: str) -> None:
         try:
             async with asyncio.timeout(self._send_timeout):
-                await writer.drain()
+                await self.write(text.encode("utf-8"))
+        except ConnectionResetError:
+            self.stop_streaming()
+            raise
         except TimeoutError:
-            transport = getattr(self._req, "transport", None)
-            if transport is not None:
-                transport.abort()
+            self.stop_streaming()
+            self._abort_transport()
             raise
 
     def enable_compression(self, *args: Any, **kwargs: Any) -> None:
@@ -272,56 +294,53 @@ class EventSourceResponse(StreamResponse):
         raise NotImplementedError("compression would buffer events; SSE streams are not compressed")
 
     async def _ping(self) -> None:
-        """Keep the stream alive, and notice a departed client while the handler waits."""
-        assert self._closed is not None
-        ping = format_event(comment="ping", sep=self._sep).encode("utf-8")
-        # Without a close notification, poll the transport often so a disconnect is seen
-        # quickly; ping only every interval either way.
-        step = self._ping_interval if self._notified else min(self._ping_interval, 0.25)
-        loop = asyncio.get_running_loop()
-        next_ping = loop.time() + self._ping_interval
+        """Every ``ping_interval`` seconds a comment, which clients ignore; ends the stream
+        when it cannot be written (the client left, or stalled past ``send_timeout``)."""
+        message = f": ping{self._sep}{self._sep}".encode()
         while True:
-            await asyncio.sleep(step)
-            if not self._transport_open():
-                self._closed.set()
+            await asyncio.sleep(self._ping_interval)
+            try:
+                async with asyncio.timeout(self._send_timeout):
+                    await self.write(message)
+            except TimeoutError:
+                self._abort_transport()
                 return
-            if loop.time() >= next_ping - 0.01:  # timers may fire a hair early
-                next_ping = loop.time() + self._ping_interval
-                try:
-                    await self._timed_write(ping)
-                except (ConnectionError, RuntimeError, TimeoutError):
-                    self._closed.set()
-                    return
+            except (ConnectionError, RuntimeError):  # RuntimeError: written after EOF
+                return
 
-    def _mark_closed(self) -> None:
-        if self._closed is not None:
-            self._closed.set()
-        if self._ping_task is not None and not self._ping_task.done():
-            self._ping_task.cancel()
+    def _forget_close_callback(self) -> None:
         callback, self._close_callback = self._close_callback, None
         remove = getattr(getattr(self._req, "protocol", None), "remove_close_callback", None)
         if callback is not None and remove is not None:
-            remove(callback)
+            with contextlib.suppress(ValueError, KeyError):
+                remove(callback)
 
     async def write_eof(self, data: bytes = b"") -> None:
-        self._mark_closed()  # the stream is over: stop pinging, forget the close callback
-        await super().write_eof(data)
+        self._forget_close_callback()
+        try:
+            await super().write_eof(data)
+        finally:
+            self._restore_tcp_user_timeout()
 
     def stop_streaming(self) -> None:
-        """End the stream from the server side: :meth:`wait` returns, sends fail."""
+        """End the stream from the server side: :meth:`wait` returns."""
         if self._ping_task is None:
-            raise RuntimeError("the response is not prepared")
-        self._mark_closed()
+            raise RuntimeError("Response is not started")
+        self._ping_task.cancel()
 
     async def wait(self) -> None:
-        """Wait until the client disconnects or :meth:`stop_streaming` is called."""
-        if self._ping_task is None or self._closed is None:
-            raise RuntimeError("the response is not prepared")
-        await self._closed.wait()
-        if not self._ping_task.done():
-            self._ping_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        """Wait until the client disconnects or :meth:`stop_streaming` is called.
+
+        A cancellation of the task that waits is passed on, not taken for the stream's end.
+        """
+        if self._ping_task is None:
+            raise RuntimeError("Response is not started")
+        try:
             await self._ping_task
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise
 
     async def __aenter__(self) -> EventSourceResponse:
         return self
@@ -332,48 +351,51 @@ class EventSourceResponse(StreamResponse):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._ping_task is not None:
-            self._mark_closed()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ping_task
-            if exc_type is None or issubclass(exc_type, ConnectionError):
-                with contextlib.suppress(ConnectionError, RuntimeError):
-                    await self.write_eof()
+        self.stop_streaming()
+        await self.wait()
 
 
-@contextlib.asynccontextmanager
-async def sse_response(
+_Response = TypeVar("_Response", bound=EventSourceResponse)
+
+
+def sse_response(
     request: Any,
     *,
     status: int = 200,
     reason: str | None = None,
     headers: Mapping[str, str] | None = None,
     sep: str | None = None,
-    ping_interval: float = DEFAULT_PING_INTERVAL,
     send_timeout: float | None = DEFAULT_SEND_TIMEOUT,
+    ping_interval: float = DEFAULT_PING_INTERVAL,
+    response_cls: type[_Response] = EventSourceResponse,  # type: ignore[assignment]
     allow_all_methods: bool = False,
-    response_cls: type[EventSourceResponse] = EventSourceResponse,
-) -> AsyncIterator[EventSourceResponse]:
-    """Prepare an :class:`EventSourceResponse` and close it cleanly on exit.
+) -> AbstractAsyncContextManager[_Response]:
+    """An async context manager that prepares a ``response_cls`` and ends it on exit.
 
-    A client that disconnects mid-stream ends the block quietly (the ``ConnectionResetError``
-    from :meth:`~EventSourceResponse.send` is swallowed here): a vanished reader is the normal
-    end of an event stream, not a server error.
+    ``response_cls`` is checked here, not on entry: a wrong class is a programming error
+    that should surface where it is written. A client that disconnects mid-stream ends the
+    block quietly (the ``ConnectionResetError`` from ``send`` is swallowed at its end): a
+    vanished reader is the normal end of an event stream, not a server error.
     """
     if not (isinstance(response_cls, type) and issubclass(response_cls, EventSourceResponse)):
         raise TypeError(f"response_cls must subclass EventSourceResponse, got {response_cls!r}")
-    resp = response_cls(
+    response = response_cls(
         status=status,
         reason=reason,
         headers=headers,
         sep=sep,
-        ping_interval=ping_interval,
-        send_timeout=send_timeout,
         allow_all_methods=allow_all_methods,
+        send_timeout=send_timeout,
+        ping_interval=ping_interval,
     )
-    await resp.prepare(request)
+    return _stream(response, request)
+
+
+@contextlib.asynccontextmanager
+async def _stream(response: _Response, request: Any) -> AsyncIterator[_Response]:
+    await response.prepare(request)
     try:
-        async with resp:
-            yield resp
+        async with response:
+            yield response
     except ConnectionResetError:
         pass

@@ -38,7 +38,7 @@ _MAX_ADOPTED = 65536
 _ADOPT_WAIT = 1.0
 
 
-def _take_backlog(server: asyncio.AbstractServer) -> list[socket.socket]:
+def _take_backlog(server: asyncio.Server) -> list[socket.socket]:
     """Accept, without waiting, every connection queued on ``server``'s listening sockets."""
     accepted: list[socket.socket] = []
     for listening in server.sockets:
@@ -85,7 +85,7 @@ class BaseSite(ABC):
         self._runner = runner
         self._ssl_context = ssl_context
         self._backlog = backlog
-        self._server: asyncio.AbstractServer | None = None
+        self._server: asyncio.Server | None = None
 
     @property
     @abstractmethod

@@ -125,6 +125,7 @@ def _with_proxy(app: Any, trusted: str, headers: str) -> Any:
     from aioweb.integrations import proxy  # noqa: PLC0415 (import cost: only for --proxy/--reload)
 
     try:
+        # argparse's choices= keeps ``headers`` to proxy.HeaderMode's two values
         middleware = proxy.proxy_middleware(trusted, headers=headers)  # type: ignore[arg-type]
     except ValueError as exc:
         raise SystemExit(f"error: --trusted-proxies: {exc}") from None
@@ -134,6 +135,8 @@ def _with_proxy(app: Any, trusted: str, headers: str) -> Any:
 
     async def awaited() -> Application:
         application = await app
+        if not isinstance(application, Application):
+            raise TypeError(f"the application factory returned {application!r}")
         application.middlewares.insert(0, middleware)
         return application
 

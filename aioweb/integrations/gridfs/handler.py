@@ -88,7 +88,8 @@ def get_gridfs_file(bucket: Any, filename: str, request: Request) -> Awaitable[A
     ``AsyncIOMotorGridOut``); raise ``gridfs.errors.NoFile`` (or let the bucket raise it) for
     404. ``filename`` is the URL's ``{filename}`` part.
     """
-    return bucket.open_download_stream_by_name(filename)
+    stream: Awaitable[Any] = bucket.open_download_stream_by_name(filename)  # duck-typed bucket
+    return stream
 
 
 def get_cache_time(filename: str, modified: datetime.datetime, mime_type: str) -> int:
@@ -304,7 +305,7 @@ class GridFSHandler:
             skip, order = -revision - 1, -1
         else:
             skip, order = revision, 1
-        document = await self._files.find_one(
+        document: Mapping[str, Any] | None = await self._files.find_one(
             {"filename": filename}, sort=[("uploadDate", order)], skip=skip
         )
         if document is None:

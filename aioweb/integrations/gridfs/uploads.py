@@ -77,7 +77,8 @@ async def receive_upload(
         content_type = _clean_type(part.headers.get("Content-Type"))
 
         def read() -> Awaitable[bytes]:
-            return part.read_chunk(_READ_SIZE)
+            chunk: Awaitable[bytes] = part.read_chunk(_READ_SIZE)
+            return chunk
 
     else:
         declared = request.content_length

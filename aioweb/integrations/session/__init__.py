@@ -104,13 +104,12 @@ def session_middleware(storage: AbstractStorage) -> Any:
     @middleware
     async def factory(request: Any, handler: Handler) -> Any:
         request[STORAGE_KEY] = storage
-        raise_response = False
+        raised: HTTPException | None = None
         try:
             response = await handler(request)
         except HTTPException as exc:
             # Redirects after login are raised, and they must still carry the cookie.
-            response = exc
-            raise_response = True
+            response = raised = exc
         if not isinstance(response, StreamResponse):
             raise RuntimeError(f"expected a response, the handler returned {response!r}")
         session = request.get(SESSION_KEY)
@@ -121,8 +120,8 @@ def session_middleware(storage: AbstractStorage) -> Any:
                     "touch the session before calling response.prepare()"
                 )
             await storage.save_session(request, response, session)
-        if raise_response:
-            raise response
+        if raised is not None:
+            raise raised
         return response
 
     return factory

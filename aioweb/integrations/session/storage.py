@@ -88,7 +88,8 @@ class AbstractStorage(abc.ABC):
         """Persist ``session`` and set (or delete) the cookie on ``response``."""
 
     def load_cookie(self, request: Any) -> str | None:
-        return request.cookies.get(self._cookie_name)
+        cookie: str | None = request.cookies.get(self._cookie_name)
+        return cookie
 
     def _decode(self, text: str) -> dict[str, Any] | None:
         """Decode stored session text; anything malformed counts as no session at all."""
