@@ -21,6 +21,7 @@ import aiohttp
 import httpx
 import pytest
 from bodies_util import parse_response, raw_request, run, serve
+from multidict import CIMultiDict
 
 from aioweb import web
 from aioweb.framework.multipart import MultipartWriter
@@ -247,6 +248,31 @@ def test_nested_json_form_and_encodings() -> None:
             {"name": "gz", "text": "gzipped text"},
             {"name": "qp", "text": "café qp"},
         ]
+
+    run(main())
+
+
+def test_part_content_encoding_on_two_lines_is_one_list() -> None:
+    """A part's two Content-Encoding lines are one list (RFC 9110 §5.3), undone in order,
+    for the streaming reader (``/walk``) and for ``request.post()`` (``/form``)."""
+    import brotli
+
+    async def main() -> None:
+        writer = MultipartWriter("form-data")
+        part = writer.append(
+            brotli.compress(gzip.compress(b"two codings")),
+            CIMultiDict(
+                [("Content-Encoding", "gzip"), ("Content-Encoding", "br"),
+                 ("Content-Type", "text/plain")]
+            ),
+        )  # fmt: skip
+        part.set_content_disposition("form-data", name="twice")
+        headers = {"Content-Type": writer.content_type}
+        async with serve(form_app()) as base, httpx.AsyncClient() as client:
+            walked = await client.post(f"{base}/walk", content=writer.as_bytes(), headers=headers)
+            assert walked.json() == [{"name": "twice", "text": "two codings"}]
+            posted = await client.post(f"{base}/form", content=writer.as_bytes(), headers=headers)
+            assert posted.json() == {"twice": ["two codings"]}
 
     run(main())
 
