@@ -75,21 +75,24 @@ def _event_text(
         id = str(id)
         # a line break would inject fields; a NUL makes the client ignore the id
         if _LINE_BREAK.search(id) or "\0" in id:
-            raise ValueError("id must not contain line separators or null characters")
+            raise ValueError(
+                "id must not contain line separators or null characters (a line break would "
+                "start a new field, a NUL makes the client drop the id)"
+            )
         lines.append("id: " + id)
     if event is not None:
         if _LINE_BREAK.search(event):
-            raise ValueError("event must not contain line separators")
+            raise ValueError(
+                "event must not contain line separators (a line break would start a new field)"
+            )
         lines.append("event: " + event)
     if data is not None:
         if not isinstance(data, str):
             raise TypeError(f"SSE data must be str, not {type(data).__name__}")
         lines.extend("data: " + line for line in _LINE_BREAK.split(data))
     if retry is not None:
-        if isinstance(retry, bool) or not isinstance(retry, int):
-            raise TypeError(f"SSE retry must be an int number of milliseconds, not {retry!r}")
-        if retry < 0:
-            raise ValueError("retry must not be negative")
+        if isinstance(retry, bool) or not isinstance(retry, int) or retry < 0:
+            raise ValueError(f"retry must not be negative, and an int (ms), not {retry!r}")
         lines.append(f"retry: {retry}")
     if not lines:
         raise ValueError("an SSE event needs at least one of data, id, event, retry, comment")
@@ -336,7 +339,8 @@ class EventSourceResponse(StreamResponse):
         if self._ping_task is None:
             raise RuntimeError("Response is not started")
         try:
-            await self._ping_task
+            # shielded: a waiter given up on (wait_for's timeout) must not end the stream
+            await asyncio.shield(self._ping_task)
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if task is not None and task.cancelling():
