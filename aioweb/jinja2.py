@@ -4,6 +4,7 @@ path stays, re-exporting the same objects)."""
 from aioweb.integrations.jinja2 import (
     APP_CONTEXT_PROCESSORS_KEY,
     APP_KEY,
+    GLOBAL_HELPERS,
     REQUEST_CONTEXT_KEY,
     context_processors_middleware,
     get_env,
@@ -21,6 +22,7 @@ __all__ = [
     "APP_CONTEXT_PROCESSORS_KEY",
     "APP_KEY",
     "context_processors_middleware",
+    "GLOBAL_HELPERS",
     "get_env",
     "render_string",
     "render_string_async",

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -37,6 +38,7 @@ from aioweb.framework.views import AbstractView
 __all__ = (
     "APP_CONTEXT_PROCESSORS_KEY",
     "APP_KEY",
+    "GLOBAL_HELPERS",
     "REQUEST_CONTEXT_KEY",
     "context_processors_middleware",
     "get_env",
@@ -69,8 +71,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 def url(context: Mapping[str, Any], __route_name: str, query_: Any = None, **parts: Any) -> str:
     """``{{ url('route-name', id=1, query_={'page': 2}) }}``: reverse a named route.
 
-    Path parts are stringified (route parts are text; a template naturally passes ints).
+    Path parts are text or ints (an int is written in decimal); anything else, a bool
+    included, is refused as aiohttp_jinja2 does: ``True`` or ``None`` in a URL is a bug in
+    the template, not a path segment.
     """
+    for key, value in parts.items():
+        if not isinstance(value, str) and type(value) is not int:
+            raise TypeError(
+                f"argument value should be str or int, got {key} -> [{type(value)}] {value!r}"
+            )
     app = context["app"]
     try:
         resource = app.router[__route_name]
@@ -89,15 +98,28 @@ def url(context: Mapping[str, Any], __route_name: str, query_: Any = None, **par
 
 @jinja2.pass_context
 def static(context: Mapping[str, Any], static_file_path: str) -> str:
-    """``{{ static('css/site.css') }}``: prefix with ``app[static_root_key]``."""
+    """``{{ static('css/site.css') }}``: prefix with ``app[static_root_key]``.
+
+    ``app["static_root_url"]``, the key aiohttp_jinja2 used before ``static_root_key``, is
+    still read (with a DeprecationWarning, as aiohttp_jinja2 1.6 does) so that applications
+    ported unchanged keep their static URLs.
+    """
     app = context["app"]
     try:
         root = app[static_root_key]
     except KeyError:
-        raise RuntimeError(
-            "app[aioweb.jinja2.static_root_key] must be set to use the static() template "
-            "helper, e.g. app[static_root_key] = '/static'"
-        ) from None
+        try:
+            root = app["static_root_url"]
+        except KeyError:
+            raise RuntimeError(
+                "app does not define a static root url, you need to set the url root "
+                "with app[aiohttp_jinja2.static_root_key] = '<static root>'."
+            ) from None
+        warnings.warn(
+            "'static_root_url' is deprecated, use aiohttp_jinja2.static_root_key.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
     return "{}/{}".format(root.rstrip("/"), static_file_path.lstrip("/"))
 
 
@@ -153,12 +175,13 @@ def _prepare(
     """Find the environment and template and build the context, or fail with a clear 500."""
     env = request.config_dict.get(app_key)
     if env is None:
-        text = "Template engine is not initialized, call aioweb.jinja2.setup(app) first"
+        # aiohttp_jinja2's wording: ported code imports this module under that name
+        text = "Template engine is not initialized, call aiohttp_jinja2.setup() first"
         raise HTTPInternalServerError(reason=text, text=text)
     if context is None:
         context = {}
     if not isinstance(context, Mapping):
-        text = f"context should be a mapping, not {type(context).__name__}"
+        text = f"context should be mapping, not {type(context)}"
         raise HTTPInternalServerError(reason=text, text=text)
     try:
         tmpl = (

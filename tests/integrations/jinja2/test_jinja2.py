@@ -218,7 +218,7 @@ async def test_errors_are_clear_500s_and_server_survives(aioweb_server) -> None:
     assert resp.status_code == 500
     assert "Template 'missing.html' not found" in resp.text
     resp = await fetch(server, "/notmap")
-    assert resp.status_code == 500 and "context should be a mapping" in resp.text
+    assert resp.status_code == 500 and "context should be mapping" in resp.text
     resp = await fetch(bare_server, "/")
     assert resp.status_code == 500 and "not initialized" in resp.text
     assert (await fetch(server, "/ok")).text == "ok"
@@ -288,3 +288,28 @@ async def test_subapp_page_links_to_parent_routes(aioweb_server) -> None:
     parent.add_subapp("/sub", sub)
     server = await aioweb_server(parent)
     assert (await fetch(server, "/sub/page")).text == "/ /sub/page"
+
+
+def test_static_falls_back_to_static_root_url_with_a_deprecation_warning() -> None:
+    """aiohttp_jinja2 1.6 still reads app["static_root_url"] (warning); a ported app does too."""
+    app = web.Application()
+    with pytest.warns(web.NotAppKeyWarning):
+        app["static_root_url"] = "/assets/"
+    env = jinja2.Environment()
+    env.globals.update(aiohttp_jinja2.GLOBAL_HELPERS)
+    tmpl = env.from_string("{{ static('app.js') }}")
+    with pytest.warns(DeprecationWarning, match="static_root_url"):
+        assert tmpl.render(app=app) == "/assets/app.js"
+    app[aiohttp_jinja2.static_root_key] = "/static"  # the key wins, without a warning
+    assert tmpl.render(app=app) == "/static/app.js"
+    with pytest.raises(RuntimeError, match="static root url"):
+        tmpl.render(app=web.Application())
+
+
+@pytest.mark.parametrize("value", [True, None, 1.5])
+def test_url_refuses_parts_that_are_not_str_or_int(value: object) -> None:
+    env = jinja2.Environment()
+    env.globals.update(aiohttp_jinja2.GLOBAL_HELPERS)
+    tmpl = env.from_string("{{ url('item', id=v) }}")
+    with pytest.raises(TypeError, match="argument value should be str or int"):
+        tmpl.render(app=web.Application(), v=value)
