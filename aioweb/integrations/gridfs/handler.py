@@ -31,7 +31,12 @@ from typing import Any, Final, Literal
 
 import gridfs.errors
 
-from aioweb.framework.exceptions import HTTPBadRequest, HTTPMethodNotAllowed, HTTPNotFound
+from aioweb.framework.exceptions import (
+    HTTPBadRequest,
+    HTTPInternalServerError,
+    HTTPMethodNotAllowed,
+    HTTPNotFound,
+)
 from aioweb.framework.request import Request
 from aioweb.framework.response import StreamResponse
 from aioweb.http.dates import format_http_date
@@ -264,7 +269,9 @@ class GridFSHandler:
     async def __call__(self, request: Request) -> StreamResponse:
         filename = request.match_info.get("filename")
         if filename is None:
-            raise RuntimeError(_route_error(request))
+            # Motor's AIOHTTPGridFS answers a 500 naming the route; so does this (a route
+            # set up wrong is the developer's to see on the first request)
+            raise HTTPInternalServerError(text=_route_error(request))
         if request.method not in _ALLOWED:
             raise HTTPMethodNotAllowed(request.method, _ALLOWED)
         gridout = await self._open(filename, request)
@@ -428,6 +435,6 @@ def _route_error(request: Request) -> str:
     resource = getattr(route, "resource", None)
     where = getattr(resource, "canonical", None) or request.path
     return (
-        f"GridFSHandler is routed at {where!r}, which has no {{filename}} variable; "
+        f'Bad AIOHTTPGridFS route "{where}": it has no {{filename}} variable; '
         "use a route like '/fs/{filename}'"
     )
