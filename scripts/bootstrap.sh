@@ -12,9 +12,11 @@
 # covers `demo`), only modules whose source changed are compiled (setup.py), apt runs only for
 # missing packages, and FerretDB is built only when the pinned binary is absent.
 #
-# Fast when cold: packages are installed with uv (installed into the venv from PyPI; plain pip
-# when uv cannot be had, or with AIOWEB_NO_UV=1), downloads are cached under .cache/ in the
-# checkout, and the Cython modules compile in parallel, one per CPU (AIOWEB_BUILD_JOBS).
+# Fast when cold: the venv is created without pip (uv adds it), packages are installed with uv
+# (installed into the venv from PyPI; plain pip when uv cannot be had, or with AIOWEB_NO_UV=1),
+# downloads are cached under .cache/ in the checkout, the Cython modules compile in parallel,
+# one per CPU (AIOWEB_BUILD_JOBS), and the compile starts as soon as Cython is installed,
+# while the other packages are still downloading.
 # Without a working C compiler aioweb runs as pure Python; the step says so and goes on.
 set -euo pipefail
 
@@ -70,7 +72,9 @@ create_venv() {
     py="$(pick_python)"
     version="$("$py" -c 'import platform; print(platform.python_version())')"
     step "creating the virtualenv .venv (Python $version)"
-    if ! "$py" -m venv "$VENV"; then
+    # --without-pip: ensurepip spends seconds unpacking a pip that uv makes unnecessary (uv
+    # installs pip into the venv with the packages; without uv, ensurepip runs then).
+    if ! "$py" -m venv --without-pip "$VENV"; then
         echo "bootstrap: could not create a venv: install python3-venv (apt-get install" \
             "python3-venv)" >&2
         return 1
@@ -78,9 +82,18 @@ create_venv() {
     step_done
 }
 
+# The venv has no pip until one is needed (create_venv): ensurepip puts it there.
+ensure_venv_pip() {
+    "$VENV/bin/python" -m pip --version >/dev/null 2>&1 && return 0
+    step "installing pip into .venv (ensurepip)" >&2
+    "$VENV/bin/python" -m ensurepip --upgrade --default-pip >/dev/null
+    step_done >&2
+}
+
 # uv resolves and installs the extras in seconds where pip takes minutes: the venv's, else one
-# on PATH, else it is installed into the venv from PyPI.  Prints the uv to use, or nothing
-# (then pip installs).
+# on PATH, else it is installed into the venv from PyPI - by the base interpreter's pip when it
+# has one (the venv has none yet), else by the venv's own after ensurepip.  Prints the uv to
+# use, or nothing (then pip installs).
 find_uv() {
     [ -n "${AIOWEB_NO_UV:-}" ] && return 0
     if [ -x "$VENV/bin/uv" ]; then
@@ -92,8 +105,16 @@ find_uv() {
         return 0
     fi
     step "installing uv (fast installer) into .venv with pip" >&2
-    if PIP_CACHE_DIR="${PIP_CACHE_DIR:-$CACHE/pip}" "$VENV/bin/python" -m pip install \
-        --quiet --disable-pip-version-check uv >&2 && [ -x "$VENV/bin/uv" ]; then
+    local base pip=()
+    base="$(pick_python 2>/dev/null || true)"
+    if [ -n "$base" ] && "$base" -m pip --version >/dev/null 2>&1; then
+        pip=("$base" -m pip install --prefix "$VENV" --ignore-installed --no-warn-script-location)
+    elif ensure_venv_pip; then
+        pip=("$VENV/bin/python" -m pip install)
+    fi
+    if [ "${#pip[@]}" -gt 0 ] && PIP_CACHE_DIR="${PIP_CACHE_DIR:-$CACHE/pip}" "${pip[@]}" \
+        --quiet --disable-pip-version-check --root-user-action=ignore uv >&2 \
+        && [ -x "$VENV/bin/uv" ]; then
         step_done >&2
         echo "$VENV/bin/uv"
     else
@@ -109,25 +130,36 @@ stamp_covers() {
     [ "$got_extra" = "$EXTRA" ] || { [ "$got_extra" = dev ] && [ "$EXTRA" = demo ]; }
 }
 
+# Installed already: pyproject.toml unchanged since an install that covered this extra, and
+# aioweb importable.
+packages_current() {
+    stamp_covers "$(cat "$VENV/.aioweb-bootstrap" 2>/dev/null || true)" "$(stamp_value)" \
+        && "$VENV/bin/python" -c 'import aioweb' >/dev/null 2>&1
+}
+
+stamp_value() {
+    echo "$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1) $ROOT"
+}
+
+uv_install() {
+    local uv="$1"
+    shift
+    AIOWEB_NO_EXTENSIONS=1 UV_CACHE_DIR="${UV_CACHE_DIR:-$CACHE/uv}" \
+        "$uv" pip install --python "$VENV/bin/python" "$@"
+}
+
+# install_packages UV: aioweb[EXTRA] in editable mode with its dependencies (UV empty: pip).
 install_packages() {
-    local stamp="$VENV/.aioweb-bootstrap" hash_root
-    hash_root="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1) $ROOT"
-    if stamp_covers "$(cat "$stamp" 2>/dev/null || true)" "$hash_root" \
-        && "$VENV/bin/python" -c 'import aioweb' >/dev/null 2>&1; then
-        echo "==> packages: up to date (aioweb[$EXTRA], pyproject.toml unchanged)" >&2
-        return 0
-    fi
-    local uv
-    uv="$(find_uv)"
-    mkdir -p "$CACHE"
-    # Editable, without compiling (AIOWEB_NO_EXTENSIONS): the next step compiles in place.
-    # setuptools and Cython go into the venv for that step (Python 3.12+ venvs have no setuptools).
+    local uv="$1"
+    # Editable, without compiling (AIOWEB_NO_EXTENSIONS): build_extensions compiles in place.
+    # setuptools and Cython go into the venv for that step (Python 3.12+ venvs have no
+    # setuptools), and pip, which the venv was created without.
     local specs=(-e "$ROOT[$EXTRA]" "setuptools>=68" "Cython>=3.0")
     if [ -n "$uv" ]; then
         step "installing aioweb[$EXTRA] and its dependencies with uv (cache: .cache/uv)"
-        AIOWEB_NO_EXTENSIONS=1 UV_CACHE_DIR="${UV_CACHE_DIR:-$CACHE/uv}" \
-            "$uv" pip install --python "$VENV/bin/python" "${specs[@]}"
+        uv_install "$uv" "${specs[@]}" pip
     else
+        ensure_venv_pip
         step "installing aioweb[$EXTRA] and its dependencies with pip (cache: .cache/pip)"
         local log
         log="$(mktemp)"
@@ -143,8 +175,8 @@ install_packages() {
         fi
         rm -f "$log"
     fi
-    step_done
-    echo "$hash_root $EXTRA" > "$stamp"
+    step_done "aioweb[$EXTRA] installed"
+    echo "$(stamp_value) $EXTRA" > "$VENV/.aioweb-bootstrap"
 }
 
 # Does the compiler Python would use build a file that includes Python.h?  (CC=false, no gcc,
@@ -240,8 +272,33 @@ build_extensions() {
 
 do_venv() {
     create_venv
-    install_packages
-    build_extensions
+    if packages_current; then
+        echo "==> packages: up to date (aioweb[$EXTRA], pyproject.toml unchanged)" >&2
+        build_extensions
+        return
+    fi
+    local uv
+    uv="$(find_uv)"
+    mkdir -p "$CACHE"
+    if [ -z "$uv" ] || [ -n "${AIOWEB_NO_EXTENSIONS:-}" ]; then
+        install_packages "$uv"
+        build_extensions
+        return
+    fi
+    # The compile needs only Cython and setuptools, and the rest of the install is mostly
+    # waiting on downloads: with the two build tools installed first, the compile (CPU) runs
+    # while the other packages are fetched and installed, instead of after them.
+    step "installing the build tools first (Cython, setuptools) with uv"
+    uv_install "$uv" --quiet "setuptools>=68" "Cython>=3.0"
+    step_done
+    build_extensions &
+    local builder=$!
+    if ! install_packages "$uv"; then
+        kill "$builder" 2>/dev/null || true
+        wait "$builder" 2>/dev/null || true
+        return 1
+    fi
+    wait "$builder"
 }
 
 for part in "${parts[@]}"; do

@@ -187,6 +187,9 @@ def test_demo_starts_in_a_fresh_checkout_without_go_or_compiler(tmp_path: Path) 
     assert "runs as pure Python; install gcc" in text
     assert "install golang (apt-get install golang" in text
     assert "the demo starts anyway" in text
+    # the venv is created without pip (ensurepip is slow); the install puts pip back, which
+    # the README and docs/TEAM.md tell people to use
+    assert (checkout / ".venv" / "bin" / "pip").exists(), text
 
 
 def free_port() -> int:
