@@ -14,8 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from . import _extensions
 from ._version import __version__ as __version__
+from .integrations.aiohttp_compat import finder as _aiohttp_paths
 
 _extensions.install()  # before any compiled module is imported: a stale build is never used
+# aiohttp's module paths (aioweb.web_log, aioweb.hdrs...): a finder consulted only after the
+# ordinary one has found no file; the table behind it is read on the first alias import
+_aiohttp_paths.install()
 
 if TYPE_CHECKING:
     from .namespace import *  # noqa: F403

@@ -1,0 +1,108 @@
+"""The opt-in that serves aiohttp's server-side modules from aioweb (issue 14, item 1).
+
+Each case runs in a fresh interpreter: the opt-in changes ``sys.modules`` for the whole process,
+and the point of several tests is what happens when it is *not* called or called too late.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+
+def _run(code: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_without_opt_in_nothing_changes() -> None:
+    done = _run(
+        """
+        import aioweb, aioweb.web_log
+        import aiohttp.web
+        assert aiohttp.web.Application.__module__ == "aiohttp.web_app", aiohttp.web.Application
+        import aiohttp.abc
+        assert aiohttp.abc.AbstractView.__module__ == "aiohttp.abc"
+        print("ok")
+        """
+    )
+    assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_opt_in_serves_aioweb_and_keeps_the_client() -> None:
+    done = _run(
+        """
+        from aioweb.integrations import aiohttp_compat
+        aiohttp_compat.enable()
+        aiohttp_compat.enable()  # idempotent
+        import aiohttp, aiohttp.abc
+        from aiohttp import web, web_urldispatcher, test_utils
+        from aioweb import web as aioweb_web
+        assert web.Application is aioweb_web.Application
+        assert web_urldispatcher.ResourceRoute is aioweb_web.ResourceRoute
+        assert aiohttp.web.HTTPNotFound is aioweb_web.HTTPNotFound
+        assert aiohttp.abc.AbstractView is aioweb_web.AbstractView
+        assert test_utils.TestServer.__module__.startswith("aioweb")
+        assert aiohttp.ClientSession.__module__ == "aiohttp.client"  # the client is aiohttp's
+        print("ok")
+        """
+    )
+    assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_half_applied_state_is_refused() -> None:
+    done = _run(
+        """
+        import aiohttp.web
+        from aioweb.integrations import aiohttp_compat
+        try:
+            aiohttp_compat.enable()
+        except aiohttp_compat.AiohttpServerAlreadyImported as exc:
+            print("refused:", exc)
+        """
+    )
+    assert "refused:" in done.stdout, done.stderr
+    assert "aiohttp.web" in done.stdout and "before" in done.stdout
+
+
+def test_a_plugin_served_by_aioweb_on_a_real_socket() -> None:
+    """aiohttp's own ``json_response`` helper, as plugin code calls it, answers on aioweb."""
+    done = _run(
+        """
+        from aioweb.integrations import aiohttp_compat
+        aiohttp_compat.enable()
+        import asyncio, aiohttp
+        from aiohttp import web
+
+        async def handler(request: web.Request) -> web.Response:
+            if request.query.get("fail"):
+                raise web.HTTPTeapot() if hasattr(web, "HTTPTeapot") else web.HTTPConflict()
+            route = request.match_info.route
+            return web.json_response({"resource": route.resource.canonical})
+
+        async def main() -> None:
+            app = web.Application()
+            app.router.add_get("/items/{id}", handler)
+            runner = web.AppRunner(app)
+            await runner.setup()
+            site = web.TCPSite(runner, "127.0.0.1", 0)
+            await site.start()
+            port = runner.addresses[0][1]
+            async with aiohttp.ClientSession() as session:
+                async with session.get(f"http://127.0.0.1:{port}/items/3") as resp:
+                    print(resp.status, await resp.json(), web.Application.__module__.split(".")[0])
+                async with session.get(f"http://127.0.0.1:{port}/items/3?fail=1") as resp:
+                    print(resp.status)
+            await runner.cleanup()
+
+        asyncio.run(main())
+        """
+    )
+    lines = done.stdout.splitlines()
+    assert lines[0] == "200 {'resource': '/items/{id}'} aioweb", done.stderr
+    assert lines[1] == "409"
