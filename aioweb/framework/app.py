@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Iterator, MutableMapping
@@ -58,6 +59,8 @@ async def _as_current_app(app: Application, handler: Handler, request: Request) 
 
 class Application(MutableMapping[str | AppKey[Any], Any]):
     """A web application: ``app = web.Application(middlewares=[...])``."""
+
+    _asgi_adapter: Any = None  # built by the first ASGI call (see __call__)
 
     def __init__(
         self,
@@ -145,9 +148,25 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
     def __repr__(self) -> str:
         return f"<Application 0x{id(self):x}>"
 
-    def __call__(self) -> Application:
-        """gunicorn's ``module:app`` convention may call the app: it returns itself."""
-        return self
+    def __call__(self, *asgi: Any) -> Any:
+        """gunicorn's ``module:app`` convention may call the app: it returns itself.
+
+        Called as an ASGI application (``uvicorn module:app``) it is served by
+        ``aioweb.asgi.to_asgi(app)``, built on the first call and kept: ``app(scope, receive,
+        send)`` (ASGI 3), or ``app(scope)`` returning the ``(receive, send)`` callable (ASGI 2:
+        what uvicorn and hypercorn call, as this method is not a coroutine function).  The
+        adapter is looked up by name: the framework layer never imports an integration, and
+        aioweb's own server never loads it.
+        """
+        if not asgi:
+            return self
+        adapter = self._asgi_adapter
+        if adapter is None:
+            integration = importlib.import_module("aioweb.integrations.asgi")
+            adapter = self._asgi_adapter = integration.to_asgi(self)
+        if len(asgi) == 1:
+            return partial(adapter, asgi[0])
+        return adapter(*asgi)
 
     # -- properties ------------------------------------------------------------------------
 

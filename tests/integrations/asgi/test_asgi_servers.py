@@ -315,3 +315,14 @@ def test_client_disconnect_cancels_the_handler(kind: str, tmp_path: Path) -> Non
 def test_info_json_is_json(served: tuple[str, str, Path]) -> None:
     _kind, base, _ = served
     assert json.loads(httpx.get(base + "/info").text)["method"] == "GET"
+
+
+@pytest.mark.parametrize("kind", ["uvicorn", "granian"])
+def test_the_application_itself_is_an_asgi_app(kind: str) -> None:
+    """``uvicorn module:app`` on a plain ``web.Application`` (no to_asgi call): uvicorn calls
+    ``app(scope)`` (ASGI 2: ``__call__`` is no coroutine function), granian ``app(scope,
+    receive, send)``.  hypercorn takes such an object for a WSGI app (it checks
+    ``inspect.iscoroutinefunction``), so it is given ``to_asgi(app)`` (docs/asgi.md)."""
+    with server_process(kind, "asgi_apps:app") as (base, _proc):
+        assert httpx.get(base + "/info").json()["state"] == "ready"
+        assert httpx.get(base + "/stream?n=3").text == "part 0\npart 1\npart 2\n"
