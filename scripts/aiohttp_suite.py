@@ -222,9 +222,11 @@ def write_ledger(path: Path, result: dict[str, tuple[str, str]]) -> None:
             "",
         ]
     for test_id in sorted(t for t, (o, _) in result.items() if o in FAILING):
+        cause = classify(test_id, result[test_id][1])
+        kind = "deliberate" if cause.startswith("deliberate") else "pending"
         entry = expected.get(test_id) or {
-            "kind": "pending",
-            "cause": classify(test_id, result[test_id][1]),
+            "kind": "environment" if cause == "environment" else kind,
+            "cause": cause,
             "reason": _short(result[test_id][1]),
         }
         out += ["[[expected]]", f"test = {json.dumps(test_id)}"]

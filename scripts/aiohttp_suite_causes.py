@@ -71,6 +71,10 @@ CAUSES: dict[str, tuple[str, str]] = {
         "framework/multipart_form.py",
         "request.post() file fields: spooled files left open, part-count limits",
     ),
+    "mocked-writer": (
+        "tooling/mocked_request.py, framework/response.py",
+        "make_mocked_request(writer=...) with an AbstractStreamWriter: aioweb does not drive it",
+    ),
     "response": ("framework/response.py", "headers of empty bodies (no Content-Type on 201/404)"),
     "deliberate-431": ("http/parser.py", "aioweb answers 431 for oversized headers (deliberate)"),
     "deliberate-head": (
@@ -91,6 +95,7 @@ _RULES: list[tuple[str, str]] = [
     ("payload", r"response_with_(file|streamer|bodypart)|async_gen|append_payload|Only io.IOBase, multidict|payload|test_await|"
      r"Can not write request body|test_multipart\b"),
     ("deprecation", r"DID NOT WARN"),
+    ("mocked-writer", r"can't be used in 'await' expression"),
     ("multipart-form", r"spool_rollover|multipart_formdata"),
     ("response", r"default_content_type_no_body"),
     ("deliberate-431", r"assert 400 == 431"),
