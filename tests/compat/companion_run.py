@@ -97,6 +97,11 @@ def _version_key(suite: sources.Suite) -> str:
 
 def run(suite: sources.Suite, variant: str, services: Services) -> tuple[Outcomes, str]:
     """Run one layout of the suite in a subprocess: (outcome by node id, pytest's output)."""
+    with sources.locked(f"{suite.name}-{variant}"):
+        return _run(suite, variant, services)
+
+
+def _run(suite: sources.Suite, variant: str, services: Services) -> tuple[Outcomes, str]:
     conftest = None
     if suite.replaced_conftest:
         conftest = (HERE / "companion_session_conftest.py").read_text()

@@ -19,12 +19,15 @@ every line number, so a traceback points at the line of the original file.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import re
 import shutil
 import subprocess
 import sys
 import tarfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -262,8 +265,26 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@contextlib.contextmanager
+def locked(name: str) -> Iterator[None]:
+    """An exclusive lock on ``.cache/companions/<name>.lock``: two pytest sessions (or xdist
+    workers) that need the same download, install or layout take turns instead of racing."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with (CACHE / f"{name}.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def ensure_sites() -> None:
     """The two pip ``--target`` directories the runs put on ``PYTHONPATH`` (built once)."""
+    with locked("sites"):
+        _ensure_sites()
+
+
+def _ensure_sites() -> None:
     if not (SITE_COMMON / ".complete").exists():
         shutil.rmtree(SITE_COMMON, ignore_errors=True)
         _pip("install", "--no-deps", "--target", str(SITE_COMMON), *COMMON_PACKAGES)
