@@ -39,12 +39,15 @@ def decoding_payload(head: RequestHead, payload: StreamReader) -> StreamReader:
     """
     if payload is EMPTY_PAYLOAD:
         return payload
-    lines = [
-        value.decode("latin-1")
-        for name, value in head.headers
-        if len(name) == 16 and name.lower() == b"content-encoding"
-    ]
-    codings = request_codings(lines) if lines else lines
+    lines: list[str] | None = None
+    for name, value in head.headers:  # a loop, not a comprehension: no frame per request
+        if len(name) == 16 and name.lower() == b"content-encoding":
+            if lines is None:
+                lines = []
+            lines.append(value.decode("latin-1"))
+    if lines is None:
+        return payload
+    codings = request_codings(lines)
     if not codings:
         return payload
     return DecodingStreamReader(payload, codings)
