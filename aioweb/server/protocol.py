@@ -158,8 +158,14 @@ class HttpProtocol:
         for _head, payload in self._queue:
             payload.set_exception(lost)
         self._queue.clear()
-        if self._upgrade_sink is not None:
-            self._upgrade_sink.connection_lost(exc)
+        # An upgraded protocol that had already sent its own close (a WebSocket that closed,
+        # or answered the peer's close, and so closed the TCP connection itself) is ending
+        # by itself: its handler is not "abandoned by the client", and is not cancelled
+        # below (aiohttp closes after the handler returns, so never cancels it either).
+        sink = self._upgrade_sink
+        ending_by_itself = sink is not None and getattr(sink, "closed", False) is True
+        if sink is not None:
+            sink.connection_lost(exc)
         callbacks = self._close_callbacks
         if callbacks is not None:
             self._close_callbacks = None
@@ -175,7 +181,11 @@ class HttpProtocol:
             waiter.set_exception(lost)
         self._drain_waiter = None
         if self._carrier_busy:
-            if self._settings.handler_cancellation and self._carrier is not None:
+            if (
+                self._settings.handler_cancellation
+                and self._carrier is not None
+                and not ending_by_itself
+            ):
                 self._carrier.cancel()
         else:
             self._wake_carrier(None)
@@ -728,8 +738,9 @@ class HttpProtocol:
         """Give the connection to an upgraded protocol (``101 Switching Protocols`` sent).
 
         ``sink`` receives ``feed_data(bytes)`` and ``connection_lost(exc)``, and may have
-        ``async shutdown()``, called on graceful server shutdown.  Bytes that arrived after the
-        upgrade request are fed to it at once.
+        ``async shutdown()``, called on graceful server shutdown, and ``closed`` (True once it
+        has closed its side: the handler is then not cancelled when the connection drops).
+        Bytes that arrived after the upgrade request are fed to it at once.
         """
         self._upgraded = True
         self._upgrade_sink = sink

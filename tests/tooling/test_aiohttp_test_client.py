@@ -98,9 +98,7 @@ async def test_ws_connect_is_aiohttps_and_is_closed_with_the_client() -> None:
 
     app = web.Application()
     app.router.add_get("/ws", echo)
-    # handler_cancellation=False: with it, aioweb cancels the handler once it has closed the
-    # TCP connection after the close handshake (aiohttp does not; see docs/compat.md)
-    async with TestClient(TestServer(app, handler_cancellation=False)) as client:
+    async with TestClient(TestServer(app)) as client:
         async with client.ws_connect("/ws") as ws:
             assert isinstance(ws, aiohttp.ClientWebSocketResponse)
             await ws.send_str("hi")

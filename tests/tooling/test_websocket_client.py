@@ -70,10 +70,7 @@ async def test_client_close_handshake_and_iteration(aiohttp_client: Any) -> None
 
     app = web.Application()
     app.router.add_get("/ws", handler)
-    # handler_cancellation=False: aioweb cancels a WebSocket handler when the server itself
-    # closes the TCP connection after the close handshake, which aiohttp's test server does not
-    # do (the handler would see CancelledError instead of ending): a known server divergence
-    client = await aiohttp_client(app, server_kwargs={"handler_cancellation": False})
+    client = await aiohttp_client(app)
     ws = await ws_connect(client.make_url("/ws"), compress=0)
     assert ws.compress == 0
     got = []
