@@ -158,12 +158,9 @@ class HttpProtocol:
         for _head, payload in self._queue:
             payload.set_exception(lost)
         self._queue.clear()
-        # An upgraded protocol that had already sent its own close (a WebSocket that closed,
-        # or answered the peer's close, and so closed the TCP connection itself) is ending
-        # by itself: its handler is not "abandoned by the client", and is not cancelled
-        # below (aiohttp closes after the handler returns, so never cancels it either).
+        # a WebSocket that closed its side ends by itself: not cancelled below (as in aiohttp)
         sink = self._upgrade_sink
-        ending_by_itself = sink is not None and getattr(sink, "closed", False) is True
+        ending = getattr(sink, "closed", False) is True
         if sink is not None:
             sink.connection_lost(exc)
         callbacks = self._close_callbacks
@@ -181,11 +178,7 @@ class HttpProtocol:
             waiter.set_exception(lost)
         self._drain_waiter = None
         if self._carrier_busy:
-            if (
-                self._settings.handler_cancellation
-                and self._carrier is not None
-                and not ending_by_itself
-            ):
+            if self._settings.handler_cancellation and self._carrier is not None and not ending:
                 self._carrier.cancel()
         else:
             self._wake_carrier(None)
@@ -737,10 +730,9 @@ class HttpProtocol:
     def attach_upgrade_sink(self, sink: Any) -> None:
         """Give the connection to an upgraded protocol (``101 Switching Protocols`` sent).
 
-        ``sink`` receives ``feed_data(bytes)`` and ``connection_lost(exc)``, and may have
-        ``async shutdown()``, called on graceful server shutdown, and ``closed`` (True once it
-        has closed its side: the handler is then not cancelled when the connection drops).
-        Bytes that arrived after the upgrade request are fed to it at once.
+        ``sink`` receives ``feed_data(bytes)`` and ``connection_lost(exc)``; it may have ``async
+        shutdown()`` (graceful shutdown) and ``closed`` (True: its handler is not cancelled if the
+        connection drops). Bytes that arrived after the upgrade request are fed to it at once.
         """
         self._upgraded = True
         self._upgrade_sink = sink
