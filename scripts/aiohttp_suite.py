@@ -28,6 +28,7 @@ import collections
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -202,7 +203,8 @@ def _short(message: str) -> str:
     """The line of a failure message that says what went wrong (pytest's ``E`` line)."""
     lines = [line.strip() for line in message.splitlines() if line.strip()]
     errors = [line[1:].strip() for line in lines if line.startswith("E ")]
-    return (errors[-1] if errors else lines[0] if lines else "")[:160]
+    line = errors[-1] if errors else lines[0] if lines else ""
+    return re.sub(r" \((/|unknown location)[^)]*\)", "", line)[:160]  # no paths of one run
 
 
 def write_ledger(path: Path, result: dict[str, tuple[str, str]]) -> None:
