@@ -71,7 +71,7 @@ class Suite:
     ini: str  # the suite's own pytest options (from its sdist or repository), minus coverage
     filters: tuple[str, ...] = ("error",)
     replaced_conftest: str | None = None  # a conftest written by us (see companion_conftests)
-    timeout: float = 120.0
+    timeout: float = 240.0  # the whole run; each test gets half (pytest-timeout)
     env: dict[str, str] = field(default_factory=dict)
 
 
