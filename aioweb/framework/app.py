@@ -38,6 +38,8 @@ T = TypeVar("T")
 
 # Frames a call into this module adds (0 when compiled): warnings count their stacklevel by it.
 _OWN_FRAMES = frames_per_call(__file__)
+# ``UrlDispatcher.resolve`` as defined: a plugin that replaces it is noticed at freeze time
+_PLAIN_RESOLVE = UrlDispatcher.resolve
 
 
 class AppKey(BaseKey[T]):
@@ -95,6 +97,7 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         self._on_startup.append(self._cleanup_ctx._on_startup)
         self._on_cleanup.append(self._cleanup_ctx._on_cleanup)
         self._run_middlewares = True
+        self._router_resolve_replaced = False  # (pre_freeze decides)
 
     # -- storage -------------------------------------------------------------------------
 
@@ -227,6 +230,10 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
             ensure_inspector(self)
         self._middlewares.freeze()
         self._router.freeze()
+        # A plugin that wraps ``UrlDispatcher.resolve`` (Sentry's aiohttp integration does, to name
+        # transactions by route) or a router class overriding it expects it to be called for every
+        # request, as aiohttp's ``_handle`` does; the fast path below skips it otherwise.
+        self._router_resolve_replaced = type(self._router).resolve is not _PLAIN_RESOLVE
         self._on_response_prepare.freeze()
         self._cleanup_ctx.freeze()
         self._on_startup.freeze()
@@ -368,6 +375,8 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         an ``Expect`` header or a chain not built yet needs awaiting first: one coroutine
         layer fewer per request.  The server checks that a response came back.
         """
+        if self._router_resolve_replaced:
+            return self._handle_resolved(request)
         path = request._head.simple_path  # (request._routing_path, found by the parser)
         match_info: UrlMappingMatchInfo = self._router._resolve_path(
             request, request._routing_path if path is None else path, request._method
@@ -392,6 +401,16 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
                 return self._handle_expecting(request, match_info, apps)
             handler = chain
         return handler(request)
+
+    async def _handle_resolved(self, request: Request) -> StreamResponse:
+        """:meth:`_handle` through the router's own (replaced) ``resolve``, awaited."""
+        match_info = await self._router.resolve(request)
+        match_info.add_app(self)
+        match_info.freeze()
+        request._match_info = match_info
+        if any(app._on_response_prepare for app in match_info._apps):
+            request._prepare_hook = request._send_prepare_signals
+        return await self._handle_expecting(request, match_info, match_info._apps)
 
     async def _handle_expecting(
         self, request: Request, match_info: UrlMappingMatchInfo, apps: list[Application]
