@@ -9,8 +9,12 @@ import signal
 import sys
 
 from aioweb import web
+from aioweb.integrations import aiohttp_compat
 
-from .app import build_app
+# First, before any page imports a plugin: aiohttp's plugins (the plugins page) see aioweb
+aiohttp_compat.enable()
+
+from .app import build_app  # noqa: E402
 
 SHUTDOWN_TIMEOUT = 10.0  # seconds requests in flight get to finish after Ctrl-C
 
