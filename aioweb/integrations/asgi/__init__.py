@@ -2,5 +2,6 @@
 ASGI application mounted inside an aioweb application (``ASGIApp``).  See ``docs/asgi.md``."""
 
 from .adapter import ASGIAdapter, to_asgi
+from .mount import ASGIApp
 
-__all__ = ["ASGIAdapter", "to_asgi"]
+__all__ = ["ASGIAdapter", "ASGIApp", "to_asgi"]

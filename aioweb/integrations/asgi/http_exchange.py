@@ -37,13 +37,19 @@ class HttpConnection(ScopeConnection):
         drop_fields: frozenset[bytes],
     ) -> None:
         super().__init__(scope, receive, send, server_header)
-        self.messages = ResponseMessages(self._pending, drop_fields)
+        self.messages = ResponseMessages(self._pending, drop_fields, self._on_interim)
         self.payload: StreamReader | None = None
         self.wrote = False
 
     def _on_write(self, data: bytes) -> None:
-        self.wrote = True
         self.messages.feed(data)
+        self.wrote = self.messages.status != 0  # (a hand-written 100 Continue starts nothing)
+
+    def _on_interim(self, status: int) -> None:
+        """A hand-written ``100 Continue``: the handler invites the body, so receive it (the
+        ASGI server sends its own ``100 Continue`` then)."""
+        if status == 100 and self.payload is not None:
+            self.start_reading()
 
     def _on_message(self, message: Message) -> bool:
         kind = message.get("type")

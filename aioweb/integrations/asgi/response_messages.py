@@ -13,7 +13,7 @@ ASGI server.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 import httptools
@@ -32,8 +32,14 @@ class ResponseMessages:
     pieces still waiting in ``out`` are joined (one ``send`` for what one write produced).
     """
 
-    def __init__(self, out: deque[MutableMapping[str, Any]], drop: frozenset[bytes]) -> None:
+    def __init__(
+        self,
+        out: deque[MutableMapping[str, Any]],
+        drop: frozenset[bytes],
+        on_interim: Callable[[int], None] | None = None,
+    ) -> None:
         self._out = out
+        self._on_interim = on_interim
         self._drop = _CONNECTION_FIELDS | drop
         self._parser = httptools.HttpResponseParser(self)
         self._headers: list[tuple[bytes, bytes]] = []
@@ -51,10 +57,17 @@ class ResponseMessages:
             self._headers.append((name, value))
 
     def on_headers_complete(self) -> None:
-        self.status = self._parser.get_status_code()
-        self._out.append(
-            {"type": "http.response.start", "status": self.status, "headers": self._headers}
-        )
+        status = self._parser.get_status_code()
+        headers, self._headers = self._headers, []
+        if status < 200:
+            # An interim response written by hand (an aiohttp 0.17-style expect handler
+            # writes "100 Continue" to the transport): 1xx answers are the ASGI server's to
+            # send, which it does when the body is first received.
+            if self._on_interim is not None:
+                self._on_interim(status)
+            return
+        self.status = status
+        self._out.append({"type": "http.response.start", "status": status, "headers": headers})
 
     def on_body(self, body: bytes) -> None:
         out = self._out
