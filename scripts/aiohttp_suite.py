@@ -99,7 +99,9 @@ REQUIREMENTS = (
 FAILING = ("failed", "error")
 # aiohttp's own addopts less coverage, doctests and ``-n auto``; its markers filter kept; a 15 s
 # per-test timeout (its slowest test takes 2 s here; a hang on aioweb must not cost 120 s).
-ADDOPTS = '-ra -p no:cacheprovider --timeout 15 -m "not dev_mode and not autobahn and not internal"'
+# --tb=native: pytest's own traceback style re-parses sources with ast, which CPython 3.11.7 can
+# fail inside ("AST constructor recursion depth mismatch"), crashing an xdist worker and the run.
+ADDOPTS = '-ra -p no:cacheprovider --timeout 15 --tb=native -m "not dev_mode and not autobahn and not internal"'
 
 
 def _log(msg: str) -> None:
