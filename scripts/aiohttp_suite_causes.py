@@ -87,6 +87,7 @@ CAUSES: dict[str, tuple[str, str]] = {
 
 _RULES: list[tuple[str, str]] = [
     # (cause, regex searched in "<test id> <message>")
+    ("environment", r"without_read_permission"),  # fail on aiohttp too when run as root
     ("private", r"no attribute '_|has no attribute '_|_timeout_ceil_threshold|immutable type|"
      r"create_server' to have been called|access_log_format|_make_handler|_set_loop"),
     ("alias", r"ModuleNotFoundError: No module named 'aioweb\.|cannot import name|aiohttp\.(abc|hdrs|"
