@@ -48,10 +48,11 @@ class Backend(Protocol):
         """Stop delivering and remove this process's presence records."""
 
     async def publish(
-        self, kind: str, target: str, data: str, is_json: bool, event: str | None
+        self, kind: str, target: str, data: str, is_json: bool, event: str | None, origin: str
     ) -> str | None:
         """Store and deliver a message to every process; its id (None for a control
-        message). Raises :class:`~.errors.BroadcastUnavailable` when it cannot."""
+        message). Raises :class:`~.errors.BroadcastUnavailable` when it cannot confirm it
+        (after a timeout the message may still arrive: ``origin`` travels with it)."""
 
     async def replay(self, after: str) -> Replay:
         """The stored messages with an id above ``after``, oldest first."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
 import secrets
@@ -41,6 +42,7 @@ __all__ = ("Broadcast",)
 log = logging.getLogger("aioweb.broadcast")
 
 Connection = WebSocketResponse | SSEStream
+_UNCONFIRMED_KEPT = 1000
 
 
 def _check_name(kind: str, name: str) -> None:
@@ -81,6 +83,9 @@ class Broadcast:
         self._users: dict[str, dict[Member, None]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._sweeper: asyncio.Task[None] | None = None
+        self._sent = itertools.count(1)
+        #: origins of sends the backend refused (delivered here already), oldest first
+        self._unconfirmed: dict[str, None] = {}
 
     # -- life cycle ----------------------------------------------------------------------
 
@@ -257,10 +262,21 @@ class Broadcast:
         return await self._publish(USER, user, data, event)
 
     async def _publish(self, kind: str, target: str, data: Any, event: str | None) -> str | None:
+        """Through the backend; when it refuses, to this process's members at once.
+
+        A refusal after a timeout is "not confirmed", not "not sent": Redis may still take the
+        message and deliver it later. Its origin is remembered, so this process's members,
+        who had it already, do not get it twice.
+        """
         text, is_json = encode_data(data)
+        origin = f"{self.node}:{next(self._sent)}"
         try:
-            return await self.backend.publish(kind, target, text, is_json, event)
+            return await self.backend.publish(kind, target, text, is_json, event, origin)
         except BroadcastUnavailable:
+            unconfirmed = self._unconfirmed
+            unconfirmed[origin] = None
+            if len(unconfirmed) > _UNCONFIRMED_KEPT:
+                del unconfirmed[next(iter(unconfirmed))]
             self._dispatch(Message(None, kind, target, text, is_json, event))
             raise
 
@@ -277,7 +293,8 @@ class Broadcast:
         local = self._close_local(user, code, text)
         if local:
             await asyncio.gather(*local, return_exceptions=True)
-        await self.backend.publish(CLOSE, user, f"{code} {text}", False, None)
+        origin = f"{self.node}:{next(self._sent)}"
+        await self.backend.publish(CLOSE, user, f"{code} {text}", False, None, origin)
         return count
 
     def _close_local(self, user: str, code: int, text: str) -> list[asyncio.Future[Any]]:
@@ -302,6 +319,9 @@ class Broadcast:
 
     def _dispatch(self, msg: Message) -> None:
         """A message from the backend: hand it to the local members it is for (never waits)."""
+        if self._unconfirmed and msg.origin in self._unconfirmed:
+            del self._unconfirmed[msg.origin]  # delivered here already, when it was refused
+            return
         kind = msg.kind
         if kind == GROUP:
             members = self._groups.get(msg.target)

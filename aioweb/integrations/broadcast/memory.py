@@ -51,10 +51,10 @@ class MemoryBackend:
         return f"{key[0]}-{key[1]}"
 
     async def publish(
-        self, kind: str, target: str, data: str, is_json: bool, event: str | None
+        self, kind: str, target: str, data: str, is_json: bool, event: str | None, origin: str
     ) -> str | None:
         ident = None if kind == CLOSE else self._next_id()
-        msg = Message(ident, kind, target, data, is_json, event)
+        msg = Message(ident, kind, target, data, is_json, event, origin)
         if ident is not None:
             if len(self._log) == self.window:
                 self._evicted = self._log[0].key

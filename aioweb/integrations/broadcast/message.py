@@ -53,6 +53,9 @@ class Message:
     data: str
     is_json: bool = False
     event: str | None = None
+    #: "<node>:<n>", set by the sending process: lets it recognise a message it already
+    #: delivered locally when the backend had refused it (see Broadcast._publish)
+    origin: str | None = None
     #: the parsed id, for the duplicate check (computed once per message, not per connection)
     key: MessageId | None = field(default=None)
     _ws_text: str | None = field(default=None, repr=False)
