@@ -8,8 +8,9 @@ Public API::
 
     ETag(value, is_weak=False)         aiohttp's NamedTuple shape; ``weak`` is an alias of
                                        ``is_weak`` (also as a keyword); str(tag) is its header
-                                       form ('W/"x"'); the constructor rejects a value that
-                                       could break the header it is written into
+                                       form ('W/"x"'); built leniently, as aiohttp's is:
+                                       the value is checked where a tag is written
+                                       (``format_etag``, ``response.etag = ...``)
     ANY                                the ``*`` of If-Match / If-None-Match
     parse_etag(text) -> ETag | None    one entity tag (ETag, If-Range), strictly
     parse_etag_list(text) -> list[ETag] | ANY | None
@@ -80,10 +81,11 @@ class ETag(_ETagFields):
     __slots__ = ()
 
     def __new__(cls, value: str, is_weak: bool = False, *, weak: bool | None = None) -> ETag:
+        # No check of ``value`` here: aiohttp's ETag is a plain record (code builds
+        # ``ETag(value='"invalid"')`` to test the setter), and a tag only matters on the wire,
+        # where format_etag refuses what could break the header it is written into.
         if weak is not None:
             is_weak = weak
-        if not _ETAGC.fullmatch(value):
-            raise ValueError(f"invalid entity-tag characters: {value!r}")
         return tuple.__new__(cls, (value, bool(is_weak)))
 
     @property
