@@ -102,6 +102,7 @@ _LAZY = {
     "GunicornUVLoopWebWorker": "aioweb.tooling.worker",
     "EventSourceResponse": "aioweb.integrations.sse",
     "sse_response": "aioweb.integrations.sse",
+    "ASGIApp": "aioweb.integrations.asgi",  # web.ASGIApp(asgi_app): an ASGI app as a sub-app
 }
 
 
@@ -178,5 +179,6 @@ __all__ = [
 STAR_LAZY = [
     name
     for name, module in _LAZY.items()
-    if module not in ("aioweb.integrations.gridfs", "aioweb.tooling.worker")
+    if module
+    not in ("aioweb.integrations.gridfs", "aioweb.tooling.worker", "aioweb.integrations.asgi")
 ]
