@@ -443,11 +443,16 @@ class BaseRequest(DictStorage, PreconditionsMixin):
         try:
             return loads(body)
         except (ValueError, RecursionError) as exc:  # RecursionError: "[[[[..." nesting
+            # Also a JSONDecodeError (with its fields) when json.loads raised one: code written
+            # for aiohttp catches that (aiohttp-pydantic answers its own 400 then).
+            decode = isinstance(exc, json.JSONDecodeError)
 
-            class _InvalidJSON(HTTPBadRequest, ValueError):
+            class _InvalidJSON(HTTPBadRequest, json.JSONDecodeError if decode else ValueError):  # type: ignore[misc]
                 pass
 
-            raise _InvalidJSON(text=f"Request body is not valid JSON: {exc}") from exc
+            error = _InvalidJSON(text=f"Request body is not valid JSON: {exc}")
+            error.__dict__.update(vars(exc) if decode else {})
+            raise error from exc
 
     async def post(self) -> MultiDictProxy[Any]:
         """Form fields of a url-encoded or multipart body (empty for other methods/types)."""

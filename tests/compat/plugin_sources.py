@@ -194,6 +194,18 @@ def lay_out(suite: Suite) -> Path:
     return target
 
 
+#: The plugins without runnable shipped tests, for ``plugin_scenarios_app.py``.
+SCENARIO_REQUIREMENTS = (
+    "aiohttp-remotes==1.4.0",
+    "aiohttp-ratelimiter==4.1.3",
+    "aiohttp-middlewares==3.0.0",
+    "aiohttp-swagger3==0.10.0",
+)
+# Declares Python >= 3.12 (the code runs on 3.11): installed alone, without its dependencies
+# (pydantic and jinja2 come from the project's environment), ignoring that declaration.
+PYDANTIC_PLUGIN = "aiohttp-pydantic==3.0.2"
+
+
 def _stamp(requirements: list[str]) -> str:
     return hashlib.sha256("\n".join(requirements).encode()).hexdigest()[:16]
 
@@ -205,7 +217,7 @@ def python() -> Path:
 def ensure_venv() -> Path:
     """The plugins' virtual environment (built once per requirement list); its interpreter."""
     archives = [str(sdist(s)) for s in PLUGINS.values()]
-    requirements = [*archives, *TEST_REQUIREMENTS]
+    requirements = [*archives, *TEST_REQUIREMENTS, *SCENARIO_REQUIREMENTS, PYDANTIC_PLUGIN]
     stamp = VENV / ".complete"
     if stamp.exists() and stamp.read_text() == _stamp(requirements):
         return python()
@@ -222,7 +234,16 @@ def ensure_venv() -> Path:
     ).stdout.strip()
     purelib = sysconfig.get_paths()["purelib"]
     Path(site, "zz_runner_site.pth").write_text(f"import site; site.addsitedir({purelib!r})\n")
-    _pip("--python", str(python()), "install", "-q", *requirements)
+    _pip("--python", str(python()), "install", "-q", *requirements[:-1])
+    _pip(
+        "--python",
+        str(python()),
+        "install",
+        "-q",
+        "--no-deps",
+        "--ignore-requires-python",
+        requirements[-1],
+    )
     if not (SITE_BASELINE / ".complete").exists():
         _pip("install", "--no-deps", "--target", str(SITE_BASELINE), *BASELINE_PACKAGES)
         (SITE_BASELINE / ".complete").write_text("\n".join(BASELINE_PACKAGES))
