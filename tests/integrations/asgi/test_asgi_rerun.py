@@ -1,0 +1,136 @@
+"""Proof by the same tests: aioweb's own functional tests, run again through the adapter.
+
+The modules below start their application with ``tests/bodies_util.serve(app)`` (or, for the
+WebSocket tests, their own ``serve``).  Each is loaded a second time here, per ASGI server,
+with that ``serve`` replaced by ``asgi_servers.serve_in_process``: the same application, the
+same clients and assertions, but served by ``to_asgi(app)`` under uvicorn (all modules) or
+hypercorn (a smaller set).  Their fixtures come along; the test functions are collected here
+as ``test_<server>__<module>__<test>``.
+
+Tests that check aioweb's *own server* (its HTTP/1.1 parser's verdicts on malformed bytes,
+its connection handling, timeouts, sendfile) cannot apply: the ASGI server parses and frames
+the bytes there.  They are listed in ``NOT_APPLICABLE`` with the reason and reported as
+skipped, so the list stays visible in every run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib.util
+import sys
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from asgi_servers import serve_in_process
+
+TESTS = Path(__file__).resolve().parents[2]
+
+#: module -> servers it is re-run under
+MODULES: dict[str, tuple[str, ...]] = {
+    "framework/test_bodies.py": ("uvicorn", "hypercorn"),
+    "framework/test_static.py": ("uvicorn", "hypercorn"),
+    "framework/test_fileresponse.py": ("uvicorn", "hypercorn"),
+    "framework/test_multipart.py": ("uvicorn", "hypercorn"),
+    "framework/test_cookies.py": ("uvicorn", "hypercorn"),
+    "framework/test_compression.py": ("uvicorn",),
+    "framework/test_big_upload.py": ("uvicorn",),
+    "framework/test_static_security.py": ("uvicorn",),
+    "framework/test_multipart_hostile.py": ("uvicorn",),
+}
+
+_SERVER_FRAMES = "the ASGI server, not aioweb, parses and frames the bytes on the wire"
+
+_HYPERCORN_100 = (
+    "hypercorn 0.18 sends its own interim response ('HTTP/1.1 100 ' without a reason phrase) "
+    "as soon as the request arrives, before the handler asks for the body"
+)
+
+#: "[<server>:]<module stem>::<test name>" -> why it cannot apply through that ASGI server (or
+#: through any, without a server prefix)
+NOT_APPLICABLE: dict[str, str] = {
+    "hypercorn:test_bodies::test_default_100_continue_then_body": _HYPERCORN_100,
+    "hypercorn:test_bodies::test_no_100_when_the_handler_does_not_read": _HYPERCORN_100,
+    "hypercorn:test_bodies::test_expect_handler_refuses_without_reading": _HYPERCORN_100,
+    "hypercorn:test_bodies::test_curl_expect_100_continue": _HYPERCORN_100,
+    "hypercorn:test_bodies::test_100_continue_for_a_compressed_body": _HYPERCORN_100,
+    "hypercorn:test_bodies::test_compression_bomb_is_413_not_memory": (
+        "after an early 413, hypercorn keeps the connection waiting for the rest of the body "
+        "the client is still sending (aioweb's server answers and lingers; uvicorn passes)"
+    ),
+    "test_bodies::test_expect_ignored_for_http_10": (
+        "interim responses are the ASGI server's: uvicorn sends 100 Continue to an HTTP/1.0 "
+        "client too (aioweb's server does not, RFC 9110 §15.2)"
+    ),
+    "test_fileresponse::test_file_truncated_while_sending_closes_connection": (
+        "asserts the field name's case as aioweb writes it ('Content-Length'); ASGI response "
+        "field names are lower-case. The truncation itself is covered: the adapter leaves the "
+        "response incomplete and the server closes the connection"
+    ),
+    "test_fileresponse::test_shutdown_is_not_held_up_by_a_stalled_sendfile": (
+        "aioweb's own server shutdown and sendfile timeout; under ASGI the server's shutdown "
+        "applies and files are sent by read-and-send"
+    ),
+    "test_multipart_hostile::test_post_bounds_the_raw_body_when_chunked": (
+        "the lingering close that lets a client still sending its body read an early 413 is "
+        "the server's: uvicorn resets the connection (the 413 itself is produced)"
+    ),
+}
+
+
+def _serve_for(kind: str) -> Callable[..., contextlib.AbstractAsyncContextManager[str]]:
+    @contextlib.asynccontextmanager
+    async def serve(app: Any, **runner_kwargs: Any) -> AsyncIterator[str]:
+        # AppRunner keywords the adapter takes (server settings); the rest are the runner's
+        kwargs = {k: v for k, v in runner_kwargs.items() if k not in ("shutdown_timeout",)}
+        async with serve_in_process(app, kind, **kwargs) as base:
+            yield base
+
+    return serve
+
+
+def _load(rel: str, kind: str) -> Any:
+    path = TESTS / rel
+    name = f"asgi_rerun_{kind}_{path.stem}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    module.serve = _serve_for(kind)
+    return module
+
+
+def _not_applicable(func: Callable[..., Any], reason: str) -> Callable[..., Any]:
+    return pytest.mark.skip(reason=f"not applicable through ASGI: {reason}")(func)
+
+
+def _collect() -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for rel, kinds in MODULES.items():
+        stem = Path(rel).stem
+        for kind in kinds:
+            module = _load(rel, kind)
+            for attr, value in vars(module).items():
+                marker = getattr(value, "_fixture_function_marker", None)
+                if marker is not None:
+                    # The module's fixtures, by their names.  An autouse one would apply to
+                    # every re-run module here, so it is left out (test_static_security's
+                    # kernel/fallback containment proof: its default, the kernel, runs).
+                    if not marker.autouse:
+                        found.setdefault(attr, value)
+                elif attr.startswith("test_") and callable(value):
+                    func = value
+                    reason = NOT_APPLICABLE.get(f"{stem}::{attr}") or NOT_APPLICABLE.get(
+                        f"{kind}:{stem}::{attr}"
+                    )
+                    if reason is not None:
+                        func = _not_applicable(func, reason)
+                    found[f"test_{kind}__{stem.removeprefix('test_')}__{attr[5:]}"] = func
+    return found
+
+
+globals().update(_collect())
+_ = functools  # (kept for readers: nothing else to import)
