@@ -77,6 +77,8 @@ def populate(module: ModuleType, alias: str) -> None:
         f"aiohttp's ``aiohttp.{alias}`` names, served by aioweb (an alias built from "
         "aioweb.integrations.aiohttp_compat.table; there is no file at this path)."
     )
-    module.__all__ = sorted(names)  # type: ignore[attr-defined]
-    module.__getattr__ = module_getattr(alias, module.__name__)  # type: ignore[attr-defined]
-    module.__dir__ = lambda: sorted({*names, *vars(module)})  # type: ignore[attr-defined]
+    vars(module).update(
+        __all__=sorted(names),
+        __getattr__=module_getattr(alias, module.__name__),
+        __dir__=lambda: sorted({*names, *vars(module)}),
+    )

@@ -74,17 +74,16 @@ class _ServerFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         kind, _, source = SERVED[module.__name__].partition(":")
         module.__doc__ = f"aiohttp's {module.__name__} served by aioweb ({source})."
         if kind == "table":
-            module.__all__ = sorted(TABLE[source])  # type: ignore[attr-defined]
-            module.__getattr__ = module_getattr(source, module.__name__)  # type: ignore[attr-defined]
+            names = sorted(TABLE[source])
+            vars(module).update(__all__=names, __getattr__=module_getattr(source, module.__name__))
             return
         real = importlib.import_module(source)
-        names = getattr(real, "__all__", None)
-        if names is None:
-            names = [n for n in vars(real) if not n.startswith("_")]
-        module.__all__ = list(names)  # type: ignore[attr-defined]
+        public = getattr(real, "__all__", None)
+        if public is None:
+            public = [n for n in vars(real) if not n.startswith("_")]
         # pytest looks fixtures and hooks up in the module's namespace, not via __getattr__
-        module.__dict__.update({k: v for k, v in vars(real).items() if not k.startswith("__")})
-        module.__getattr__ = _delegate(source)  # type: ignore[attr-defined]
+        vars(module).update({k: v for k, v in vars(real).items() if not k.startswith("__")})
+        vars(module).update(__all__=list(public), __getattr__=_delegate(source))
 
 
 def enabled() -> bool:
