@@ -57,7 +57,8 @@ class Broadcast:
     ``queue_limit`` bounds the messages held for one connection that is not reading;
     ``overflow`` is what happens past it (``"close"``: close with 1008 and let the client resume
     from its last id; ``"drop_oldest"``); ``sweep_interval`` is how often closed connections
-    that were not left explicitly are found.
+    that were not left explicitly are found. ``name`` (default: the host name) starts this
+    process's node id in presence records, to tell hosts apart.
     """
 
     def __init__(
@@ -67,6 +68,7 @@ class Broadcast:
         queue_limit: int = 256,
         overflow: Overflow = "close",
         sweep_interval: float = 1.0,
+        name: str | None = None,
     ) -> None:
         if queue_limit < 1:
             raise ValueError("queue_limit must be at least 1")
@@ -76,6 +78,7 @@ class Broadcast:
         self.queue_limit = queue_limit
         self.overflow: Overflow = overflow
         self.sweep_interval = sweep_interval
+        self.name = name
         #: this process's name in presence records, set by :meth:`start`
         self.node = ""
         self._by_conn: dict[int, Member] = {}
@@ -91,7 +94,7 @@ class Broadcast:
 
     async def start(self) -> None:
         """Connect the backend (in each worker process: the node id names this process)."""
-        self.node = f"{socket.gethostname()}.{os.getpid()}.{secrets.token_hex(3)}"
+        self.node = f"{self.name or socket.gethostname()}.{os.getpid()}.{secrets.token_hex(3)}"
         await self.backend.start(self.node, self._dispatch)
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
 

@@ -110,9 +110,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--redis", required=True)
     parser.add_argument("--presence-ttl", type=float, default=3.0)
+    parser.add_argument("--name", default=None)
     args = parser.parse_args()
     backend = RedisBackend(args.redis, presence_ttl=args.presence_ttl, timeout=2.0)
-    app = make_app(backend, sweep_interval=0.5)
+    app = make_app(backend, sweep_interval=0.5, name=args.name)
     web.run_app(app, host=args.host, port=args.port, workers=args.workers, print=None)
 
 

@@ -34,7 +34,7 @@ class RedisProcess:
         log = (self.workdir / "redis.log").open("ab")
         self.process = subprocess.Popen(
             [*(prefix or []), self.binary, "--port", str(self.port), "--bind", self.host,
-             "--save", "", "--appendonly", "yes", "--appendfsync", "always",
+             "--save", "", "--protected-mode", "no", "--appendonly", "yes", "--appendfsync", "always",
              "--dir", str(self.workdir)],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )  # fmt: skip
