@@ -80,6 +80,20 @@ async def favicon(request: web.Request) -> web.FileResponse:
     return response
 
 
+def hot_path() -> str:
+    """Which hot path serves this page: the footer says it, because a first run of
+    ``scripts/demo.sh`` serves pure Python while the modules compile in the background."""
+    from aioweb._extensions import compiled_modules
+
+    modes = compiled_modules()
+    compiled = sum(modes.values())
+    if compiled and compiled == len(modes):
+        return f"compiled hot path ({compiled} Cython modules)"
+    if compiled:
+        return f"partly compiled hot path ({compiled} of {len(modes)} modules loaded compiled)"
+    return "pure-Python hot path (a first run compiles the modules for the next start)"
+
+
 def install(app: web.Application) -> None:
     """Give ``app`` the layout's template environment, ``/static/`` and ``/favicon.ico``."""
     if LAYOUT in app:
@@ -88,6 +102,7 @@ def install(app: web.Application) -> None:
         app, loader=jinja2.FileSystemLoader(TEMPLATES), app_key=LAYOUT, autoescape=True
     )
     env.globals["demo_nav"] = nav_items
+    env.globals["hot_path"] = hot_path
     app.router.add_static("/static", STATIC, name="static")
     app.router.add_get("/favicon.ico", favicon)
 

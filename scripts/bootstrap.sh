@@ -270,19 +270,29 @@ build_extensions() {
     fi
 }
 
+# AIOWEB_COMPILE_LATER=1 (scripts/demo.sh on a first run): packages only; the caller compiles
+# afterwards (`bootstrap.sh venv` again compiles what is stale and nothing else).
+build_extensions_unless_later() {
+    if [ -n "${AIOWEB_COMPILE_LATER:-}" ]; then
+        clean_orphaned_builds
+        return 0
+    fi
+    build_extensions
+}
+
 do_venv() {
     create_venv
     if packages_current; then
         echo "==> packages: up to date (aioweb[$EXTRA], pyproject.toml unchanged)" >&2
-        build_extensions
+        build_extensions_unless_later
         return
     fi
     local uv
     uv="$(find_uv)"
     mkdir -p "$CACHE"
-    if [ -z "$uv" ] || [ -n "${AIOWEB_NO_EXTENSIONS:-}" ]; then
+    if [ -z "$uv" ] || [ -n "${AIOWEB_NO_EXTENSIONS:-}" ] || [ -n "${AIOWEB_COMPILE_LATER:-}" ]; then
         install_packages "$uv"
-        build_extensions
+        build_extensions_unless_later
         return
     fi
     # The compile needs only Cython and setuptools, and the rest of the install is mostly
@@ -306,6 +316,7 @@ for part in "${parts[@]}"; do
         venv) do_venv ;;
         system) bash "$ROOT/scripts/install-system-deps.sh" ;;
         ferretdb) bash "$ROOT/scripts/ferretdb.sh" install ;;
-        *) echo "bootstrap: unknown part '$part' (venv, system, ferretdb)" >&2; exit 2 ;;
+        stale) stale_modules ;;  # "<stale> <total>" compiled modules (scripts/demo.sh)
+        *) echo "bootstrap: unknown part '$part' (venv, system, ferretdb, stale)" >&2; exit 2 ;;
     esac
 done

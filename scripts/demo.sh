@@ -22,6 +22,10 @@ STARTED=$SECONDS
 FERRETDB_TMP="$(mktemp -d "${TMPDIR:-/tmp}/aioweb-demo.XXXXXX")"
 FERRETDB_JOB=""
 cleanup() {
+    if [ -n "${BUILD_JOB:-}" ]; then
+        kill -TERM -- "-$BUILD_JOB" 2>/dev/null || true
+        wait "$BUILD_JOB" 2>/dev/null || true
+    fi
     if [ -n "$FERRETDB_JOB" ]; then
         # the job's process group: the scripts, a go build, tee (FerretDB itself has its own
         # session and pid file: stopped below)
@@ -71,7 +75,31 @@ print(s.getsockname()[1])')"
     FERRETDB_JOB=$!
 fi
 
-bash scripts/bootstrap.sh --extra demo venv
+# The compiled hot path: on a first run (modules to compile, a minute or more on two cores) the
+# demo does not wait for it either: it serves pure Python at once while the modules compile in
+# the background, says when they are ready, and the next start runs compiled.  The footer of
+# every page says which it is.  AIOWEB_DEMO_WAIT_FOR_BUILD=1 compiles first, as before.
+AIOWEB_COMPILE_LATER=1 bash scripts/bootstrap.sh --extra demo venv
+BUILD_JOB=""
+BUILD_LOG="$ROOT/.cache/demo-build.log"
+read -r STALE TOTAL < <(bash scripts/bootstrap.sh stale)
+if [ "$STALE" -gt 0 ] && [ -z "${AIOWEB_NO_EXTENSIONS:-}" ]; then
+    if [ -n "${AIOWEB_DEMO_WAIT_FOR_BUILD:-}" ]; then
+        bash scripts/bootstrap.sh --extra demo venv
+    else
+        mkdir -p "$ROOT/.cache"
+        echo "==> compiling $STALE of $TOTAL hot-path modules in the background (log:" \
+            ".cache/demo-build.log): this first run serves pure Python, the next start runs" \
+            "compiled" >&2
+        # setsid: its own process group, which the exit stops (what compiled is kept; the next
+        # run compiles the rest)
+        setsid bash -c 'bash scripts/bootstrap.sh --extra demo venv >"$1" 2>&1 \
+            && echo "==> compiled modules ready ($2 of $2): restart the demo to run them" >&2' \
+            _ "$BUILD_LOG" "$TOTAL" &
+        BUILD_JOB=$!
+        export AIOWEB_NO_EXTENSIONS=1
+    fi
+fi
 
 if [ -n "$FERRETDB_JOB" ]; then
     if [ ! -f "$FERRETDB_TMP/rc" ] && grep -q "building with" "$FERRETDB_TMP/install.log"; then
