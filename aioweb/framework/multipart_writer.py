@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 from multidict import CIMultiDict
 
+from aioweb.framework.payloads.base import Payload
 from aioweb.http.disposition import format_disposition
 from aioweb.http.multipart import MultipartError, MultipartParser, parse_options_header
 
@@ -30,7 +31,9 @@ class BodyPart:
 
     __slots__ = ("_body", "headers")
 
-    def __init__(self, body: bytes | IO[bytes] | MultipartWriter, headers: CIMultiDict[str]):
+    def __init__(
+        self, body: bytes | IO[bytes] | MultipartWriter | Payload, headers: CIMultiDict[str]
+    ):
         self._body = body
         self.headers = headers
 
@@ -48,7 +51,7 @@ class BodyPart:
         body = self._body
         if isinstance(body, bytes):
             return len(body)
-        if isinstance(body, MultipartWriter):
+        if isinstance(body, Payload):  # (a MultipartWriter too)
             return body.size
         try:
             pos = body.tell()
@@ -72,8 +75,12 @@ def content_disposition_header(
     )
 
 
-class MultipartWriter:
-    """Build a multipart body. ``with MultipartWriter("form-data") as mp: mp.append(...)``."""
+class MultipartWriter(Payload):
+    """Build a multipart body. ``with MultipartWriter("form-data") as mp: mp.append(...)``.
+
+    A ``Payload`` (aiohttp's MultipartWriter is one too): ``Response(body=writer)`` streams it,
+    and ``append_payload`` takes any payload as a part.
+    """
 
     def __init__(self, subtype: str = "mixed", boundary: str | None = None) -> None:
         boundary = boundary if boundary is not None else uuid.uuid4().hex
@@ -86,7 +93,10 @@ class MultipartWriter:
         self._boundary = boundary
         self._subtype = subtype
         self._parts: list[BodyPart] = []
-        self.headers = CIMultiDict(
+        self._value = None
+        self._filename = None
+        self._encoding = None
+        self._headers = CIMultiDict(
             [("Content-Type", f'multipart/{subtype}; boundary="{boundary}"')]
         )
 
@@ -144,6 +154,34 @@ class MultipartWriter:
         self._parts.append(part)
         return part
 
+    def append_payload(self, payload: Payload) -> Payload:
+        """Add a payload as a part, with its headers (and its Content-Length when known,
+        outside form-data, where RFC 7578 §4.8 leaves it out)."""
+        headers = payload.headers
+        if self._subtype == "form-data":
+            if "Content-Disposition" not in headers:
+                payload.set_content_disposition("form-data", name=f"section-{len(self._parts)}")
+        elif payload.size is not None and "Content-Encoding" not in headers:
+            headers["Content-Length"] = str(payload.size)
+        for k, v in headers.items():
+            if any(c in k + v for c in "\r\n"):
+                raise ValueError("CR/LF in a part header")
+        self._parts.append(BodyPart(payload, headers))
+        return payload
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:
+        """The parts as text, each after its boundary line (aiohttp's form: no closing
+        delimiter); in-memory parts only."""
+        out = []
+        for part in self._parts:
+            body = part._body
+            if isinstance(body, (Payload, bytes)):
+                text = body.decode(encoding, errors)
+            else:
+                raise TypeError("decode() does not read file parts")
+            out.append(f"--{self._boundary}\r\n{part._head().decode(encoding, errors)}{text}")
+        return "".join(out)
+
     def append_json(self, obj: Any, headers: Mapping[str, str] | None = None) -> BodyPart:
         h = CIMultiDict(headers or {})
         h.setdefault("Content-Type", "application/json")
@@ -182,6 +220,8 @@ class MultipartWriter:
             elif isinstance(body, MultipartWriter):
                 async for chunk in body.iter_chunks(chunk_size):
                     yield chunk
+            elif isinstance(body, Payload):
+                yield await body.as_bytes()
             else:
                 while chunk := body.read(chunk_size):
                     yield chunk
@@ -190,10 +230,21 @@ class MultipartWriter:
 
     async def write(self, writer: Any) -> None:
         """aiohttp's payload interface: ``await writer.write(chunk)`` for every piece."""
-        async for chunk in self.iter_chunks():
-            await writer.write(chunk)
+        b = self._boundary.encode()
+        for part in self._parts:
+            await writer.write(b"--" + b + b"\r\n" + part._head())
+            body = part._body
+            if isinstance(body, Payload):  # streamed into the writer (back-pressure)
+                await body.write(writer)
+            elif isinstance(body, bytes):
+                await writer.write(body)
+            else:
+                while chunk := body.read(256 * 1024):
+                    await writer.write(chunk)
+            await writer.write(b"\r\n")
+        await writer.write(b"--" + b + b"--\r\n")
 
-    def as_bytes(self, *, read_files: bool = False) -> bytes:
+    def as_bytes(self, *, read_files: bool = False) -> bytes:  # type: ignore[override]
         """The whole body in memory. File parts are read (synchronously) only when
         ``read_files`` is true; otherwise they raise TypeError: stream them instead."""
         out = bytearray()
@@ -205,6 +256,8 @@ class MultipartWriter:
                 out += body
             elif isinstance(body, MultipartWriter):
                 out += body.as_bytes(read_files=read_files)
+            elif isinstance(body, Payload):
+                raise TypeError("as_bytes() does not write payload parts; use iter_chunks()")
             elif read_files:
                 out += body.read()
             else:

@@ -9,12 +9,14 @@ pieces, ``write_eof`` ends the message.  It cannot be sent twice.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, getversion, istr
 
 from aioweb.framework.helpers import DictStorage, HttpVersion10, HttpVersion11, ResponseKey
+from aioweb.framework.response_body import payload_head, send_payload
 from aioweb.framework.response_coding import CompressionMixin, Compressor, ContentCoding
 from aioweb.framework.response_cookies import CookiesMixin
 from aioweb.framework.response_fields import BodyFieldsMixin, RepresentationFieldsMixin
@@ -89,6 +91,7 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
     _body_length = 0
     _state: dict[str, Any] | None = None
     _length_check = -1
+    _payload: Any = None  # Response's body when it is not bytes (framework/response_body.py)
     # Response's: the multidict version of headers nobody changed since the constructor, -1
     # once anything the short head path does not write (cookies, compression, chunking, a
     # forced close) was asked for.  See Response._plain_head.  (The type: ignores on getversion:
@@ -194,6 +197,10 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
         hook = request._prepare_hook
         if hook is not None:
             await hook(self)
+            if self._writer is not writer:
+                # The hook handed the response another writer: aiohttp's AbstractStreamWriter
+                # of make_mocked_request(writer=...) (response_body.ForeignWriter).
+                return await self._writer.start(self, request)
         self._head = self._build_head(request)
         return writer
 
@@ -242,7 +249,12 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
                     headers[TRANSFER_ENCODING] = "chunked"
                 else:
                     keep_alive = False  # the body ends when the connection does
-        if status not in _EMPTY_BODY_STATUSES and status >= 200 and CONTENT_TYPE not in headers:
+        if (
+            status not in _EMPTY_BODY_STATUSES
+            and status >= 200
+            and self._length_check != 0  # an empty body has no type (RFC 9110 §8.3)
+            and CONTENT_TYPE not in headers
+        ):
             headers[CONTENT_TYPE] = "application/octet-stream"
         if DATE not in headers:
             headers[DATE] = http_date_now()
@@ -316,8 +328,13 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
         return data if len(data) <= room else data[: max(room, 0)]
 
     async def drain(self) -> None:
+        """Deprecated, as in aiohttp: ``await resp.write(data)`` already waits for the
+        transport (it drains when the connection's buffer is full)."""
         if self._writer is None:
             raise RuntimeError("Response has not been started")
+        warnings.warn(
+            "drain method is deprecated, use await resp.write()", DeprecationWarning, stacklevel=2
+        )
         await self._writer.drain()
 
     async def write_eof(self, data: bytes = b"") -> None:
@@ -426,7 +443,7 @@ class Response(StreamResponse, BodyFieldsMixin):
                     content_type += f"; charset={charset}"
                 hdrs[CONTENT_TYPE] = content_type
             self.body = body
-        if headers is None:
+        if headers is None and self._payload is None:
             # The headers are exactly what this constructor set: while they stay so (the
             # version moves with any change), the head is built without looking them up.
             self._plain_version = getversion(hdrs)  # type: ignore[arg-type]
@@ -440,6 +457,8 @@ class Response(StreamResponse, BodyFieldsMixin):
             return int(self._headers[CONTENT_LENGTH])
         if self._compressor is not None:
             return None
+        if self._payload is not None:
+            return self._payload.size  # type: ignore[no-any-return]
         return len(self._body) if self._body is not None else 0
 
     @content_length.setter
@@ -455,7 +474,9 @@ class Response(StreamResponse, BodyFieldsMixin):
         if self._compression and body:
             self._start_compression_whole(request)
             body = self._body
-        if not self._chunked and CONTENT_LENGTH not in headers:
+        if self._payload is not None:
+            payload_head(self)  # (a payload's size, when known, is its Content-Length)
+        elif not self._chunked and CONTENT_LENGTH not in headers:
             headers[CONTENT_LENGTH] = str(len(body)) if body is not None else "0"
         return super()._build_head(request)
 
@@ -489,8 +510,13 @@ class Response(StreamResponse, BodyFieldsMixin):
         length_text = str(length)
         headers[CONTENT_LENGTH] = length_text
         if content_type is None:  # added after Content-Length, as the general path does
-            headers[CONTENT_TYPE] = "application/octet-stream"
-            fields = f"Content-Length: {length_text}\r\nContent-Type: application/octet-stream\r\n"
+            if length:
+                headers[CONTENT_TYPE] = "application/octet-stream"
+                fields = (
+                    f"Content-Length: {length_text}\r\nContent-Type: application/octet-stream\r\n"
+                )
+            else:  # an empty body has no type (RFC 9110 §8.3)
+                fields = f"Content-Length: {length_text}\r\n"
         else:
             fields = f"Content-Type: {content_type}\r\nContent-Length: {length_text}\r\n"
         headers[DATE] = date
@@ -577,6 +603,9 @@ class Response(StreamResponse, BodyFieldsMixin):
 
     async def write_eof(self, data: bytes = b"") -> None:
         if self._eof_sent:
+            return
+        if self._payload is not None:
+            await send_payload(self)
             return
         body = self._body
         # StreamResponse.write_eof, inlined: one coroutine fewer per response.

@@ -14,6 +14,7 @@ from typing import Any
 from multidict import CIMultiDict, istr
 
 from aioweb.framework.helpers import parse_mimetype_params
+from aioweb.framework.response_body import to_payload
 from aioweb.http.dates import format_http_date, parse_http_datetime
 from aioweb.http.etag import ETag, format_etag, parse_etag
 
@@ -121,13 +122,19 @@ class BodyFieldsMixin(RepresentationFieldsMixin):
     """``Response``'s whole body as ``body`` (bytes) or ``text`` (decoded with ``charset``)."""
 
     _body: bytes | None
+    _payload: Any
+    _plain_version: int
 
     @property
-    def body(self) -> bytes | None:
-        return self._body
+    def body(self) -> Any:
+        """The body: bytes, or the ``Payload`` a non-bytes body was wrapped in."""
+        payload = self._payload
+        return payload if payload is not None else self._body
 
     @body.setter
     def body(self, body: Any) -> None:
+        if self._payload is not None:  # (rare: a payload body replaced)
+            self._payload = None
         if body is None:
             self._body = None
         elif isinstance(body, bytes):
@@ -138,15 +145,28 @@ class BodyFieldsMixin(RepresentationFieldsMixin):
             self._body = body.encode(self.charset or "utf-8")
             if _CONTENT_TYPE not in self._headers:
                 self._headers[_CONTENT_TYPE] = "text/plain; charset=utf-8"
-        elif hasattr(body, "__aioweb_response_body__"):  # e.g. a MultipartWriter
-            content_type, data = body.__aioweb_response_body__()
-            self._body = data
-            self._headers.setdefault(_CONTENT_TYPE, content_type)
         else:
-            raise TypeError(f"body argument must be bytes ({type(body)!r})")
+            self._set_payload(to_payload(body))
+
+    def _set_payload(self, payload: Any) -> None:
+        """A file, async iterator, multipart writer...: sent by ``write_eof`` as it is read
+        (``response_body.send_payload``), with the payload's type and headers unless the
+        response has its own."""
+        self._payload = payload
+        self._body = None
+        headers = self._headers
+        if _CONTENT_TYPE not in headers:
+            headers[_CONTENT_TYPE] = payload.content_type
+        for name, value in payload.headers.items():
+            if name not in headers:
+                headers[name] = value
+        self._plain_version = -1  # not the short head path
+        self._finishes_now = False  # nor the server's synchronous finish: it must await
 
     @property
     def text(self) -> str | None:
+        if self._payload is not None:
+            return str(self._payload.decode(self.charset or "utf-8"))
         if self._body is None:
             return None
         return self._body.decode(self.charset or "utf-8")

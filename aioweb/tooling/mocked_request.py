@@ -19,6 +19,7 @@ from multidict import CIMultiDict
 from aioweb.framework.app import Application
 from aioweb.framework.helpers import HttpVersion, HttpVersion11
 from aioweb.framework.request import Request
+from aioweb.framework.response_body import ForeignWriter
 from aioweb.framework.routing import SystemRoute, UrlMappingMatchInfo
 from aioweb.http.parser import RequestHead
 from aioweb.server.server import SERVER_SOFTWARE
@@ -147,8 +148,16 @@ def make_mocked_request(
         if sslcontext is not None:
             extra["sslcontext"] = sslcontext
         transport = _MockedTransport(extra)
+    foreign = writer is not None or protocol is not None
     if protocol is None:
-        protocol = writer if writer is not None else _MockedProtocol(transport, closing)
+        protocol = _MockedProtocol(transport, closing)
+    elif isinstance(protocol, mock.NonCallableMock):
+        # aiohttp's tests hand in a bare Mock: give it what a connection answers with.
+        protocol.transport = transport
+        protocol.closing = closing
+        protocol.server_header = SERVER_SOFTWARE
+    if foreign and writer is None:
+        writer = _mocked_writer(transport)
     length = headers.get("Content-Length")
     head = RequestHead(
         method.upper(),
@@ -168,7 +177,36 @@ def make_mocked_request(
     info = UrlMappingMatchInfo(match_info or {}, SystemRoute(Exception("mocked")))
     info.add_app(app)
     request._match_info = info
+    if foreign:
+        _use_writer(request, writer)
     return request
+
+
+def _mocked_writer(transport: Any) -> mock.Mock:
+    """aiohttp's default writer of a mocked request: awaitable no-op methods."""
+    writer = mock.Mock()
+    writer.write_headers = make_mocked_coro(None)
+    writer.write = make_mocked_coro(None)
+    writer.write_eof = make_mocked_coro(None)
+    writer.drain = make_mocked_coro(None)
+    writer.transport = transport
+    return writer
+
+
+def _use_writer(request: Request, writer: Any) -> None:
+    """Responses prepared on ``request`` drive ``writer`` (aiohttp's AbstractStreamWriter:
+    ``write_headers``, ``write``, ``write_eof``) instead of a connection.
+
+    The request's prepare hook (the on_response_prepare signals) runs first, then hands the
+    response a ``ForeignWriter``; ``StreamResponse._start`` sees the writer changed.
+    """
+    send_signals = request._send_prepare_signals
+
+    async def hook(response: Any) -> None:
+        await send_signals(response)
+        response._writer = ForeignWriter(writer, response)
+
+    request._prepare_hook = hook
 
 
 def make_mocked_coro(return_value: Any = _NOTHING, raise_exception: Any = _NOTHING) -> mock.Mock:

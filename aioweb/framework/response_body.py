@@ -1,0 +1,121 @@
+"""``Response`` bodies that are not bytes: payloads (files, async iterators, multipart...),
+and responses prepared on a request whose writer is aiohttp's ``AbstractStreamWriter``.
+
+Nothing here runs for a bytes or str body (the common path, in ``response.py``).  A payload
+body is written by ``send_payload`` at ``write_eof``: the payload writes into the response
+itself, so its pieces get the response's length check, compression, chunked framing and the
+connection's back-pressure, and the payload is closed (its file released) however that ends.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+from multidict import istr
+
+from aioweb.framework.payloads import (
+    PAYLOAD_REGISTRY,
+    BodyPartReaderPayload,
+    LookupError,
+    register_payload,
+)
+from aioweb.server.server import SERVER_SOFTWARE
+
+if TYPE_CHECKING:
+    from aioweb.framework.request import BaseRequest
+    from aioweb.framework.response import Response, StreamResponse
+
+__all__ = ["ForeignWriter", "payload_head", "send_payload", "to_payload"]
+
+
+_CONTENT_TYPE = istr("Content-Type")
+_CONTENT_LENGTH = istr("Content-Length")
+
+
+def to_payload(body: Any) -> Any:
+    """The payload for ``body``: aioweb's registry first, then, for a body made by aiohttp
+    (``aiohttp.get_payload(...)``, ``@aiohttp.streamer``) when aiohttp is loaded, its registry."""
+    try:
+        return PAYLOAD_REGISTRY.get(body)
+    except LookupError:
+        pass
+    # The multipart reader imports the exceptions, which import the response: looked up
+    # here, on the rare path, and registered for next time.
+    from aioweb.framework.multipart import BodyPartReader  # noqa: PLC0415 - import cycle
+
+    if isinstance(body, BodyPartReader):
+        register_payload(BodyPartReaderPayload, BodyPartReader)
+        return BodyPartReaderPayload(body)
+    foreign = sys.modules.get("aiohttp.payload")
+    if foreign is not None:
+        try:
+            return foreign.PAYLOAD_REGISTRY.get(body)
+        except foreign.LookupError:
+            pass
+    raise ValueError(f"Unsupported body type {type(body)!r}")
+
+
+def payload_head(response: Response) -> None:
+    """Headers of a payload body at ``prepare``: Content-Length when its size is known (and
+    nothing else framed it), else the response is streamed chunked (or to the close)."""
+    payload = response._payload
+    headers = response._headers
+    if response._chunked or _CONTENT_LENGTH in headers:
+        return
+    size = payload.size
+    if size is not None and not response._compression:
+        headers[_CONTENT_LENGTH] = str(size)
+
+
+async def send_payload(response: Response) -> None:
+    """Write the payload body, then end the response; the payload is closed in any case."""
+    payload = response._payload
+    try:
+        if not response._no_body:
+            await payload.write(response)
+    finally:
+        await payload.close()
+    writer = response._send_eof(b"")  # (StreamResponse.write_eof's steps)
+    if writer.writing_paused:
+        await writer.drain()
+    response._writer = None
+    response._eof_sent = True
+
+
+class ForeignWriter:
+    """The connection side of a response prepared on a request that carries aiohttp's
+    ``AbstractStreamWriter`` (``make_mocked_request(writer=...)``): the status line and
+    headers go to its ``write_headers``, body pieces to ``write``, the last to ``write_eof``.
+
+    The response writes synchronously and awaits ``drain`` whenever ``writing_paused`` is
+    true (always, here), which is where the writer's coroutines are awaited.
+    """
+
+    def __init__(self, writer: Any, response: StreamResponse) -> None:
+        self.writer = writer
+        self._response = response
+        self._pending: list[bytes] = []
+
+    writing_paused = True
+
+    def write(self, data: bytes) -> None:
+        self._pending.append(bytes(data))
+
+    async def drain(self) -> None:
+        data = b"".join(self._pending)
+        self._pending.clear()
+        if self._response._eof_sent:
+            await self.writer.write_eof(data)
+        elif data:
+            await self.writer.write(data)
+
+    async def start(self, response: StreamResponse, request: BaseRequest) -> Any:
+        """Build the head as the server would, and hand it to the writer."""
+        response._headers.setdefault("Server", SERVER_SOFTWARE)
+        response._build_head(request)
+        response._head = None
+        version = request.version
+        line = f"HTTP/{version[0]}.{version[1]} {response.status} {response.reason}"
+        await self.writer.write_headers(line, response._headers)
+        return self.writer

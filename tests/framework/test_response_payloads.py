@@ -1,0 +1,140 @@
+"""Non-bytes response bodies (payloads), aiohttp's writer protocol on mocked requests, and the
+small header rules of issue 13's response rows; real server, aiohttp's client."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import warnings
+from collections.abc import AsyncIterator
+from pathlib import Path
+from unittest import mock
+
+import aiohttp
+import pytest
+from bodies_util import run, serve
+
+from aioweb import web
+from aioweb.framework.multipart_writer import MultipartWriter
+from aioweb.framework.payloads import BytesPayload, StringPayload, get_payload
+from aioweb.test_utils import make_mocked_request
+
+DATA = bytes(range(256)) * 300  # 76800 bytes: several reads, several writes
+
+
+async def _get(app: web.Application, path: str = "/") -> tuple[aiohttp.ClientResponse, bytes]:
+    async with (
+        serve(app) as base,
+        aiohttp.ClientSession() as session,
+        session.get(f"{base}{path}") as resp,
+    ):
+        return resp, await resp.read()
+
+
+def _app(handler: object) -> web.Application:
+    app = web.Application()
+    app.router.add_get("/", handler)  # type: ignore[arg-type]
+    return app
+
+
+def test_async_generator_body_is_streamed() -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        for i in range(0, len(DATA), 1000):
+            await asyncio.sleep(0)
+            yield DATA[i : i + 1000]
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=chunks())
+
+    resp, body = run(_get(_app(handler)))
+    assert resp.status == 200 and body == DATA
+    assert resp.headers["Transfer-Encoding"] == "chunked"  # size unknown
+
+
+def test_file_body_has_length_and_disposition(tmp_path: Path) -> None:
+    path = tmp_path / "data.bin"
+    path.write_bytes(DATA)
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=path.open("rb"))
+
+    resp, body = run(_get(_app(handler)))
+    assert body == DATA
+    assert resp.headers["Content-Length"] == str(len(DATA))
+    assert resp.headers["Content-Disposition"] == 'attachment; filename="data.bin"'
+
+
+def test_text_buffers_and_payload_headers() -> None:
+    async def handler(request: web.Request) -> web.Response:
+        if request.query.get("k") == "b":
+            return web.Response(body=BytesPayload(b"answer", headers={"X-Test": "1"}))
+        return web.Response(body=io.StringIO("caf\u00e9"))
+
+    resp, body = run(_get(_app(handler), "/?k=s"))
+    assert body == "caf\u00e9".encode() and resp.headers["Content-Length"] == "5"
+    resp, body = run(_get(_app(handler), "/?k=b"))
+    assert body == b"answer" and resp.headers["X-Test"] == "1"
+
+
+def test_multipart_writer_body_streams_payload_parts() -> None:
+    async def handler(request: web.Request) -> web.Response:
+        writer = MultipartWriter(boundary="xyz")
+        writer.append_payload(StringPayload("test"))
+        return web.Response(body=writer)
+
+    resp, body = run(_get(_app(handler)))
+    assert body == (
+        b"--xyz\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 4\r\n\r\n"
+        b"test\r\n--xyz--\r\n"
+    )
+    assert resp.headers["Content-Length"] == str(len(body))
+
+
+def test_unsupported_body_is_refused() -> None:
+    with pytest.raises(ValueError):
+        web.Response(body=object())
+    assert web.Response(body=get_payload("x")).text == "x"
+
+
+@pytest.mark.parametrize("status", [201, 404])
+def test_empty_body_has_no_content_type(status: int) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(status=status)
+
+    resp, body = run(_get(_app(handler)))
+    assert resp.status == status and body == b""
+    assert "Content-Type" not in resp.headers
+
+
+def test_drain_is_deprecated() -> None:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        await resp.prepare(request)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            await resp.drain()
+        assert any(issubclass(w.category, DeprecationWarning) for w in caught)
+        await resp.write(b"ok")
+        return resp
+
+    _resp, body = run(_get(_app(handler)))
+    assert body == b"ok"
+
+
+def test_mocked_writer_is_driven_as_aiohttp_writer() -> None:
+    async def main() -> None:
+        writer = mock.Mock()
+        writer.write_headers = mock.AsyncMock()
+        writer.write = mock.AsyncMock()
+        writer.write_eof = mock.AsyncMock()
+        req = make_mocked_request("GET", "/", writer=writer)
+        resp = web.StreamResponse()
+        assert await resp.prepare(req) is writer
+        line, headers = writer.write_headers.call_args[0]
+        assert line == "HTTP/1.1 200 OK" and headers["Transfer-Encoding"] == "chunked"
+        await resp.write(b"data")
+        assert writer.write.called
+        await resp.write_eof()
+        assert writer.write_eof.called
+
+    run(main())
