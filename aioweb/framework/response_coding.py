@@ -7,12 +7,13 @@ compressed (the common case the compiled hot path is tuned for).
 
 from __future__ import annotations
 
+import warnings
 import zlib
 from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, istr
 
-from aioweb.http.content_coding import best_coding
+from aioweb.http.content_coding import available_codings, best_coding
 
 if TYPE_CHECKING:
     from aioweb.framework.request import BaseRequest
@@ -79,8 +80,24 @@ class CompressionMixin:
     def compression(self) -> bool:
         return self._compression
 
-    def enable_compression(self, force: str | None = None, strategy: int | None = None) -> None:
-        """Compress the body with the best coding the client accepts (or ``force``)."""
+    def enable_compression(
+        self, force: str | bool | None = None, strategy: int | None = None
+    ) -> None:
+        """Compress the body with the best coding the client accepts (or ``force``).
+
+        ``force`` must be a coding this server can produce: an unknown one would send bytes
+        labelled with a coding they are not in (the client decodes garbage).  A bool is
+        aiohttp's old spelling (True: deflate, False: identity), deprecated there too.
+        """
+        if isinstance(force, bool):
+            warnings.warn(
+                "Using boolean for force is deprecated #3318", DeprecationWarning, stacklevel=2
+            )
+            force = ContentCoding.deflate if force else ContentCoding.identity
+        elif force is not None:
+            force = getattr(force, "value", force)  # (an enum member, as aiohttp's)
+            if force not in (*available_codings(), ContentCoding.identity):
+                raise ValueError(f"unsupported content coding {force!r}")
         self._compression = True
         self._compression_force = force
         self._plain_version = -1
@@ -88,7 +105,7 @@ class CompressionMixin:
     def _start_compression(self, request: BaseRequest) -> None:
         coding = self._compression_force
         if coding is None:
-            self._headers.add("Vary", "Accept-Encoding")
+            _vary_accept_encoding(self._headers)
             coding = best_coding(request.headers.get("Accept-Encoding"))
         if coding is None or coding == ContentCoding.identity:
             return
@@ -99,3 +116,12 @@ class CompressionMixin:
         if not self._chunked and request.version >= (1, 1):
             self._headers.pop(_CONTENT_LENGTH, None)
             self._chunked = True
+
+
+def _vary_accept_encoding(headers: CIMultiDict[str]) -> None:
+    """Add ``Accept-Encoding`` to Vary once (the handler, or a sibling file, may have)."""
+    for value in headers.getall("Vary", ()):
+        for name in value.split(","):
+            if name.strip().lower() in ("accept-encoding", "*"):
+                return
+    headers.add("Vary", "Accept-Encoding")

@@ -177,4 +177,6 @@ class BodyFieldsMixin(RepresentationFieldsMixin):
             raise TypeError(f"text argument must be str ({type(text)!r})")
         if _CONTENT_TYPE not in self._headers or self.content_type == "application/octet-stream":
             self._headers[_CONTENT_TYPE] = "text/plain; charset=utf-8"
+        elif self.charset is None:  # text/html set before: say which charset the text has
+            self._set_content_type(self.content_type, "utf-8")
         self._body = text.encode(self.charset or "utf-8")

@@ -138,3 +138,27 @@ def test_mocked_writer_is_driven_as_aiohttp_writer() -> None:
         assert writer.write_eof.called
 
     run(main())
+
+
+def test_compression_rules() -> None:
+    async def handler(request: web.Request) -> web.Response:
+        resp = web.Response(content_type="text/html")
+        resp.text = "<p>caf\u00e9</p>"
+        resp.enable_compression()
+        return resp
+
+    async def main() -> None:
+        async with (
+            serve(_app(handler)) as base,
+            aiohttp.ClientSession() as session,
+            session.get(base + "/", headers={"Accept-Encoding": "identity"}) as resp,
+        ):
+            assert resp.headers.getall("Vary") == ["Accept-Encoding"]  # once
+            assert resp.headers["Content-Type"] == "text/html; charset=utf-8"
+            assert await resp.text() == "<p>caf\u00e9</p>"
+
+    run(main())
+    with pytest.raises(ValueError):
+        web.Response().enable_compression("zstd-unknown")  # type: ignore[arg-type]
+    with pytest.warns(DeprecationWarning):
+        web.Response().enable_compression(True)
