@@ -59,7 +59,7 @@ class ResponseMessages:
     def on_headers_complete(self) -> None:
         status = self._parser.get_status_code()
         headers, self._headers = self._headers, []
-        if status < 200:
+        if status < 200 and status != 101:
             # An interim response written by hand (an aiohttp 0.17-style expect handler
             # writes "100 Continue" to the transport): 1xx answers are the ASGI server's to
             # send, which it does when the body is first received.

@@ -167,7 +167,7 @@ async def serve_in_process(
             log_level="warning",
             server_header=False,
             date_header=False,
-            ws="websockets",
+            ws=os.environ.get("ASGI_UVICORN_WS", "websockets"),
         )
         server = uvicorn.Server(config)
         server.install_signal_handlers = lambda: None  # type: ignore[method-assign]

@@ -39,7 +39,10 @@ MODULES: dict[str, tuple[str, ...]] = {
     "framework/test_big_upload.py": ("uvicorn",),
     "framework/test_static_security.py": ("uvicorn",),
     "framework/test_multipart_hostile.py": ("uvicorn",),
+    "framework/test_websocket.py": ("uvicorn",),
 }
+#: modules whose own ``serve(app)`` yields ``(ws_url, runner)`` instead of a base URL
+WS_STYLE = {"framework/test_websocket.py"}
 
 _SERVER_FRAMES = "the ASGI server, not aioweb, parses and frames the bytes on the wire"
 
@@ -73,6 +76,24 @@ NOT_APPLICABLE: dict[str, str] = {
         "aioweb's own server shutdown and sendfile timeout; under ASGI the server's shutdown "
         "applies and files are sent by read-and-send"
     ),
+    "test_websocket::test_bad_handshakes_get_4xx": (
+        "the WebSocket handshake is validated by the ASGI server: uvicorn refuses a POST or a "
+        "wrong Sec-WebSocket-Version itself, before the application is called"
+    ),
+    "test_websocket::test_autoping_off_exposes_ping_and_pong": (
+        "the client's pings are answered by the ASGI server and never reach the application "
+        "(ASGI has no ping message)"
+    ),
+    "test_websocket::test_heartbeat_keeps_a_live_peer_and_drops_a_silent_one": (
+        "the session's heartbeat pings are answered by the adapter (ASGI cannot carry them to "
+        "the client); keep-alive with the client is the server's (--ws-ping-interval)"
+    ),
+    "test_websocket::test_compress_false_declines_deflate_and_aiohttp_client_compresses": (
+        "permessage-deflate is negotiated by the ASGI server, not by WebSocketResponse"
+    ),
+    "test_websocket::test_graceful_shutdown_closes_sockets_with_1001": (
+        "uses aioweb's AppRunner to shut the server down (under ASGI the server's shutdown applies)"
+    ),
     "test_multipart_hostile::test_post_bounds_the_raw_body_when_chunked": (
         "the lingering close that lets a client still sending its body read an early 413 is "
         "the server's: uvicorn resets the connection (the 413 itself is produced)"
@@ -80,27 +101,45 @@ NOT_APPLICABLE: dict[str, str] = {
 }
 
 
-def _serve_for(kind: str) -> Callable[..., contextlib.AbstractAsyncContextManager[str]]:
+def _serve_for(
+    kind: str, ws_style: bool
+) -> Callable[..., contextlib.AbstractAsyncContextManager[Any]]:
     @contextlib.asynccontextmanager
-    async def serve(app: Any, **runner_kwargs: Any) -> AsyncIterator[str]:
+    async def serve(app: Any, **runner_kwargs: Any) -> AsyncIterator[Any]:
         # AppRunner keywords the adapter takes (server settings); the rest are the runner's
         kwargs = {k: v for k, v in runner_kwargs.items() if k not in ("shutdown_timeout",)}
         async with serve_in_process(app, kind, **kwargs) as base:
-            yield base
+            yield (base.replace("http://", "ws://"), None) if ws_style else base
 
     return serve
 
 
-def _load(rel: str, kind: str) -> Any:
+def _load(rel: str) -> Any:
+    """The test module, loaded once under a name of its own (its module-level data, such as
+    random file contents, is then the same for its fixtures and its tests)."""
     path = TESTS / rel
-    name = f"asgi_rerun_{kind}_{path.stem}"
+    name = f"asgi_rerun_{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
-    module.serve = _serve_for(kind)
     return module
+
+
+def _served_by(func: Callable[..., Any], module: Any, serve: Any) -> Callable[..., Any]:
+    """``func`` with ``module.serve`` replaced while it runs (the tests are synchronous)."""
+
+    @functools.wraps(func)  # (keeps the signature, for fixtures, and the marks)
+    def test(*args: Any, **kwargs: Any) -> Any:
+        original = module.serve
+        module.serve = serve
+        try:
+            return func(*args, **kwargs)
+        finally:
+            module.serve = original
+
+    return test
 
 
 def _not_applicable(func: Callable[..., Any], reason: str) -> Callable[..., Any]:
@@ -111,26 +150,27 @@ def _collect() -> dict[str, Any]:
     found: dict[str, Any] = {}
     for rel, kinds in MODULES.items():
         stem = Path(rel).stem
+        module = _load(rel)
+        for attr, value in vars(module).items():
+            marker = getattr(value, "_fixture_function_marker", None)
+            # The module's fixtures, by their names.  An autouse one would apply to every
+            # re-run module here, so it is left out (test_static_security's kernel/fallback
+            # containment proof: its default, the kernel, runs).
+            if marker is not None and not marker.autouse:
+                found.setdefault(attr, value)
         for kind in kinds:
-            module = _load(rel, kind)
+            serve = _serve_for(kind, rel in WS_STYLE)
             for attr, value in vars(module).items():
-                marker = getattr(value, "_fixture_function_marker", None)
-                if marker is not None:
-                    # The module's fixtures, by their names.  An autouse one would apply to
-                    # every re-run module here, so it is left out (test_static_security's
-                    # kernel/fallback containment proof: its default, the kernel, runs).
-                    if not marker.autouse:
-                        found.setdefault(attr, value)
-                elif attr.startswith("test_") and callable(value):
-                    func = value
-                    reason = NOT_APPLICABLE.get(f"{stem}::{attr}") or NOT_APPLICABLE.get(
-                        f"{kind}:{stem}::{attr}"
-                    )
-                    if reason is not None:
-                        func = _not_applicable(func, reason)
-                    found[f"test_{kind}__{stem.removeprefix('test_')}__{attr[5:]}"] = func
+                if not (attr.startswith("test_") and callable(value)):
+                    continue
+                func = _served_by(value, module, serve)
+                reason = NOT_APPLICABLE.get(f"{stem}::{attr}") or NOT_APPLICABLE.get(
+                    f"{kind}:{stem}::{attr}"
+                )
+                if reason is not None:
+                    func = _not_applicable(func, reason)
+                found[f"test_{kind}__{stem.removeprefix('test_')}__{attr[5:]}"] = func
     return found
 
 
 globals().update(_collect())
-_ = functools  # (kept for readers: nothing else to import)
