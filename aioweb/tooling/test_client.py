@@ -22,6 +22,7 @@ from yarl import URL
 
 from aioweb.framework.app import Application
 from aioweb.framework.request import BaseRequest, Request
+from aioweb.tooling.client_payloads import register_aiohttp_payloads
 from aioweb.tooling.test_server import BaseTestServer, TestServer
 
 if TYPE_CHECKING:
@@ -31,6 +32,8 @@ else:
         import aiohttp
     except ImportError:  # the test extra is not installed: TestClient() says so
         aiohttp = None
+    else:  # aioweb's MultipartWriter (any aioweb payload) as a request body
+        register_aiohttp_payloads()
 
 __all__ = ["TestClient"]
 

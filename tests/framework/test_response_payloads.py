@@ -162,3 +162,29 @@ def test_compression_rules() -> None:
         web.Response().enable_compression("zstd-unknown")  # type: ignore[arg-type]
     with pytest.warns(DeprecationWarning):
         web.Response().enable_compression(True)
+
+
+def test_aiohttp_client_posts_aioweb_multipart_writer() -> None:
+    from aioweb.tooling.client_payloads import register_aiohttp_payloads
+
+    assert register_aiohttp_payloads()
+
+    async def handler(request: web.Request) -> web.Response:
+        form = await request.post()
+        return web.Response(text=f"{form['a']}|{form['b']}")
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_post("/", handler)
+        writer = MultipartWriter("form-data")
+        writer.append("1").set_content_disposition("form-data", name="a")
+        writer.append_payload(StringPayload("2")).set_content_disposition("form-data", name="b")
+        async with (
+            serve(app) as base,
+            aiohttp.ClientSession() as session,
+            session.post(base + "/", data=writer) as resp,
+        ):
+            assert resp.status == 200
+            assert await resp.text() == "1|2"
+
+    run(main())
