@@ -18,6 +18,7 @@ from aioweb.framework.payloads import (
     PAYLOAD_REGISTRY,
     BodyPartReaderPayload,
     LookupError,
+    Order,
     register_payload,
 )
 from aioweb.server.server import SERVER_SOFTWARE
@@ -36,17 +37,12 @@ _CONTENT_LENGTH = istr("Content-Length")
 def to_payload(body: Any) -> Any:
     """The payload for ``body``: aioweb's registry first, then, for a body made by aiohttp
     (``aiohttp.get_payload(...)``, ``@aiohttp.streamer``) when aiohttp is loaded, its registry."""
+    if not _parts_registered:
+        _register_parts()
     try:
         return PAYLOAD_REGISTRY.get(body)
     except LookupError:
         pass
-    # The multipart reader imports the exceptions, which import the response: looked up
-    # here, on the rare path, and registered for next time.
-    from aioweb.framework.multipart import BodyPartReader  # noqa: PLC0415 - import cycle
-
-    if isinstance(body, BodyPartReader):
-        register_payload(BodyPartReaderPayload, BodyPartReader)
-        return BodyPartReaderPayload(body)
     foreign = sys.modules.get("aiohttp.payload")
     if foreign is not None:
         try:
@@ -54,6 +50,20 @@ def to_payload(body: Any) -> Any:
         except foreign.LookupError:
             pass
     raise ValueError(f"Unsupported body type {type(body)!r}")
+
+
+_parts_registered = False
+
+
+def _register_parts() -> None:
+    """Register the multipart part reader's payload (before the async-iterable catch-all,
+    which a part, being async-iterable, would otherwise fall into).  Done on first use: the
+    multipart reader imports the exceptions, which import the response."""
+    global _parts_registered
+    from aioweb.framework.multipart import BodyPartReader  # noqa: PLC0415 - import cycle
+
+    register_payload(BodyPartReaderPayload, BodyPartReader, order=Order.try_first)
+    _parts_registered = True
 
 
 def payload_head(response: Response) -> None:

@@ -188,3 +188,26 @@ def test_aiohttp_client_posts_aioweb_multipart_writer() -> None:
             assert await resp.text() == "1|2"
 
     run(main())
+
+
+def test_multipart_part_is_forwarded_with_its_disposition() -> None:
+    async def handler(request: web.Request) -> web.Response:
+        reader = await request.multipart()
+        part = await reader.next()
+        return web.Response(body=part)
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_post("/", handler)
+        form = aiohttp.FormData()
+        form.add_field("file", io.BytesIO(DATA), filename="f.bin")
+        async with (
+            serve(app) as base,
+            aiohttp.ClientSession() as session,
+            session.post(base + "/", data=form) as resp,
+        ):
+            assert await resp.read() == DATA
+            disposition = resp.headers["Content-Disposition"]
+            assert disposition == 'attachment; name="file"; filename="f.bin"'
+
+    run(main())
