@@ -45,6 +45,11 @@ class HttpConnection(ScopeConnection):
         self.messages.feed(data)
         self.wrote = self.messages.status != 0  # (a hand-written 100 Continue starts nothing)
 
+    def attach_upgrade_sink(self, sink: Any) -> None:
+        """An ``http`` scope cannot switch protocols: a WebSocket arrives as a ``websocket``
+        scope (an ASGI server with WebSockets turned off never offers one)."""
+        raise RuntimeError("This ASGI server did not offer the request as a WebSocket")
+
     def _on_interim(self, status: int) -> None:
         """A hand-written ``100 Continue``: the handler invites the body, so receive it (the
         ASGI server sends its own ``100 Continue`` then)."""
