@@ -1,18 +1,28 @@
 """A WebSocket chat room: every message typed in one browser tab appears in all of them.
 
-One ``WebSocketResponse`` per tab; the set of open sockets lives on the application (the
-FAQ's "shared registry" pattern). Each socket's handler is the only task that reads from it,
-and any handler may send to all of them. A tab that disappears without closing is noticed
-by the heartbeat (a ping every 20 s) and dropped from the room.
+One ``WebSocketResponse`` per tab, joined to the "chat" group of the broadcast layer
+(``aioweb.broadcast``): a message goes to every tab in every worker process, and the online
+count is the group's members across processes. The layer is in-process by default; with
+``AIOWEB_DEMO_REDIS=redis://...`` set it runs on Redis, and the room works the same with
+``workers=N`` or several hosts. Each socket's handler is the only task that reads from it. A
+tab that disappears without closing is noticed by the heartbeat (a ping every 20 s) and leaves
+the room. The process's own sockets are also kept on the application, to close at shutdown.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
+import os
 from typing import Any
 
 from aioweb import web
+from aioweb.broadcast import (
+    Broadcast,
+    BroadcastUnavailable,
+    broadcast_key,
+    get_broadcast,
+    setup_broadcast,
+)
 from demo import layout
 
 TITLE = "WebSocket chat room"
@@ -22,6 +32,7 @@ SUMMARY = (
     "a heartbeat that notices tabs that vanish."
 )
 PATH = "/chat/"
+GROUP = "chat"
 
 rooms_key: web.AppKey[set[web.WebSocketResponse]] = web.AppKey("chat_rooms", set)
 
@@ -33,8 +44,8 @@ BODY = """<p id=status>connecting…</p>
   <button id=send>Send</button>
 </form>
 <p class=muted>Open this page in a second tab (or on your phone): each tab is one
-<code>WebSocketResponse</code>; the set of open sockets lives on the application, and a
-message is sent to all of them with <code>await ws.send_str(...)</code>.</p>
+<code>WebSocketResponse</code> joined to a group of the broadcast layer, and a message is
+sent to all of them, in every worker process, with <code>await layer.send("chat", ...)</code>.</p>
 """
 
 MAX_NAME = 40
@@ -51,44 +62,47 @@ async def page(request: web.Request) -> web.Response:
     )
 
 
-async def broadcast(room: set[web.WebSocketResponse], payload: dict[str, Any]) -> None:
-    """Send to every open socket at once; a socket that fails is dropped from the room.
+async def broadcast(layer: Broadcast, payload: dict[str, Any]) -> None:
+    """Send to every tab in every process (the layer writes to each socket without waiting
+    on the slow ones). With Redis down the tabs of this process still get it."""
+    try:
+        await layer.send(GROUP, payload)
+    except BroadcastUnavailable:
+        pass
 
-    ``send_str`` is a coroutine in aiohttp: it waits while the peer's buffer is full, so the
-    sends run side by side (``gather``) and one slow tab does not hold up the others.
-    """
-    data = json.dumps(payload)
 
-    async def send(ws: web.WebSocketResponse) -> None:
-        try:
-            await ws.send_str(data)
-        except ConnectionError:
-            room.discard(ws)
-
-    await asyncio.gather(*(send(ws) for ws in list(room) if not ws.closed))
+async def online(layer: Broadcast) -> int:
+    try:
+        return len(await layer.members(GROUP))
+    except BroadcastUnavailable:
+        return len(layer.local_members(GROUP))
 
 
 async def chat(request: web.Request) -> web.WebSocketResponse:
+    layer = get_broadcast(request)
     room = request.app[rooms_key]
     ws = web.WebSocketResponse(heartbeat=20.0, max_msg_size=64 * 1024)
     await ws.prepare(request)
     room.add(ws)
-    await broadcast(room, {"type": "system", "text": "someone joined", "online": len(room)})
     try:
-        async for msg in ws:
-            if msg.type != web.WSMsgType.TEXT:
-                continue
-            try:
-                data = json.loads(msg.data)
-                name = str(data.get("name", "guest"))[:MAX_NAME]
-                text = str(data["text"])[:MAX_TEXT]
-            except (ValueError, KeyError, TypeError, AttributeError):
-                await ws.send_json({"type": "system", "text": "bad message ignored"})
-                continue
-            await broadcast(room, {"type": "message", "name": name, "text": text})
+        async with layer.connection(ws, GROUP, envelope=False):
+            count = await online(layer)
+            await broadcast(layer, {"type": "system", "text": "someone joined", "online": count})
+            async for msg in ws:
+                if msg.type != web.WSMsgType.TEXT:
+                    continue
+                try:
+                    data = json.loads(msg.data)
+                    name = str(data.get("name", "guest"))[:MAX_NAME]
+                    text = str(data["text"])[:MAX_TEXT]
+                except (ValueError, KeyError, TypeError, AttributeError):
+                    await ws.send_json({"type": "system", "text": "bad message ignored"})
+                    continue
+                await broadcast(layer, {"type": "message", "name": name, "text": text})
     finally:
         room.discard(ws)
-        await broadcast(room, {"type": "system", "text": "someone left", "online": len(room)})
+    count = await online(layer)
+    await broadcast(layer, {"type": "system", "text": "someone left", "online": count})
     return ws
 
 
@@ -100,6 +114,14 @@ async def close_room(app: web.Application) -> None:
 
 def setup(app: web.Application) -> None:
     layout.install(app)
+    if broadcast_key not in app:
+        redis_url = os.environ.get("AIOWEB_DEMO_REDIS")
+        if redis_url:  # the redis package is needed only then (aioweb[redis])
+            from aioweb.broadcast import RedisBackend
+
+            setup_broadcast(app, RedisBackend(redis_url))
+        else:
+            setup_broadcast(app)
     app[rooms_key] = set()
     app.on_shutdown.append(close_room)
     app.router.add_get("/chat/", page)

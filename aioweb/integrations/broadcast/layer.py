@@ -131,6 +131,7 @@ class Broadcast:
         *groups: str,
         user: str | None = None,
         last_id: str | None = None,
+        envelope: bool = True,
     ) -> Member:
         """Add a prepared WebSocket or SSE stream to ``groups`` (and to ``user``'s connections).
 
@@ -138,12 +139,14 @@ class Broadcast:
         ``Last-Event-ID``, or what a WebSocket client sends - and the messages after it still in
         the window are delivered first, in order, once each. An id that is not one (untrusted
         input) is ignored. ``member.complete`` is False when the window no longer reached back.
+        ``envelope=False`` (first join, WebSockets): frames carry the data alone, as a page
+        that does not resume wants them.
         """
         for group in groups:
             _check_name("group", group)
         member = self._by_conn.get(id(conn))
         if member is None:
-            member = self._new_member(conn, user, last_id)
+            member = self._new_member(conn, user, last_id, envelope)
         added = [group for group in groups if group not in member.groups]
         for group in added:
             member.groups.add(group)
@@ -153,7 +156,9 @@ class Broadcast:
             await self._replay(member, last_id or "")
         return member
 
-    def _new_member(self, conn: Connection, user: str | None, last_id: str | None) -> Member:
+    def _new_member(
+        self, conn: Connection, user: str | None, last_id: str | None, envelope: bool
+    ) -> Member:
         if user is not None:
             _check_name("user", user)
         last = None
@@ -162,7 +167,9 @@ class Broadcast:
                 last = parse_id(last_id)
             except ValueError:
                 log.debug("broadcast: ignoring a last id that is not one: %r", last_id[:40])
-        member = Member(conn, self.node, user, last, self.queue_limit, self.overflow, self._forget)
+        member = Member(
+            conn, self.node, user, last, self.queue_limit, self.overflow, self._forget, envelope
+        )
         if last is not None:
             member.held = []  # live messages wait while the replay is read
         self._by_conn[id(conn)] = member
@@ -194,7 +201,8 @@ class Broadcast:
         if member is None:
             return
         if not groups:
-            self._forget(member)
+            self._forget(member, background=False)
+            await self.backend.remove_presence(member.id, list(member.groups))
             return
         gone = [group for group in groups if group in member.groups]
         for group in gone:
@@ -209,16 +217,18 @@ class Broadcast:
         *groups: str,
         user: str | None = None,
         last_id: str | None = None,
+        envelope: bool = True,
     ) -> AsyncIterator[Member]:
         """``async with layer.connection(ws, "room", user=uid):`` - joined for the block."""
-        member = await self.join(conn, *groups, user=user, last_id=last_id)
+        member = await self.join(conn, *groups, user=user, last_id=last_id, envelope=envelope)
         try:
             yield member
         finally:
-            self._forget(member)
+            await self.leave(conn)
 
-    def _forget(self, member: Member) -> None:
-        """Drop a member from the local registry now, and from presence in the background."""
+    def _forget(self, member: Member, background: bool = True) -> None:
+        """Drop a member from the local registry now, and from presence in the background
+        (or by the caller, ``background=False``)."""
         if self._by_conn.get(id(member.conn)) is not member:
             return
         del self._by_conn[id(member.conn)]
@@ -226,7 +236,7 @@ class Broadcast:
             self._discard(self._groups, group, member)
         if member.user is not None:
             self._discard(self._users, member.user, member)
-        if member.groups:
+        if member.groups and background:
             self._background(self.backend.remove_presence(member.id, list(member.groups)))
 
     @staticmethod

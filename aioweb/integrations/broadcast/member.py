@@ -66,6 +66,7 @@ class Member:
         "conn",
         "draining",
         "dropped",
+        "envelope",
         "groups",
         "held",
         "id",
@@ -86,8 +87,12 @@ class Member:
         limit: int,
         policy: Overflow,
         gone: Callable[[Member], None],
+        envelope: bool = True,
     ) -> None:
         self.conn = conn
+        #: WebSocket frames carry the JSON envelope (id, group/user, event, data); False: the
+        #: data alone (no id to resume from)
+        self.envelope = envelope
         self.is_ws = isinstance(conn, WebSocketResponse)
         #: unique across processes and hosts: the node id and a per-process counter
         self.id = f"{node}:{next(_counter)}"
@@ -146,7 +151,8 @@ class Member:
 
     def _write_ws(self, msg: Message) -> None:
         try:
-            waiter = self.conn.send_str(msg.ws_text())  # type: ignore[union-attr]
+            text = msg.ws_text() if self.envelope else msg.data
+            waiter = self.conn.send_str(text)  # type: ignore[union-attr]
             steps = waiter.__await__()
             first = next(steps)
         except StopIteration:
@@ -170,7 +176,8 @@ class Member:
             while pending:
                 msg = pending.popleft()
                 if self.is_ws:
-                    await conn.send_str(msg.ws_text())  # type: ignore[union-attr,misc]
+                    text = msg.ws_text() if self.envelope else msg.data
+                    await conn.send_str(text)  # type: ignore[union-attr,misc]
                 else:
                     await conn.send(msg.data, id=msg.id, event=msg.event)  # type: ignore[union-attr]
         except _SEND_ERRORS:
