@@ -88,7 +88,7 @@ def hot_path() -> str:
     modes = compiled_modules()
     compiled = sum(modes.values())
     if compiled and compiled == len(modes):
-        return f"compiled hot path ({compiled} Cython modules)"
+        return f"compiled hot path ({compiled} Cython modules loaded so far)"
     if compiled:
         return f"partly compiled hot path ({compiled} of {len(modes)} modules loaded compiled)"
     return "pure-Python hot path (a first run compiles the modules for the next start)"
