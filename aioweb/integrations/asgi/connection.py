@@ -49,9 +49,10 @@ class ScopeConnection:
             "sslcontext": None,
             "asgi_scope": scope,
         }
-        self.transport: ScopeTransport | None = ScopeTransport(
+        self._scope_transport = ScopeTransport(
             extra, self._on_write, self._on_close, self._pause_transport, self._resume_transport
         )
+        self.transport: asyncio.Transport | None = self._scope_transport
         self._pending: deque[Message] = deque()
         self._task: asyncio.Task[Any] | None = asyncio.current_task()
         self._reader: asyncio.Task[None] | None = None
@@ -195,8 +196,7 @@ class ScopeConnection:
             return
         self._disconnected = True
         self._closing = True
-        if self.transport is not None:
-            self.transport._closing = True
+        self._scope_transport._closing = True
         callbacks, self._close_callbacks = self._close_callbacks, []
         for callback in callbacks:
             try:

@@ -22,7 +22,7 @@ from .connection import Message, Receive, ScopeConnection, Send
 from .response_messages import ResponseMessages
 from .scope import head_from_scope
 
-__all__ = ["HttpConnection", "serve_http"]
+__all__ = ["HttpConnection", "apply_scope", "serve_http"]
 
 
 class HttpConnection(ScopeConnection):
@@ -94,7 +94,7 @@ async def serve_http(
     if settings.handler_cancellation:
         conn.cancel_on_disconnect()
     request = server.request_factory(head, payload, conn)
-    _apply_scope(request, scope)
+    apply_scope(request, scope)
     try:
         await _respond(server, conn, request, payload)
     except asyncio.CancelledError:
@@ -142,7 +142,7 @@ async def _respond(server: Server, conn: HttpConnection, request: Any, payload: 
     await conn.drain()
 
 
-def _apply_scope(request: Any, scope: MutableMapping[str, Any]) -> None:
+def apply_scope(request: Any, scope: MutableMapping[str, Any]) -> None:
     """What the scope knows better than the (transport-less) connection: the scheme."""
     scheme = scope.get("scheme")
     if scheme in ("https", "wss"):

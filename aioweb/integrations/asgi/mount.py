@@ -222,10 +222,11 @@ class _WebSocketBridge:
         elif kind == "websocket.send":
             if ws is None:
                 raise RuntimeError("websocket.send before websocket.accept")
+            # (send_str/send_bytes queue the frame and return an awaitable for back-pressure)
             if message.get("text") is not None:
-                await ws.send_str(message["text"])
+                await ws.send_str(message["text"])  # type: ignore[misc]
             else:
-                await ws.send_bytes(bytes(message.get("bytes") or b""))
+                await ws.send_bytes(bytes(message.get("bytes") or b""))  # type: ignore[misc]
         elif kind == "websocket.close":
             if ws is None:
                 self._refused = StreamResponse(status=403)
@@ -245,8 +246,9 @@ class _WebSocketBridge:
 async def _start_lifespan(app: Application) -> None:
     """``lifespan.startup`` to the mounted app (a failure fails the parent's startup)."""
     assert isinstance(app, ASGIApp)
-    app._lifespan_in = inbox = asyncio.Queue()
-    app._lifespan_out = outbox = asyncio.Queue()
+    inbox: asyncio.Queue[Message] = asyncio.Queue()
+    outbox: asyncio.Queue[Message] = asyncio.Queue()
+    app._lifespan_in, app._lifespan_out = inbox, outbox
     scope = {"type": "lifespan", "asgi": dict(_ASGI), "state": app._asgi_state}
 
     async def run() -> None:

@@ -36,6 +36,7 @@ from aioweb.http.websocket.writer import OP_BINARY, OP_CLOSE, OP_PONG, OP_TEXT, 
 from aioweb.server.streams import EMPTY_PAYLOAD
 
 from .connection import Message, Receive, ScopeConnection, Send
+from .http_exchange import apply_scope
 from .response_messages import ResponseMessages
 from .scope import head_from_scope
 
@@ -245,9 +246,7 @@ async def serve_websocket(
         return
     conn = WebSocketConnection(scope, receive, send, server.server_header)
     request = server.request_factory(head_from_scope(scope, websocket=True), EMPTY_PAYLOAD, conn)
-    scheme = scope.get("scheme")
-    if scheme in ("https", "wss"):
-        request._scheme = "https"
+    apply_scope(request, scope)
     try:
         response: Any = await server.handler(request)
         if not response.prepared:
