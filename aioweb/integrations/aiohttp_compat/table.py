@@ -121,6 +121,9 @@ TABLE: Final[dict[str, dict[str, str]]] = {
     "web_ws": {
         **_from(f"{_F}.websocket", "WebSocketResponse WebSocketReady"),
         **_from("aioweb.http.websocket.messages", "WSMsgType"),
+        # aiohttp.http's, imported by aiohttp.web_ws too (aioweb.http is aioweb's wire package:
+        # aiohttp.http's other server names, HttpVersion11, WSCloseCode..., are in aioweb.web)
+        **_from(f"{_F}.websocket_session", "WS_CLOSED_MESSAGE WS_CLOSING_MESSAGE"),
     },
     "web_routedef": _from(
         f"{_R}.definitions",
