@@ -317,6 +317,7 @@ for part in "${parts[@]}"; do
         system) bash "$ROOT/scripts/install-system-deps.sh" ;;
         ferretdb) bash "$ROOT/scripts/ferretdb.sh" install ;;
         stale) stale_modules ;;  # "<stale> <total>" compiled modules (scripts/demo.sh)
-        *) echo "bootstrap: unknown part '$part' (venv, system, ferretdb, stale)" >&2; exit 2 ;;
+        compiler) c_compiler_works ;;  # exit status only (scripts/demo.sh)
+        *) echo "bootstrap: unknown part '$part' (venv, system, ferretdb, stale, compiler)" >&2; exit 2 ;;
     esac
 done

@@ -84,7 +84,8 @@ BUILD_JOB=""
 BUILD_LOG="$ROOT/.cache/demo-build.log"
 read -r STALE TOTAL < <(bash scripts/bootstrap.sh stale)
 if [ "$STALE" -gt 0 ] && [ -z "${AIOWEB_NO_EXTENSIONS:-}" ]; then
-    if [ -n "${AIOWEB_DEMO_WAIT_FOR_BUILD:-}" ]; then
+    if [ -n "${AIOWEB_DEMO_WAIT_FOR_BUILD:-}" ] || ! bash scripts/bootstrap.sh compiler; then
+        # (without a working compiler this says so, with the fix, at once)
         bash scripts/bootstrap.sh --extra demo venv
     else
         mkdir -p "$ROOT/.cache"
