@@ -335,6 +335,10 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
         warnings.warn(
             "drain method is deprecated, use await resp.write()", DeprecationWarning, stacklevel=2
         )
+        head = self._head
+        if head is not None:  # a flush: the head kept back for the first body bytes goes now
+            self._head = None
+            self._writer.write(head)
         await self._writer.drain()
 
     async def write_eof(self, data: bytes = b"") -> None:

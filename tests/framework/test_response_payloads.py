@@ -106,7 +106,9 @@ def test_empty_body_has_no_content_type(status: int) -> None:
     assert "Content-Type" not in resp.headers
 
 
-def test_drain_is_deprecated() -> None:
+def test_drain_is_deprecated_and_sends_the_head() -> None:
+    drained = asyncio.Event()
+
     async def handler(request: web.Request) -> web.StreamResponse:
         resp = web.StreamResponse()
         await resp.prepare(request)
@@ -114,11 +116,21 @@ def test_drain_is_deprecated() -> None:
             warnings.simplefilter("always")
             await resp.drain()
         assert any(issubclass(w.category, DeprecationWarning) for w in caught)
+        await drained.wait()  # the client has the head before any body byte
         await resp.write(b"ok")
         return resp
 
-    _resp, body = run(_get(_app(handler)))
-    assert body == b"ok"
+    async def main() -> None:
+        async with (
+            serve(_app(handler)) as base,
+            aiohttp.ClientSession() as session,
+            session.get(base + "/") as resp,
+        ):
+            assert resp.status == 200
+            drained.set()
+            assert await resp.read() == b"ok"
+
+    run(asyncio.wait_for(main(), 10))
 
 
 def test_mocked_writer_is_driven_as_aiohttp_writer() -> None:
