@@ -125,7 +125,13 @@ class BodyPartReader:
     #: Upper bound on what ``decode()`` may inflate a part's Content-Encoding to.
     max_decoded_size = 64 * 1024 * 1024
 
-    def __init__(self, headers: CIMultiDictProxy[str], reader: MultipartReader) -> None:
+    def __init__(
+        self, headers: Any, reader: Any, content: Any = None, **aiohttp_options: Any
+    ) -> None:
+        # aiohttp's form is BodyPartReader(boundary, headers, content, *, subtype=...): the
+        # boundary is the reader's business here, so it is dropped.
+        if content is not None:
+            headers, reader = reader, content
         self.headers = headers
         self._reader = reader
         self._pending = b""  # body bytes pulled from the parser; unread from _pos on
