@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aioweb.framework.app import Application
+from aioweb.framework.lowlevel import check_server_options
 from aioweb.server.runners import BaseRunner
 from aioweb.server.settings import DEFAULT_SHUTDOWN_TIMEOUT
 
@@ -30,6 +31,7 @@ class AppRunner(BaseRunner):
     ) -> None:
         if not isinstance(app, Application):
             raise TypeError(f"The first argument should be web.Application instance, got {app!r}")
+        check_server_options(kwargs)  # a misspelt option fails here, not at setup()
         super().__init__(handle_signals=handle_signals, shutdown_timeout=shutdown_timeout, **kwargs)
         self._app = app
 

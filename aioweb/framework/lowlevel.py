@@ -9,6 +9,7 @@ server runs in debug mode.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
@@ -16,7 +17,7 @@ from typing import Any
 
 from aioweb.framework.request import BaseRequest
 from aioweb.framework.response import Response, StreamResponse
-from aioweb.http.errors import HttpProtocolError
+from aioweb.http.errors import BodyTimeout, MalformedBody
 from aioweb.http.parser import ParserLimits, RequestHead
 from aioweb.server.accesslog import AccessLogger, access_logger
 from aioweb.server.log import server_logger
@@ -24,7 +25,12 @@ from aioweb.server.server import HttpServer, ServerSettings
 from aioweb.server.settings import DEFAULTS as _DEFAULTS
 from aioweb.server.streams import StreamReader
 
-__all__ = ["Server"]
+__all__ = ["Server", "check_server_options"]
+
+_HTML_500 = (
+    "<html><head><title>500 Internal Server Error</title></head><body>\n"
+    "<h1>500 Internal Server Error</h1>\nServer got itself in trouble\n</body></html>\n"
+)
 
 
 class Server(HttpServer):
@@ -39,6 +45,13 @@ class Server(HttpServer):
     ``max_pipelined`` (64), ``handler_cancellation`` (False), ``access_log`` (a logger,
     or None to turn access logging off), ``access_log_class``, ``access_log_format``,
     ``debug``, ``logger``.
+
+    aiohttp's other handler options are accepted so that ported code runs: ``tcp_keepalive``,
+    ``lingering_time``, ``auto_decompress``, ``timeout_ceil_threshold`` (kept as attributes;
+    aioweb's own rules apply: see docs/compat.md).  Any other keyword is a ``TypeError`` here,
+    at once: aiohttp defers it to the first connection, then logs a warning on each one and
+    drops *all* the custom options, so a typo such as ``keepalive_timout=5`` silently turns
+    every setting back to its default.
     """
 
     def __init__(
@@ -66,7 +79,10 @@ class Server(HttpServer):
         read_bufsize: int = _DEFAULTS.read_bufsize,
         max_pipelined: int = _DEFAULTS.max_pipelined,
         handler_cancellation: bool = _DEFAULTS.handler_cancellation,
-        **kwargs: Any,
+        tcp_keepalive: bool = True,
+        lingering_time: float = 10.0,
+        auto_decompress: bool = True,
+        timeout_ceil_threshold: float = 5,
     ) -> None:
         settings = ServerSettings(
             limits=ParserLimits(
@@ -98,25 +114,57 @@ class Server(HttpServer):
         )
         self.debug = debug
         self.request_handler = handler
-        self._kwargs = kwargs
+        self.tcp_keepalive = tcp_keepalive
+        self.lingering_time = lingering_time
+        self.auto_decompress = auto_decompress
+        self.timeout_ceil_threshold = timeout_ceil_threshold
 
     def _make_request(self, head: RequestHead, payload: StreamReader, protocol: Any) -> BaseRequest:
         return BaseRequest(head, payload, protocol)
 
     def _error_response(self, request: Any, exc: BaseException) -> StreamResponse:
-        """What to send when the handler raised ``exc`` before starting its response."""
+        """What to send when the handler raised ``exc`` before starting its response.
+
+        As in aiohttp: an ``HTTPException`` is the response; a ``TimeoutError`` is a 504 and
+        any other error a 500, logged with the client's address, and the connection closes
+        after it (the application is in an unknown state: nothing more is read from this
+        client).
+        """
         if getattr(exc, "__http_exception__", False):
             if not getattr(exc, "prepared", False):
                 return exc  # type: ignore[return-value]
             exc = RuntimeError("An HTTPException that was already sent was raised again")
-        if isinstance(exc, HttpProtocolError):
-            # The request body broke the wire rules while the handler read it (bad chunk
-            # framing): the client's fault, answered with the error's own status.
+        if isinstance(exc, (MalformedBody, BodyTimeout)):
+            # The request body broke the wire rules (bad chunk framing) or stalled while the
+            # handler read it: the client's fault, answered with the error's own status.
             self.logger.debug("Bad request body: %s", exc.message)
             return Response(status=exc.status, text=f"{exc.status}: {exc.message}")
-        self.logger.error("Error handling request", exc_info=exc)
-        debug = self.debug or getattr(getattr(request, "app", None), "debug", False)
-        if debug:
+        if isinstance(exc, TimeoutError):
+            if self.debug:
+                self.logger.debug("Request handler timed out.", exc_info=exc)
+            response: StreamResponse = Response(status=504, text="504 Gateway Timeout")
+        else:
+            self._log_error(request, exc)
+            response = self._internal_error(request, exc)
+        response.force_close()
+        return response
+
+    def _log_error(self, request: Any, exc: BaseException) -> None:
+        """``Error handling request from <peer>`` at ERROR with the traceback; at DEBUG for
+        aiohttp's ``BadHttpMethod`` on a connection's first request (what a TLS handshake or
+        a port scanner sent to a plain HTTP port produces: noise on a public server)."""
+        remote = getattr(request, "remote", None)
+        protocol = getattr(request, "protocol", None)
+        first = getattr(protocol, "request_count", 0) == 1
+        if first and any(cls.__name__ == "BadHttpMethod" for cls in type(exc).__mro__):
+            self.logger.debug("Error handling request from %s", remote, exc_info=exc)
+        else:
+            self.logger.exception("Error handling request from %s", remote, exc_info=exc)
+
+    def _internal_error(self, request: Any, exc: BaseException) -> StreamResponse:
+        """The 500: aioweb's debug page in debug mode, else a short page, HTML for a client
+        that accepts HTML (browsers), plain text otherwise, without the traceback."""
+        if self.debug or getattr(getattr(request, "app", None), "debug", False):
             render: Callable[[Any, BaseException], StreamResponse] | None = getattr(
                 self, "render_debug_page", None
             )
@@ -130,6 +178,18 @@ class Server(HttpServer):
             except Exception:
                 text = "".join(traceback.format_exception(exc))
                 return Response(status=500, text=f"500 Internal Server Error\n\n{text}")
+        headers = getattr(request, "headers", None)
+        if headers is not None and "text/html" in headers.get("Accept", ""):
+            return Response(status=500, text=_HTML_500, content_type="text/html")
         return Response(
             status=500, text="500 Internal Server Error\n\nServer got itself in trouble"
         )
+
+
+def check_server_options(options: dict[str, Any]) -> None:
+    """Raise ``TypeError`` for a keyword :class:`Server` does not take (``AppRunner`` and
+    ``run_app`` check theirs when called, not when the server is built at ``setup()``)."""
+    known = inspect.signature(Server.__init__).parameters
+    unknown = sorted(name for name in options if name not in known or name == "handler")
+    if unknown:
+        raise TypeError(f"unexpected server option(s): {', '.join(unknown)}")

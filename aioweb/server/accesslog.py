@@ -31,7 +31,7 @@ class AbstractAccessLogger(abc.ABC):
     """aiohttp's base for custom access loggers: implement ``log(request, response, time)``.
 
     Passed as ``access_log_class``; built with ``(logger, log_format)``.  ``enabled`` lets the
-    server skip the call when the logger would drop the record anyway.
+    server skip the call (and the timing) when the record would be dropped anyway.
     """
 
     __slots__ = ("log_format", "logger")
@@ -46,62 +46,125 @@ class AbstractAccessLogger(abc.ABC):
 
     @property
     def enabled(self) -> bool:
-        return self.logger.isEnabledFor(logging.INFO)
+        """Read once per connection, when it opens: False means the server never calls
+        :meth:`log` on that connection (and does not time its requests).  True here, as in
+        aiohttp: a custom logger decides for itself; :class:`AccessLogger` asks its logger."""
+        return True
+
+
+# The ``extra`` key each atom's value is logged under (aiohttp's names, so that a structured
+# log handler written for aiohttp reads the same fields); header atoms group into one dict.
+_EXTRA_KEYS = {
+    "a": "remote_address",
+    "t": "request_start_time",
+    "P": "process_id",
+    "r": "first_request_line",
+    "s": "response_status",
+    "b": "response_size",
+    "O": "response_size",
+    "T": "request_time",
+    "Tf": "request_time_frac",
+    "D": "request_time_micro",
+    "i": "request_header",
+    "o": "response_header",
+    "e": "environ",
+}
+
+_Getter = Callable[[Any, Any, float], Any]
+
+
+def _request_header(name: str) -> _Getter:
+    # No request at all (a connection that failed before one was parsed): say so, as aiohttp.
+    return lambda req, resp, t: "(no headers)" if req is None else req.headers.get(name, "-")
+
+
+def _remote(req: Any, resp: Any, t: float) -> Any:
+    # ``""`` (a Unix socket's peer has no address) is logged as is; only "unknown" is ``-``.
+    remote = None if req is None else req.remote
+    return "-" if remote is None else remote
+
+
+def _request_line(req: Any, resp: Any, t: float) -> str:
+    if req is None:
+        return "-"
+    return f"{req.method} {req.raw_path} HTTP/{req.version[0]}.{req.version[1]}"
+
+
+def _start_time(req: Any, resp: Any, t: float) -> str:
+    start = datetime.datetime.now(datetime.UTC).astimezone() - datetime.timedelta(seconds=t)
+    return start.strftime("[%d/%b/%Y:%H:%M:%S %z]")
+
+
+_SIMPLE: dict[str, _Getter] = {
+    "a": _remote,
+    "t": _start_time,
+    "P": lambda req, resp, t: f"<{os.getpid()}>",
+    "r": _request_line,
+    "s": lambda req, resp, t: resp.status,
+    "b": lambda req, resp, t: resp.body_length,
+    "O": lambda req, resp, t: resp.body_length,
+    "T": lambda req, resp, t: str(round(t)),
+    "Tf": lambda req, resp, t: f"{t:06f}",
+    "D": lambda req, resp, t: str(round(t * 1_000_000)),
+}
 
 
 class AccessLogger(AbstractAccessLogger):
+    """The default access logger: one ``logger.info`` line per request in ``log_format``.
+
+    Each atom's value is also passed in the record's ``extra`` under aiohttp's field names
+    (``remote_address``, ``response_status``, ``request_header: {name: value}``...).
+    """
+
     LOG_FORMAT = '%a %t "%r" %s %b "%{Referer}i" "%{User-Agent}i"'
 
     def __init__(self, logger: logging.Logger, log_format: str = LOG_FORMAT) -> None:
         super().__init__(logger, log_format)
-        self._format, self._getters = self._compile(log_format)
+        self._format, self._atoms = self._compile(log_format)
 
-    def _compile(self, log_format: str) -> tuple[str, list[Callable[[Any, Any, float], Any]]]:
-        getters: list[Callable[[Any, Any, float], Any]] = []
+    @staticmethod
+    def _compile(log_format: str) -> tuple[str, list[tuple[str, str | None, _Getter]]]:
+        """The ``%``-format string and, per atom in order: its extra key, header name, getter."""
+        atoms: list[tuple[str, str | None, _Getter]] = []
 
         def replace(match: re.Match[str]) -> str:
-            token = match.group(1)
+            token, name, kind = match.group(1), match.group(2), match.group(3)
             if token == "%":
                 return "%%"
-            getters.append(self._getter(token, match.group(2), match.group(3)))
+            if name is None:
+                atoms.append((_EXTRA_KEYS[token], None, _SIMPLE[token]))
+            elif kind == "i":
+                atoms.append(("request_header", name, _request_header(name)))
+            elif kind == "o":
+                atoms.append(
+                    ("response_header", name, lambda req, resp, t: resp.headers.get(name, "-"))
+                )
+            else:
+                atoms.append(("environ", name, lambda req, resp, t: os.environ.get(name, "-")))
             return "%s"
 
         fmt = _TOKEN.sub(replace, log_format.replace("%%", "\0")).replace("\0", "%%")
-        return fmt, getters
+        return fmt, atoms
 
-    @staticmethod
-    def _getter(token: str, name: str | None, kind: str | None) -> Callable[[Any, Any, float], Any]:
-        if name is not None:
-            if kind == "i":
-                return lambda req, resp, t: req.headers.get(name, "-")
-            if kind == "o":
-                return lambda req, resp, t: resp.headers.get(name, "-")
-            return lambda req, resp, t: os.environ.get(name, "-")
-        table: dict[str, Callable[[Any, Any, float], Any]] = {
-            "a": lambda req, resp, t: req.remote or "-",
-            "t": lambda req, resp, t: (
-                datetime.datetime.now(datetime.UTC).astimezone() - datetime.timedelta(seconds=t)
-            ).strftime("[%d/%b/%Y:%H:%M:%S %z]"),
-            "P": lambda req, resp, t: f"<{os.getpid()}>",
-            "r": lambda req, resp, t: (
-                f"{req.method} {req.raw_path} HTTP/{req.version[0]}.{req.version[1]}"
-            ),
-            "s": lambda req, resp, t: resp.status,
-            "b": lambda req, resp, t: resp.body_length,
-            "O": lambda req, resp, t: resp.body_length,
-            "T": lambda req, resp, t: round(t),
-            "Tf": lambda req, resp, t: f"{t:06f}",
-            "D": lambda req, resp, t: round(t * 1_000_000),
-        }
-        return table[token]
+    @property
+    def enabled(self) -> bool:
+        """Whether the logger takes INFO records: access logging costs nothing while it does
+        not (the usual production set-up leaves ``aioweb.access`` at WARNING)."""
+        return self.logger.isEnabledFor(logging.INFO)
 
     def log(self, request: Any, response: Any, time_taken: float) -> None:
         if not self.logger.isEnabledFor(logging.INFO):
             return
         try:
-            values = tuple(getter(request, response, time_taken) for getter in self._getters)
-            self.logger.info(
-                self._format % values, extra={"request": request, "response": response}
-            )
+            values = []
+            extra: dict[str, Any] = {}
+            for key, name, getter in self._atoms:
+                value = getter(request, response, time_taken)
+                values.append(value)
+                if name is None:
+                    extra[key] = value
+                else:
+                    extra.setdefault(key, {})[name] = value
+            self.logger.info(self._format % tuple(values), extra=extra)
         except Exception:
             self.logger.exception("Error in logging")

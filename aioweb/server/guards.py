@@ -4,19 +4,31 @@ Kept out of ``protocol.py`` (the per-request hot path) because none of it runs p
 
 * :data:`MAX_CONTENT_LENGTH`, checked once per head that announces a body;
 * :func:`body_progress`, the slow-body rule, checked every few seconds while a body arrives;
+* :func:`first_request_due`, once per connection (its first request's head deadline);
 * :func:`must_propagate`, consulted only when a handler raised.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .protocol import HttpProtocol
     from .streams import StreamReader
 
-__all__ = ["MAX_CONTENT_LENGTH", "body_progress", "must_propagate"]
+__all__ = [
+    "BODY",
+    "HEAD",
+    "IDLE",
+    "MAX_CONTENT_LENGTH",
+    "NO_DEADLINE",
+    "body_progress",
+    "first_request_due",
+    "must_propagate",
+]
+
+#: Timer states: which deadline a connection is under (``HttpProtocol._deadline_state``).
+NO_DEADLINE, IDLE, HEAD, BODY = range(4)
 
 #: A ``Content-Length`` above this is refused with 413 as soon as the head is read: no handler
 #: could want it, and offsets past it overflow the C integers (``Py_ssize_t``) that slicing
@@ -57,20 +69,25 @@ def body_progress(protocol: HttpProtocol, payload: StreamReader, now: float) -> 
     )
 
 
-def must_propagate(exc: BaseException, carrier: asyncio.Task[None] | None) -> bool:
-    """Whether an exception from a handler must leave the connection's code unanswered.
+def first_request_due(protocol: HttpProtocol) -> None:
+    """A connection's first request began arriving: its head is due by the first-request
+    deadline too (``keepalive_timeout`` after the connection opened, as in aiohttp 3.14),
+    whichever comes first with ``header_timeout``: trickled bytes do not extend it."""
+    due = protocol._opened + protocol._keepalive_timeout
+    if protocol._deadline_state == NO_DEADLINE or due < protocol._deadline:
+        protocol._deadline_state = HEAD
+        protocol._deadline = due
 
-    Everything an application raises is answered (500), even ``BaseException`` subclasses such
-    as a test framework's failed check, which would otherwise escape ``data_received`` (asyncio
-    then logs "Fatal error" and drops the connection).  The exceptions: ``KeyboardInterrupt``
-    and ``SystemExit`` (the process is stopping; asyncio re-raises them from the loop),
-    ``GeneratorExit`` (the coroutine is being closed and must not go on), ``ConnectionError``
-    (the client is gone: nobody to answer), and ``CancelledError`` while the connection's task
-    really is being cancelled (shutdown, or a departed client with ``handler_cancellation``);
-    a ``CancelledError`` the handler raised on its own is an application error like any other.
+
+def must_propagate(exc: BaseException) -> bool:
+    """Whether an exception from a handler leaves the request unanswered (and the connection
+    closes) rather than being answered with an error response.
+
+    As in aiohttp: an ``Exception`` is answered (500, or 504 for a ``TimeoutError``); anything
+    else is not.  ``CancelledError`` (the handler was cancelled, or cancelled itself) and other
+    ``BaseException`` subclasses (a test framework's failed check) close the connection without
+    a response; ``ConnectionError`` means the client is gone.  The connection's code catches
+    them all except ``KeyboardInterrupt``/``SystemExit``/``GeneratorExit``, so nothing escapes
+    ``data_received``.
     """
-    if isinstance(exc, (ConnectionError, KeyboardInterrupt, SystemExit, GeneratorExit)):
-        return True
-    if isinstance(exc, asyncio.CancelledError):
-        return carrier is None or carrier.cancelling() > 0 or carrier.done()
-    return False
+    return isinstance(exc, ConnectionError) or not isinstance(exc, Exception)

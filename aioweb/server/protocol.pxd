@@ -15,7 +15,7 @@ cdef class HttpProtocol:
     cdef public Py_ssize_t _out_size, request_count, _body_left, _max_pipelined
     cdef public Py_ssize_t _body_mark, _upgrade_body_left
     cdef public int _deadline_state
-    cdef public double _deadline, _now, _keepalive_timeout
+    cdef public double _deadline, _now, _keepalive_timeout, _opened
     cdef public double _body_start, _body_mark_time, _body_silent, _body_window
     cdef object __weakref__
 

@@ -38,7 +38,12 @@ from ..http.parser import RequestHead, RequestParser
 from .carrier import FINISHED as _FINISHED
 from .carrier import Resume as _Resume
 from .carrier import run_fresh as _run_fresh
-from .guards import MAX_CONTENT_LENGTH, body_progress, must_propagate
+from .closing import linger_close, shutdown_soon
+from .guards import BODY as _BODY
+from .guards import HEAD as _HEAD
+from .guards import IDLE as _IDLE
+from .guards import MAX_CONTENT_LENGTH, body_progress, first_request_due, must_propagate
+from .guards import NO_DEADLINE as _NO_DEADLINE
 from .log import server_logger
 from .plain_reply import plain_reply
 from .streams import EMPTY_PAYLOAD, StreamReader
@@ -52,16 +57,6 @@ __all__ = ["HttpProtocol"]
 _FLUSH_THRESHOLD = 64 * 1024
 _JOIN_LIMIT = 16 * 1024  # batched writes up to this size are joined into one buffer
 _FEED_SLICE = 16 * 1024  # reads larger than this are parsed in slices (see ``_feed``)
-# Lingering close (see HttpProtocol._linger_close): how long / how much to keep discarding.
-_LINGER_SECONDS = 5.0
-_LINGER_BYTES = 16 * 1024 * 1024
-
-# Timer states: which deadline the connection is under.
-_NO_DEADLINE, _IDLE, _HEAD, _BODY = range(4)
-
-# How long a connection that has not sent a byte yet may still send its first request once a
-# graceful shutdown began (it may have been accepted a moment before: answer it, don't reset).
-_SHUTDOWN_FIRST_REQUEST_GRACE = 1.0
 
 
 class HttpProtocol:
@@ -84,7 +79,10 @@ class HttpProtocol:
         self._body_window = max(min(windows), 0.05) if windows else 0.0
         self._handler = server.handler
         self._request_factory = server.request_factory
-        self._access_logger = server.access_logger
+        # As in aiohttp, a logger that is not ``enabled`` when the connection opens is not
+        # called on it (nor is the clock read for it).
+        access_logger = server.access_logger
+        self._access_logger = access_logger if access_logger and access_logger.enabled else None
         # The default ``Server`` field, read by every response: copied once per connection.
         self.server_header = server.server_header
         self.transport: asyncio.Transport | None = None
@@ -127,6 +125,7 @@ class HttpProtocol:
         self._deadline_state = _NO_DEADLINE
         self._deadline = 0.0
         self._now = 0.0  # the loop's clock at the start of the current read
+        self._opened = 0.0  # when the connection was made (the first request's deadline)
         # Upgrade (e.g. WebSocket): bytes after the upgrade request, and who takes them.
         self._upgraded = False
         self._upgrade_buffer = bytearray()
@@ -142,7 +141,8 @@ class HttpProtocol:
         self._peername = transport.get_extra_info("peername")
         self._carrier = self._loop.create_task(self._carry())
         # A connection that never sends a byte is closed quietly after the idle timeout.
-        self._set_deadline(_IDLE, self._settings.idle_timeout)
+        self._opened = self._loop.time()
+        self._set_deadline(_IDLE, self._settings.first_request_timeout, self._opened)
         self._server.connection_made(self)  # (last: during shutdown it calls shutdown_soon)
 
     def connection_lost(self, exc: BaseException | None) -> None:
@@ -221,34 +221,7 @@ class HttpProtocol:
             self.transport.close()
 
     def _linger_close(self) -> None:
-        """Close after a response while the client may still be sending the request body.
-
-        Closing a socket that has unread input makes the kernel answer with RST, which can
-        destroy the response (a 413, or an ``expect_handler``'s 403) before the client reads
-        it: clients such as httpx send the whole body before reading. So: send FIN, keep
-        reading and discarding for up to ``_LINGER_SECONDS`` / ``_LINGER_BYTES``, then close
-        (RFC 9112 §9.6; nginx's ``lingering_close``).
-        """
-        transport = self.transport
-        if transport is None or transport.is_closing():
-            return
-        self._closing = True
-        self.flush()
-        self._drop_parser()  # whatever arrives from now on is discarded
-        try:
-            if not transport.can_write_eof():
-                raise NotImplementedError
-            transport.write_eof()
-        except (OSError, RuntimeError, NotImplementedError):
-            self.close()
-            return
-        self._linger_left = _LINGER_BYTES
-        self._read_pauses.clear()
-        try:
-            transport.resume_reading()
-        except (OSError, RuntimeError):
-            pass
-        self._loop.call_later(_LINGER_SECONDS, self.close)
+        linger_close(self)  # (closing.py: a refused body may still be arriving)
 
     def abort(self) -> None:
         self._closing = True
@@ -257,29 +230,7 @@ class HttpProtocol:
 
     def shutdown_soon(self) -> None:
         """Graceful shutdown: finish the request in flight, then close; close idle ones now."""
-        self._closing = True
-        if self._upgraded:
-            sink = self._upgrade_sink
-            if sink is not None and hasattr(sink, "shutdown"):
-                self._loop.create_task(sink.shutdown())
-            elif sink is None and not self._busy:
-                self.close()
-            return
-        if self._busy or self._queue:
-            return
-        parser = self._parser
-        if parser is not None and parser.in_head:
-            return  # a request is arriving: it is answered (with close) under header_timeout
-        if self.request_count == 0 and parser is not None:
-            # Accepted a moment ago, maybe while the loop was busy stopping: its request may
-            # already sit unread in the socket, and closing a socket with unread input makes
-            # the kernel answer RST (the client sees a reset, not a response).  Give it a
-            # moment to be read and answered with ``Connection: close``.
-            grace = _SHUTDOWN_FIRST_REQUEST_GRACE
-            timeout = self._settings.idle_timeout
-            self._set_deadline(_IDLE, min(timeout, grace) if timeout > 0 else grace)
-            return
-        self.close()
+        shutdown_soon(self)
 
     @property
     def busy(self) -> bool:
@@ -301,8 +252,8 @@ class HttpProtocol:
                 self._upgrade_sink.feed_data(data)
             else:
                 self._upgrade_buffer += data
-                if len(self._upgrade_buffer) > self._settings.read_bufsize * 4:
-                    self.pause_reading("upgrade")
+                if len(self._upgrade_buffer) >= self._settings.read_bufsize:
+                    self.pause_reading("upgrade")  # (resumed once the upgrade is settled)
             return
         parser = self._parser
         if parser is None:  # after a protocol error, or while lingering: the rest is ignored
@@ -571,8 +522,7 @@ class HttpProtocol:
                 elif self._write_paused:
                     await self.drain()  # what write_eof would have awaited
             except BaseException as exc:
-                # (see must_propagate: an application's BaseException is answered too)
-                if must_propagate(exc, self._carrier):
+                if must_propagate(exc):  # (not an Exception: the connection closes unanswered)
                     raise
                 if self._wrote_for_request:
                     server.log_exception("Error handling request after the response started", exc)
@@ -590,13 +540,17 @@ class HttpProtocol:
             if access_logger is not None:
                 access_logger.log(request, response, self._loop.time() - start)
         except (asyncio.CancelledError, ConnectionError):
+            server.logger.debug("Ignored premature client disconnection")
             keep_alive = False
         except (KeyboardInterrupt, SystemExit, GeneratorExit):
             raise
-        except BaseException as exc:  # a bug in error handling itself: fail closed
+        except Exception as exc:  # a bug in error handling itself: fail closed
             server.log_exception("Unhandled error in the connection", exc)
             if not self._wrote_for_request:
                 self._write_simple(500, "Internal Server Error")
+            keep_alive = False
+        except BaseException as exc:  # a handler's (a failed check): not answered, not hidden
+            server.log_exception("Unhandled exception", exc)
             keep_alive = False
         finally:
             self._end_exchange(keep_alive, payload)
@@ -842,6 +796,8 @@ class HttpProtocol:
 
     def on_message_begin(self) -> None:
         self._set_deadline(_HEAD, self._settings.header_timeout, self._now)
+        if not self.request_count and self._keepalive_timeout > 0:
+            first_request_due(self)
 
     @property
     def peername(self) -> Any:

@@ -56,7 +56,10 @@ class HttpServer:
         self._loop = loop
         self.logger = logger
         self.connections: set[HttpProtocol] = set()
-        self.requests_count = 0
+        self._requests_done = 0  # requests of the connections already closed
+        # Carrier tasks of connections lost while their handler still ran (a handler that
+        # outlives its client, or suppresses its cancellation): shutdown waits for them too.
+        self._orphans: set[asyncio.Task[None]] = set()
         self._sweeper: asyncio.TimerHandle | None = None
         self._due: deque[HttpProtocol] = deque()  # expired, waiting for _expire_some
         self._expire_batch = 1.0  # how many _expire_some handles at a time (see _sweep)
@@ -84,11 +87,38 @@ class HttpServer:
             # request with ``Connection: close`` instead of keeping it alive.
             protocol.shutdown_soon()
 
-    def connection_lost(self, protocol: HttpProtocol) -> None:
+    @property
+    def requests_count(self) -> int:
+        """Requests handled (or being handled) since the server started, as aiohttp counts
+        them; summed when asked, so that no request pays for counting."""
+        return self._requests_done + sum(p.request_count for p in self.connections)
+
+    @property
+    def handler_cancellation(self) -> bool:
+        """Whether a handler is cancelled when its client disconnects (aiohttp's option)."""
+        return self.settings.handler_cancellation
+
+    @handler_cancellation.setter
+    def handler_cancellation(self, value: bool) -> None:
+        self.settings.handler_cancellation = value
+
+    def connection_lost(self, protocol: HttpProtocol, exc: BaseException | None = None) -> None:
         self.connections.discard(protocol)
-        self.requests_count += protocol.request_count
-        if not self.connections and self._all_closed is not None and not self._all_closed.done():
-            self._all_closed.set_result(None)
+        self._requests_done += protocol.request_count
+        carrier = protocol._carrier
+        if protocol._carrier_busy and carrier is not None and not carrier.done():
+            self._orphans.add(carrier)
+            carrier.add_done_callback(self._orphan_done)
+        self._check_all_closed()
+
+    def _orphan_done(self, task: asyncio.Task[None]) -> None:
+        self._orphans.discard(task)
+        self._check_all_closed()
+
+    def _check_all_closed(self) -> None:
+        waiter = self._all_closed
+        if not self.connections and not self._orphans and waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def _sweep(self) -> None:
         """Once a second: find the connections whose idle/header/body deadline has passed.
@@ -139,7 +169,7 @@ class HttpServer:
     async def shutdown(self, timeout: float | None = None) -> None:
         """Let in-flight requests finish within ``timeout`` seconds, then close everything."""
         self.pre_shutdown()
-        if self.connections and not self._hurry:
+        if (self.connections or self._orphans) and not self._hurry:
             self._all_closed = self.loop.create_future()
             try:
                 await asyncio.wait_for(asyncio.shield(self._all_closed), timeout)
@@ -150,6 +180,8 @@ class HttpServer:
             carrier = protocol._carrier
             if carrier is not None and not carrier.done():
                 carrier.cancel()
+        for task in list(self._orphans):
+            task.cancel()
         if self._sweeper is not None:
             self._sweeper.cancel()
             self._sweeper = None

@@ -49,7 +49,9 @@ class ServerSettings:
       however it trickles in (answered with 408, closed).
     - ``keepalive_timeout``: close a keep-alive connection idle this long between requests
       (aiohttp: 75).  Separate from ``idle_timeout``: a client that already proved itself may
-      keep a connection warm; one that never sent a byte may not.
+      keep a connection warm; one that never sent a byte may not.  It also bounds the first
+      request (as in aiohttp 3.14): a new connection is closed if its first request's head is
+      not in within ``keepalive_timeout`` (when shorter than the two timeouts above).
     - ``body_min_rate`` / ``body_rate_grace``: after ``body_rate_grace`` seconds of a body, a
       client that delivers fewer than ``body_min_rate`` bytes per second (measured over
       windows of ``body_rate_grace`` seconds) is cut with 408.  A rate, not a total deadline:
@@ -75,6 +77,14 @@ class ServerSettings:
     read_bufsize: int = DEFAULT_READ_BUFSIZE
     max_pipelined: int = 64
     handler_cancellation: bool = False
+
+    @property
+    def first_request_timeout(self) -> float:
+        """How long a new connection may stay silent: ``idle_timeout``, or ``keepalive_timeout``
+        when that is shorter (aiohttp 3.14 closes a connection that sends no request within
+        ``keepalive_timeout``; its first head is due by then too, see ``guards``)."""
+        timeouts = [t for t in (self.idle_timeout, self.keepalive_timeout) if t > 0]
+        return min(timeouts) if timeouts else 0.0
 
 
 #: The defaults as one object: ``DEFAULTS.idle_timeout`` and so on.
