@@ -91,13 +91,17 @@ async def _run_app(
         await runner.cleanup()
 
 
+# The default access logger's name, and aiohttp's (a ported app may pass aiohttp's logger).
+_DEFAULT_ACCESS_LOGGERS = (access_logger.name, "aiohttp.access")
+
+
 def _show_access_log_in_debug(app: Application, access_log: logging.Logger | None) -> None:
     """As aiohttp: the access log prints by itself only in debug mode; otherwise it follows
     the application's logging configuration (and costs nothing while that leaves it off)."""
     if (
         (app.debug or asyncio.get_running_loop().get_debug())
         and access_log is not None
-        and access_log.name == access_logger.name
+        and access_log.name in _DEFAULT_ACCESS_LOGGERS
     ):
         if access_log.level == logging.NOTSET:
             access_log.setLevel(logging.DEBUG)
@@ -160,11 +164,32 @@ def _cancel_tasks(tasks: set[asyncio.Task[Any]], loop: asyncio.AbstractEventLoop
         if task.exception() is not None:
             loop.call_exception_handler(
                 {
-                    "message": "unhandled exception during run_app() shutdown",
+                    "message": "unhandled exception during asyncio.run() shutdown",
                     "exception": task.exception(),
                     "task": task,
                 }
             )
+
+
+def _stop_main_task(
+    main_task: asyncio.Task[None], loop: asyncio.AbstractEventLoop
+) -> BaseException | None:
+    """Cancel ``run_app``'s main task (its cleanup runs then) and wait for it; an error of the
+    cleanup is returned, to be raised out of ``run_app`` (as in aiohttp) once the loop is shut.  A task that already ended (startup
+    failed: its error is on its way out of ``run_until_complete``) is left alone, so that error
+    is neither reported a second time to the loop's exception handler nor re-raised with a
+    shorter traceback."""
+    if main_task.done():
+        return None
+    main_task.cancel()
+    gathered = asyncio.gather(main_task, return_exceptions=True)
+    while True:  # (through interrupts: see _cancel_tasks)
+        try:
+            loop.run_until_complete(gathered)
+            break
+        except (GracefulExit, KeyboardInterrupt):
+            continue
+    return None if main_task.cancelled() else main_task.exception()
 
 
 def _run_workers(
@@ -227,6 +252,7 @@ def run_app(
     if loop is None:
         loop = new_event_loop()
     main_task = loop.create_task(_run_app(app, **kwargs))
+    error: BaseException | None = None
     try:
         asyncio.set_event_loop(loop)
         loop.run_until_complete(main_task)
@@ -234,10 +260,12 @@ def run_app(
         pass
     finally:
         try:
-            _cancel_tasks({main_task}, loop)
+            error = _stop_main_task(main_task, loop)
             _cancel_tasks(asyncio.all_tasks(loop), loop)
             loop.run_until_complete(loop.shutdown_asyncgens())
         finally:
             asyncio.set_event_loop(None)
             loop.close()
             sys.stdout.flush()
+    if error is not None:
+        raise error
