@@ -18,13 +18,16 @@ from __future__ import annotations
 import contextlib
 import functools
 import importlib.util
+import inspect
 import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 from asgi_servers import serve_in_process
+from yarl import URL
 
 TESTS = Path(__file__).resolve().parents[2]
 
@@ -39,6 +42,11 @@ MODULES: dict[str, tuple[str, ...]] = {
     "framework/test_static_security.py": ("uvicorn",),
     "framework/test_multipart_hostile.py": ("uvicorn",),
     "framework/test_websocket.py": ("uvicorn",),
+}
+#: modules of coroutine tests that take aioweb's ``aioweb_server`` fixture (replaced below)
+FIXTURE_MODULES: dict[str, tuple[str, ...]] = {
+    "integrations/session/test_session_server.py": ("uvicorn",),
+    "integrations/jinja2/test_jinja2.py": ("uvicorn",),
 }
 #: modules whose own ``serve(app)`` yields ``(ws_url, runner)`` instead of a base URL
 WS_STYLE = {"framework/test_websocket.py"}
@@ -144,6 +152,45 @@ def _served_by(func: Callable[..., Any], module: Any, serve: Any) -> Callable[..
     return test
 
 
+class _Served:
+    """What the tests use of the plugin's test server: ``make_url(path)``, ``close()``."""
+
+    def __init__(self, base: str, stack: contextlib.AsyncExitStack) -> None:
+        self.base = base
+        self._stack = stack
+
+    async def close(self) -> None:
+        await self._stack.aclose()
+
+    def make_url(self, path: str) -> URL:
+        return URL(self.base + path)
+
+
+@pytest_asyncio.fixture
+async def aioweb_server(request: pytest.FixtureRequest) -> AsyncIterator[Callable[..., Any]]:
+    """The plugin's ``aioweb_server``, served by ``to_asgi(app)`` under the test's server."""
+    kind = getattr(request.function, "_asgi_kind", "uvicorn")
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def go(app: Any, **kwargs: Any) -> _Served:
+            own = contextlib.AsyncExitStack()
+            stack.push_async_callback(own.aclose)
+            return _Served(await own.enter_async_context(serve_in_process(app, kind)), own)
+
+        yield go
+
+
+def _on_server(func: Callable[..., Any], kind: str) -> Callable[..., Any]:
+    """A coroutine test, marked with the server its ``aioweb_server`` fixture starts."""
+
+    @functools.wraps(func)
+    async def test(*args: Any, **kwargs: Any) -> Any:
+        return await func(*args, **kwargs)
+
+    test._asgi_kind = kind  # type: ignore[attr-defined]
+    return test
+
+
 def _not_applicable(func: Callable[..., Any], reason: str) -> Callable[..., Any]:
     return pytest.mark.skip(reason=f"not applicable through ASGI: {reason}")(func)
 
@@ -172,6 +219,14 @@ def _collect() -> dict[str, Any]:
                 if reason is not None:
                     func = _not_applicable(func, reason)
                 found[f"test_{kind}__{stem.removeprefix('test_')}__{attr[5:]}"] = func
+    for rel, kinds in FIXTURE_MODULES.items():
+        stem = Path(rel).stem
+        module = _load(rel)
+        for kind in kinds:
+            for attr, value in vars(module).items():
+                if attr.startswith("test_") and inspect.iscoroutinefunction(value):
+                    name = f"test_{kind}__{stem.removeprefix('test_')}__{attr[5:]}"
+                    found[name] = _on_server(value, kind)
     return found
 
 
