@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import os
 import socket
@@ -12,6 +13,7 @@ from typing import Any
 
 from aioweb.framework.app import Application
 from aioweb.framework.app_runner import AppRunner
+from aioweb.framework.lowlevel import check_server_options
 from aioweb.server.accesslog import AccessLogger, access_logger
 from aioweb.server.runners import BaseSite, GracefulExit, SockSite, TCPSite, UnixSite
 from aioweb.server.settings import (
@@ -90,6 +92,9 @@ async def _run_app(
     finally:
         await runner.cleanup()
 
+
+# run_app's own keywords (the rest are the server's: checked by check_server_options).
+_RUN_APP_OPTIONS = frozenset(inspect.signature(_run_app).parameters) - {"app", "server_kwargs"}
 
 # The default access logger's name, and aiohttp's (a ported app may pass aiohttp's logger).
 _DEFAULT_ACCESS_LOGGERS = (access_logger.name, "aiohttp.access")
@@ -244,6 +249,8 @@ def run_app(
     ``worker_timeout`` seconds (0 disables), and stops them gracefully on SIGTERM
     (docs/deployment.md).
     """
+    # A misspelt option fails here, at once (not in each worker, nor after the loop started).
+    check_server_options({k: v for k, v in kwargs.items() if k not in _RUN_APP_OPTIONS})
     if workers != 1:
         if loop is not None:
             raise ValueError("run_app(workers=N) takes no loop: each worker process makes its own")

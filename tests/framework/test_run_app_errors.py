@@ -117,3 +117,19 @@ def test_debug_mode_sets_up_the_default_access_logger_if_unconfigured(name: str)
         logger.setLevel(saved[0])
         for handler in saved[1]:
             logger.addHandler(handler)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_misspelt_option_is_a_type_error_before_anything_runs(workers: int) -> None:
+    """aiohttp would warn on each connection and drop every custom option; aioweb refuses the
+    unknown keyword before a loop, a socket or a worker process exists."""
+    started: list[bool] = []
+    app = web.Application()
+
+    async def on_startup(app: web.Application) -> None:
+        started.append(True)  # pragma: no cover
+
+    app.on_startup.append(on_startup)
+    with pytest.raises(TypeError, match="keepalive_timout"):
+        web.run_app(app, sock=_sock(), print=None, workers=workers, keepalive_timout=5)
+    assert started == []
