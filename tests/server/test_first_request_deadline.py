@@ -104,3 +104,62 @@ async def test_bytes_behind_an_upgrade_are_byte_limited_then_served(aiohttp_serv
     for _ in range(200):
         assert (await read_response(reader)).body == b"ok"
     writer.close()
+
+
+def _client_text_frame(text: str) -> bytes:
+    """A masked client TEXT frame (RFC 6455 §5.2), built by hand: the bytes are the point."""
+    payload = text.encode()
+    mask = b"\x01\x02\x03\x04"
+    size = len(payload)
+    head = b"\x81" + (
+        bytes([0x80 | 126]) + size.to_bytes(2, "big") if size > 125 else bytes([0x80 | size])
+    )
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+async def test_websocket_reads_frames_that_filled_the_upgrade_buffer(aiohttp_server):
+    """Frames sent right behind the handshake, before the handler prepares, fill the held
+    bytes past ``read_bufsize`` and pause reading; once the WebSocket takes the connection
+    reading resumes and every frame arrives."""
+    release = asyncio.Event()
+    started = asyncio.Event()
+    received: list[str] = []
+
+    async def ws_handler(request: web.Request) -> web.WebSocketResponse:
+        started.set()
+        await release.wait()
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async for msg in ws:
+            received.append(msg.data)
+            if msg.data == "last":
+                break
+        await ws.close()
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/ws", ws_handler)
+    read_bufsize = 64 * 1024
+    server = await aiohttp_server(app, read_bufsize=read_bufsize)
+    reader, writer = await open_raw(server.port)
+    writer.write(
+        b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    await asyncio.wait_for(started.wait(), 5)
+    big = "B" * 30000
+    frames = read_bufsize // len(big) + 3
+    for _ in range(frames):
+        writer.write(_client_text_frame(big))
+        await asyncio.sleep(0.01)
+    writer.write(_client_text_frame("last"))
+    await asyncio.sleep(0.1)
+    release.set()
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    assert head.startswith(b"HTTP/1.1 101 ")
+    for _ in range(100):
+        if received and received[-1] == "last":
+            break
+        await asyncio.sleep(0.05)
+    assert received == [big] * frames + ["last"]
+    writer.close()
