@@ -59,6 +59,12 @@ def _check_field_values(*values: str | None) -> None:
         _SAFE_VALUES.update(values)
 
 
+def _check_reason(reason: str) -> None:
+    """A reason phrase goes into the status line: CR or LF would start a header of its own."""
+    if "\r" in reason or "\n" in reason:
+        raise ValueError("Reason cannot contain \\r or \\n")
+
+
 # Bodies from this size up are written after their head instead of being copied behind it.
 _JOIN_LIMIT = 16 * 1024
 
@@ -108,6 +114,8 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
         # (Response.__init__ inlines these three for text responses: keep both in step.)
         self._headers: CIMultiDict[str] = CIMultiDict(headers) if headers else CIMultiDict()
         self._status = status if type(status) is int else int(status)
+        if reason is not None:
+            _check_reason(reason)
         self._reason = reason
 
     # -- status ------------------------------------------------------------------------
@@ -144,6 +152,8 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
             raise RuntimeError(
                 "Cannot change the response status code after the headers have been sent"
             )
+        if reason is not None:
+            _check_reason(reason)
         self._status = int(status)
         self._reason = reason
 
@@ -411,6 +421,7 @@ class Response(StreamResponse, BodyFieldsMixin):
             if status != 200:  # (200 and no reason: the class defaults)
                 self._status = status if type(status) is int else int(status)
             if reason is not None:
+                _check_reason(reason)
                 self._reason = reason
             charset = charset or "utf-8"
             value = hdrs[CONTENT_TYPE] = f"{content_type or 'text/plain'}; charset={charset}"
@@ -481,7 +492,11 @@ class Response(StreamResponse, BodyFieldsMixin):
         if self._payload is not None:
             payload_head(self)  # (a payload's size, when known, is its Content-Length)
         elif not self._chunked and CONTENT_LENGTH not in headers:
-            headers[CONTENT_LENGTH] = str(len(body)) if body is not None else "0"
+            status = self._status
+            if status in _EMPTY_BODY_STATUSES or status < 200:
+                pass  # no body, and a 304's length would be the 200's, not this one's
+            elif body is not None or request._method != "HEAD":
+                headers[CONTENT_LENGTH] = str(len(body)) if body is not None else "0"
         return super()._build_head(request)
 
     def _plain_head(self, request: BaseRequest) -> bytes | None:

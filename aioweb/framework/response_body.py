@@ -122,9 +122,14 @@ class ForeignWriter:
 
     async def start(self, response: StreamResponse, request: BaseRequest) -> Any:
         """Build the head as the server would, and hand it to the writer."""
-        response._headers.setdefault("Server", SERVER_SOFTWARE)
+        if not isinstance(getattr(request._protocol, "server_header", None), str):
+            response._headers.setdefault("Server", SERVER_SOFTWARE)
         response._build_head(request)
         response._head = None
+        compressor = response._compressor
+        if compressor is not None:  # aiohttp's writer compresses what it is given
+            response._compressor = None
+            self.writer.enable_compression(compressor.coding, None)
         version = request.version
         line = f"HTTP/{version[0]}.{version[1]} {response.status} {response.reason}"
         await self.writer.write_headers(line, response._headers)

@@ -223,3 +223,31 @@ def test_multipart_part_is_forwarded_with_its_disposition() -> None:
             assert disposition == 'attachment; name="file"; filename="f.bin"'
 
     run(main())
+
+
+def test_reason_with_newline_is_refused() -> None:
+    for make in (
+        lambda: web.Response(reason="Bad\r\nX: y"),
+        lambda: web.Response(text="t", reason="Bad\nX: y"),
+        lambda: web.StreamResponse().set_status(200, "OK\rSet-Cookie: evil=1"),
+    ):
+        with pytest.raises(ValueError, match="Reason cannot contain"):
+            make()
+
+
+def test_no_content_length_without_a_length_to_state() -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(status=int(request.query["s"]))
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_route("*", "/", handler)
+        async with serve(app) as base, aiohttp.ClientSession() as session:
+            async with session.get(base + "/?s=304") as resp:
+                assert resp.status == 304 and "Content-Length" not in resp.headers
+            async with session.head(base + "/?s=200") as resp:
+                assert resp.status == 200 and "Content-Length" not in resp.headers
+            async with session.get(base + "/?s=200") as resp:
+                assert resp.headers["Content-Length"] == "0"
+
+    run(main())
