@@ -14,7 +14,7 @@ from aioweb._extensions import frames_per_call
 from aioweb.framework.helpers import BaseKey, NotAppKeyWarning
 from aioweb.framework.lowlevel import Server
 from aioweb.framework.middlewares import is_old_style_factory
-from aioweb.framework.request import DEFAULT_CLIENT_MAX_SIZE, Request
+from aioweb.framework.request import DEFAULT_CLIENT_MAX_FIELDS, DEFAULT_CLIENT_MAX_SIZE, Request
 from aioweb.framework.response import StreamResponse
 from aioweb.framework.routing import (
     AbstractRouteDef,
@@ -72,6 +72,7 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         middlewares: Iterable[Any] = (),
         handler_args: dict[str, Any] | None = None,
         client_max_size: int = DEFAULT_CLIENT_MAX_SIZE,
+        client_max_fields: int = DEFAULT_CLIENT_MAX_FIELDS,
         loop: asyncio.AbstractEventLoop | None = None,
         debug: bool | None = None,
     ) -> None:
@@ -89,6 +90,7 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         self._subapps: list[Application] = []
         self._state: dict[Any, Any] = {}
         self._client_max_size = client_max_size
+        self._client_max_fields = client_max_fields  # (aiohttp 3.14: form fields post() takes)
         self._on_response_prepare = Signal(self)
         self._on_startup = Signal(self)
         self._on_shutdown = Signal(self)
@@ -122,8 +124,9 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         self._check_frozen()
         if not isinstance(key, AppKey):
             warnings.warn(
-                f"Application key {key!r}: a web.AppKey instance is recommended "
-                "(a plain key may collide with another library's)",
+                f"Application key {key!r}: it is recommended to use web.AppKey instances for "
+                "keys (a plain key may collide with another library's); see "
+                "https://docs.aiohttp.org/en/stable/web_advanced.html#application-s-config",
                 NotAppKeyWarning,
                 stacklevel=1 + _OWN_FRAMES,
             )
@@ -360,13 +363,23 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
     def _request_factory(self) -> Callable[[RequestHead, StreamReader, Any], Request]:
         """``_make_request``, or the same call without its Python frame when not overridden."""
         if type(self)._make_request is Application._make_request:
-            if self._client_max_size == DEFAULT_CLIENT_MAX_SIZE:  # (one keyword fewer)
-                return partial(Request, app=self)
-            return partial(Request, app=self, client_max_size=self._client_max_size)
+            limits: dict[str, Any] = {}  # (only the keywords that differ from the defaults)
+            if self._client_max_size != DEFAULT_CLIENT_MAX_SIZE:
+                limits["client_max_size"] = self._client_max_size
+            if self._client_max_fields != DEFAULT_CLIENT_MAX_FIELDS:
+                limits["client_max_fields"] = self._client_max_fields
+            return partial(Request, app=self, **limits)
         return self._make_request
 
     def _make_request(self, head: RequestHead, payload: StreamReader, protocol: Any) -> Request:
-        return Request(head, payload, protocol, app=self, client_max_size=self._client_max_size)
+        return Request(
+            head,
+            payload,
+            protocol,
+            app=self,
+            client_max_size=self._client_max_size,
+            client_max_fields=self._client_max_fields,
+        )
 
     def _handle(self, request: Request) -> Awaitable[StreamResponse]:
         """Route ``request``; returns what to await for its response.

@@ -327,6 +327,16 @@ class HTTPRequestEntityTooLarge(HTTPClientError):
             text=describe_too_large(limit, actual),
         )
 
+    @classmethod
+    def for_fields(cls, max_fields: int) -> HTTPRequestEntityTooLarge:
+        """A form with more than ``max_fields`` fields (``client_max_fields``, aiohttp 3.14's
+        limit; its text, which clients and tests match)."""
+        return cls(
+            max_size=max_fields,
+            actual_size=max_fields + 1,
+            text=f"Maximum number of form fields {max_fields} exceeded.",
+        )
+
 
 class HTTPRequestURITooLong(HTTPClientError):
     status_code = 414

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import functools
+import sys
 import warnings
 from collections.abc import Hashable, Iterator, MutableMapping
 from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
@@ -73,30 +75,49 @@ class NotAppKeyWarning(UserWarning):
     """
 
 
+def _defining_module() -> str:
+    """The name of the module whose top-level code is running (where a key is defined)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "<module>":
+            return str(frame.f_globals.get("__name__", ""))
+        frame = frame.f_back  # type: ignore[assignment]
+    return ""
+
+
+@functools.total_ordering
 class BaseKey(Generic[T]):
     """A typed storage key: ``db_key = web.RequestKey("db", Database)``.
 
     Keys compare and hash by identity, so two keys with the same name never collide.  The
     type is only documentation for type checkers (``request[db_key]`` is a ``Database``);
     it is never checked at runtime.  ``web.RequestKey[list[int]]("ids")`` works too, for
-    types that are not plain classes.
+    types that are not plain classes. The repr names the module the key was made in
+    (``<AppKey(myapp.db, type=Database)>``, as aiohttp's), so two libraries' keys called
+    ``db`` are told apart in a listing.
     """
 
-    __slots__ = ("__orig_class__", "_name", "_t")
+    __slots__ = ("__orig_class__", "_module", "_name", "_t")
 
     def __init__(self, name: str, t: type[T] | None = None) -> None:
         self._name = name
         self._t = t
+        self._module = _defining_module()
+
+    @property
+    def _qualified(self) -> str:
+        return f"{self._module}.{self._name}" if self._module else self._name
 
     @property
     def name(self) -> str:
         return self._name
 
     def __lt__(self, other: object) -> bool:
-        # Keys sort among themselves by name and after any other kind of key, so that a
-        # storage mixing str and typed keys can still be listed in a stable order.
+        # Keys sort among themselves by qualified name and before any other kind of key (the
+        # other comparisons follow from total_ordering), so that a storage mixing str and
+        # typed keys can be sorted, as aiohttp's can.
         if isinstance(other, BaseKey):
-            return self._name < other._name
+            return self._qualified < other._qualified
         return True
 
     def __repr__(self) -> str:
@@ -111,7 +132,7 @@ class BaseKey(Generic[T]):
             type_name = qualname if t.__module__ == "builtins" else f"{t.__module__}.{qualname}"
         else:
             type_name = repr(t)
-        return f"<{type(self).__name__}({self._name}, type={type_name})>"
+        return f"<{type(self).__name__}({self._qualified}, type={type_name})>"
 
 
 class RequestKey(BaseKey[T]):

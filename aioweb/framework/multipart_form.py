@@ -1,17 +1,20 @@
 """``read_form()``: a whole ``multipart/form-data`` body as ``request.post()`` returns it.
 
 Re-exported by ``aioweb.multipart``. Text fields become ``str``, file fields ``FileField``
-objects whose ``file`` is a temporary file on disk. Everything that costs memory, disk or
-time is bounded: the raw body and the decoded fields by ``client_max_size`` (413), the number
-of parts by ``max_fields`` (400), and each compressed part is decoded in pieces against what
-is left of the limit, so a gzip "bomb" is refused after about the limit, not after inflating.
+records whose ``file`` is a spooled temporary file: kept in memory up to 1 MiB (a small upload
+costs no file descriptor, and one the handler forgets to close is simply collected), on disk
+past that. Everything that costs memory, disk or time is bounded: the raw body and the decoded
+fields by ``client_max_size`` (413), the number of parts by ``client_max_fields`` (413, as in
+aiohttp 3.14), and each compressed part is decoded in pieces against what is left of the limit,
+so a gzip "bomb" is refused after about the limit, not after inflating.
 """
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import AsyncIterator, Iterator
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any
 
 from multidict import CIMultiDictProxy, MultiDict, MultiDictProxy
 
@@ -22,13 +25,21 @@ from aioweb.framework.multipart import (
     PayloadTooLarge,
     _content_disposition,
 )
+from aioweb.framework.urlencoded_form import too_many_fields
 from aioweb.http.content_coding import request_codings
 
 __all__ = ["FileField", "read_form"]
 
+#: A file field's bytes stay in memory up to this size, then go to a temporary file (aiohttp's).
+FILE_SPOOL_MAX_SIZE = 1024**2
 
-class FileField(NamedTuple):
-    """A file sent in a ``multipart/form-data`` form, as ``request.post()`` gives it."""
+
+@dataclass(frozen=True, slots=True)
+class FileField:
+    """A file sent in a ``multipart/form-data`` form, as ``request.post()`` gives it.
+
+    A frozen record with named fields, as aiohttp's (not a tuple: it does not unpack or index).
+    """
 
     name: str
     filename: str
@@ -41,7 +52,7 @@ async def read_form(
     source: Any,
     *,
     max_size: int | None = None,
-    max_fields: int = 1000,
+    max_fields: int | None = None,
     spool_dir: str | None = None,
 ) -> MultiDictProxy[Any]:
     """Read a whole ``multipart/form-data`` body into a MultiDictProxy, as ``post()`` does.
@@ -56,12 +67,16 @@ async def read_form(
     ``FileField``. ``max_size`` bounds the sum of all decoded field bodies, files included,
     and, for a request, the raw body as well (preamble, part headers and delimiters cost
     memory and time too, and a chunked body has no Content-Length to refuse up front);
-    ``max_fields`` bounds the number of parts, since each costs memory even when empty.
+    ``max_fields`` (default: the request's ``client_max_fields``, else 1000; 0 or less: no
+    limit) bounds the number of parts, since each costs memory even when empty.
     """
     if isinstance(source, MultipartReader):
         if max_size is None:
             raise TypeError("max_size is required when reading from a MultipartReader")
-        return await _read_form(source, max_size, max_fields, spool_dir)
+        fields = 1000 if max_fields is None else max_fields
+        return await _read_form(source, max_size, fields, spool_dir)
+    if max_fields is None:
+        max_fields = source.client_max_fields
     limit = source.client_max_size if max_size is None else max_size
     declared = source.content_length
     if limit and declared is not None and declared > limit:
@@ -86,8 +101,8 @@ async def _read_form(
     try:
         async for name, part in _field_parts(reader, None):
             count += 1
-            if count > max_fields:
-                raise MultipartError(f"more than {max_fields} form fields")
+            if 0 < max_fields < count:
+                raise too_many_fields(max_fields)
             ctype = part.headers.get("Content-Type")
             if part.filename is not None:
                 tmp, total = await _spool(part, spool_dir, total, max_size)
@@ -136,16 +151,16 @@ async def _field_parts(
             continue
         name = part.name if part.name is not None else outer_name
         if name is None:
-            raise MultipartError("form-data part without a name")
+            raise MultipartError("Multipart field missing name.")
         yield name, part
 
 
 async def _spool(
     part: BodyPartReader, spool_dir: str | None, total: int, max_size: int
 ) -> tuple[Any, int]:
-    """A file field's body written to a temporary file (returned at offset 0), with the
-    form's running total of decoded bytes; past ``max_size`` in all, 413."""
-    tmp = tempfile.TemporaryFile(dir=spool_dir)  # noqa: SIM115 - returned to the caller
+    """A file field's body written to a spooled temporary file (returned at offset 0), with
+    the form's running total of decoded bytes; past ``max_size`` in all, 413."""
+    tmp = tempfile.SpooledTemporaryFile(FILE_SPOOL_MAX_SIZE, dir=spool_dir)  # noqa: SIM115
     try:
         if _needs_decode(part.headers):
             # Decoded in pieces straight into the file: an inflating part costs its raw

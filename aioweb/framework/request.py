@@ -9,20 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import warnings
 from collections import ChainMap
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl
 
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
 from aioweb._extensions import frames_per_call
+from aioweb.framework.body_errors import invalid_json, undecodable_body
 from aioweb.framework.decoded_body import decoding_payload
-from aioweb.framework.exceptions import HTTPBadRequest, HTTPRequestEntityTooLarge
+from aioweb.framework.exceptions import HTTPRequestEntityTooLarge
 from aioweb.framework.helpers import (
     VERSIONS,
     DictStorage,
@@ -33,13 +32,16 @@ from aioweb.framework.helpers import (
 )
 from aioweb.framework.multipart import MultipartReader
 from aioweb.framework.multipart_form import FileField, read_form
+from aioweb.framework.request_message import head_from_message, replace_head, socket_host
 from aioweb.framework.request_preconditions import PreconditionsMixin
+from aioweb.framework.urlencoded_form import parse_urlencoded
 from aioweb.http.cookies import parse_cookie_header
 from aioweb.http.errors import HttpProtocolError
 from aioweb.http.etag import ETag
 from aioweb.http.forwarded import parse_forwarded_lenient
 from aioweb.http.parser import RequestHead
 from aioweb.http.target import split_absolute_form
+from aioweb.server.log import web_logger
 from aioweb.server.streams import EMPTY_PAYLOAD, StreamReader
 
 if TYPE_CHECKING:
@@ -52,6 +54,7 @@ __all__ = ["BaseRequest", "ETag", "FileField", "Request"]
 _OWN_FRAMES = frames_per_call(__file__)
 
 DEFAULT_CLIENT_MAX_SIZE = 1024**2  # bytes of a request body read() takes at most (aiohttp's)
+DEFAULT_CLIENT_MAX_FIELDS = 1000  # form fields post() accepts at most (aiohttp 3.14's)
 
 POST_METHODS = frozenset({"PATCH", "POST", "PUT", "TRACE", "DELETE"})
 
@@ -93,32 +96,44 @@ class BaseRequest(DictStorage, PreconditionsMixin):
     _post: MultiDictProxy[Any] | None = None
     _rel_url: URL | None = None
     _client_max_size = DEFAULT_CLIENT_MAX_SIZE  # (kept on the instance only when different)
+    _client_max_fields = DEFAULT_CLIENT_MAX_FIELDS  # (likewise)
+    _task: asyncio.Task[Any] | None = None  # given by the caller (aiohttp's signature) or None
 
     def __init__(
         self,
         head: RequestHead,
         payload: StreamReader,
         protocol: Any,
+        writer: Any = None,
+        task: asyncio.Task[Any] | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
         *,
         client_max_size: int = DEFAULT_CLIENT_MAX_SIZE,
+        client_max_fields: int = DEFAULT_CLIENT_MAX_FIELDS,
         state: dict[str, Any] | None = None,
         scheme: str | None = None,
         host: str | None = None,
         remote: str | None = None,
-        loop: asyncio.AbstractEventLoop | None = None,
         app: Application | None = None,
     ) -> None:
+        # ``writer``, ``task`` and ``loop`` complete aiohttp's positional signature
+        # (message, payload, protocol, writer, task, loop); the server passes none of them.
+        if not isinstance(head, RequestHead):
+            head = head_from_message(head)  # an aiohttp RawRequestMessage (tests, ports)
         self._app = app
         self._head = head
         self._method = head.method
         if payload is not EMPTY_PAYLOAD and head.headers:
             # Content-Encoding: gzip/deflate/br bodies are decoded as the handler reads them
-
             payload = decoding_payload(head, payload)
         self._payload = payload
         self._protocol = protocol
         if client_max_size != DEFAULT_CLIENT_MAX_SIZE:
             self._client_max_size = client_max_size
+        if client_max_fields != DEFAULT_CLIENT_MAX_FIELDS:
+            self._client_max_fields = client_max_fields
+        if task is not None:
+            self._task = task
         if state is not None or scheme is not None or host is not None or remote is not None:
             self._state = state
             self._scheme = scheme
@@ -143,6 +158,14 @@ class BaseRequest(DictStorage, PreconditionsMixin):
 
     @property
     def message(self) -> RequestHead:
+        """Deprecated (as in aiohttp): the parsed head; use the request's own properties."""
+        warnings.warn(
+            "Request.message is deprecated", DeprecationWarning, stacklevel=1 + _OWN_FRAMES
+        )
+        return self._head
+
+    @property
+    def _message(self) -> RequestHead:
         return self._head
 
     def _split_target(self) -> tuple[str, str]:
@@ -249,16 +272,26 @@ class BaseRequest(DictStorage, PreconditionsMixin):
 
     @property
     def task(self) -> asyncio.Task[Any] | None:
+        if self._task is not None:
+            return self._task
         return self._protocol.task if self._protocol is not None else None
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
+        """Deprecated (as in aiohttp): use ``asyncio.get_running_loop()``."""
+        warnings.warn(
+            "request.loop property is deprecated", DeprecationWarning, stacklevel=1 + _OWN_FRAMES
+        )
         return self._loop or asyncio.get_event_loop()
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         transport = self.transport
         if transport is None:
             return default
+        # (the name alone when there is no default: aiohttp's tests hand in mocked transports
+        # whose get_extra_info takes one argument)
+        if default is None:
+            return transport.get_extra_info(name)
         return transport.get_extra_info(name, default)
 
     @property
@@ -281,8 +314,9 @@ class BaseRequest(DictStorage, PreconditionsMixin):
 
         RFC 9112 §3.2.2: a request whose target is in absolute-form
         (``GET http://a.example/x``) is for the target's authority, whatever ``Host`` says
-        (the parser has checked that authority).  Otherwise ``Host``; without one, this
-        machine's name, as in aiohttp.
+        (the parser has checked that authority).  Otherwise ``Host``; without one (HTTP/1.0),
+        the local address the request came in on, as aiohttp 3.14 does: not this machine's
+        name, whose reverse DNS lookup could block the event loop for seconds.
         """
         if self._host is not None:
             return self._host
@@ -292,7 +326,7 @@ class BaseRequest(DictStorage, PreconditionsMixin):
             if authority:
                 return authority
         host = self.headers.get("Host")
-        return host if host is not None else socket.getfqdn()
+        return host if host is not None else socket_host(self._protocol, self.transport)
 
     @property
     def remote(self) -> str | None:
@@ -310,7 +344,6 @@ class BaseRequest(DictStorage, PreconditionsMixin):
     @property
     def forwarded(self) -> tuple[Mapping[str, str], ...]:
         """The RFC 7239 ``Forwarded`` header, parsed (untrusted: see ``aioweb.proxy``)."""
-
         return parse_forwarded_lenient(self.headers.getall("Forwarded", []))
 
     # -- headers -------------------------------------------------------------------------
@@ -339,9 +372,12 @@ class BaseRequest(DictStorage, PreconditionsMixin):
         cookies = self._cache.get("cookies")
         if cookies is None:
             raw = "; ".join(self.headers.getall("Cookie", ())) if self._head.headers else ""
+            rejected: list[str] = []
             cookies = self._cache["cookies"] = MappingProxyType(
-                parse_cookie_header(raw) if raw else {}
+                parse_cookie_header(raw, rejected) if raw else {}
             )
+            if rejected:  # once per request, however many: a header can hold thousands
+                web_logger.debug("Cannot load cookie. Illegal cookie names: %r", rejected[:10])
         return cookies
 
     def _content_type_params(self) -> tuple[str, dict[str, str]]:
@@ -389,6 +425,11 @@ class BaseRequest(DictStorage, PreconditionsMixin):
     def client_max_size(self) -> int:
         return self._client_max_size
 
+    @property
+    def client_max_fields(self) -> int:
+        """Form fields ``post()`` accepts at most (413 past it); 0 or less: no limit."""
+        return self._client_max_fields
+
     def _too_large(self, actual: int) -> Exception:
         return HTTPRequestEntityTooLarge.for_limit(self._client_max_size, actual)
 
@@ -430,12 +471,7 @@ class BaseRequest(DictStorage, PreconditionsMixin):
         try:
             return body.decode(self.charset or "utf-8")
         except (LookupError, ValueError) as exc:
-            base = LookupError if isinstance(exc, LookupError) else ValueError
-
-            class _UndecodableBody(HTTPBadRequest, base):  # type: ignore[valid-type,misc]
-                pass
-
-            raise _UndecodableBody(text=f"Request body cannot be decoded: {exc}") from exc
+            raise undecodable_body(exc) from exc
 
     async def json(self, *, loads: Callable[[str], Any] = json.loads) -> Any:
         """The body decoded as JSON; a body that is not JSON is a ``400 Bad Request``."""
@@ -443,16 +479,7 @@ class BaseRequest(DictStorage, PreconditionsMixin):
         try:
             return loads(body)
         except (ValueError, RecursionError) as exc:  # RecursionError: "[[[[..." nesting
-            # Also a JSONDecodeError (with its fields) when json.loads raised one: code written
-            # for aiohttp catches that (aiohttp-pydantic answers its own 400 then).
-            decode = isinstance(exc, json.JSONDecodeError)
-
-            class _InvalidJSON(HTTPBadRequest, json.JSONDecodeError if decode else ValueError):  # type: ignore[misc]
-                pass
-
-            error = _InvalidJSON(text=f"Request body is not valid JSON: {exc}")
-            error.__dict__.update(vars(exc) if decode else {})
-            raise error from exc
+            raise invalid_json(exc) from exc  # (also a JSONDecodeError, as aiohttp's)
 
     async def post(self) -> MultiDictProxy[Any]:
         """Form fields of a url-encoded or multipart body (empty for other methods/types)."""
@@ -469,14 +496,7 @@ class BaseRequest(DictStorage, PreconditionsMixin):
             self._post = MultiDictProxy(MultiDict())
             return self._post
         body = await self.read()
-        charset = self.charset or "utf-8"
-        try:
-            text = body.decode(charset)
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise HTTPBadRequest(text=f"Form body is not valid {charset}") from exc
-        self._post = MultiDictProxy(
-            MultiDict(parse_qsl(text, keep_blank_values=True, encoding=charset))
-        )
+        self._post = parse_urlencoded(body, self.charset or "utf-8", self._client_max_fields)
         return self._post
 
     async def multipart(self) -> Any:
@@ -485,7 +505,6 @@ class BaseRequest(DictStorage, PreconditionsMixin):
         Its errors are 400s (``MultipartError``, also a ``ValueError``) and, for a part whose
         Content-Encoding inflates past ``client_max_size``, 413s, as from ``post()``.
         """
-
         reader = MultipartReader(self.headers, self._payload)
         reader._request_max_size = self._client_max_size
         return reader
@@ -508,39 +527,20 @@ class BaseRequest(DictStorage, PreconditionsMixin):
         host: str | Any = sentinel,
         remote: str | Any = sentinel,
         client_max_size: int | Any = sentinel,
+        client_max_fields: int | Any = sentinel,
     ) -> BaseRequest:
-        """A copy with some of the request line, headers or connection facts replaced."""
-        head = self._head
-        new_method = head.method if method is sentinel else str(method).upper()
-        if rel_url is sentinel:
-            url = head.url
-        else:
-            new_url = URL(rel_url)
-            if new_url.absolute:
-                raise ValueError("rel_url should be a relative URL")
-            url = new_url.raw_path_qs.encode("utf-8", "surrogateescape")
-        if headers is sentinel:
-            raw_headers = head.headers
-        else:
-            raw_headers = [
-                (k.encode("utf-8", "surrogateescape"), v.encode("utf-8", "surrogateescape"))
-                for k, v in CIMultiDict(headers).items()
-            ]
-        new_head = RequestHead(
-            new_method,
-            url,
-            head.version,
-            raw_headers,
-            head.keep_alive,
-            head.upgrade,
-            head.content_length,
-            head.chunked,
-            head.expect,
-        )
+        """A copy with some of the request line, headers or connection facts replaced.
+
+        Its storage (``request[key]``) starts as a copy of this one's, as in aiohttp. Once the
+        body has been read the copy could not read it again: ``RuntimeError``, as in aiohttp.
+        """
+        if self._read_bytes:
+            raise RuntimeError("Cannot clone request after reading its content")
+        new_head = replace_head(self._head, method, rel_url, headers)
         clone = self.__class__.__new__(self.__class__)
         clone.__dict__.update(self.__dict__)
         clone._head = new_head
-        clone._method = new_method
+        clone._method = new_head.method
         # Keep what was parsed from unchanged headers (middlewares that only change the remote,
         # scheme or host, such as aioweb.proxy, would otherwise make the handler parse again).
         clone._cache = (
@@ -549,7 +549,7 @@ class BaseRequest(DictStorage, PreconditionsMixin):
             else {}
         )
         clone._rel_url = None
-        clone._state = self._state  # shared storage, as in aiohttp
+        clone._state = dict(self._state) if self._state is not None else None
         if scheme is not sentinel:
             clone._scheme = scheme
         if host is not sentinel:
@@ -558,12 +558,14 @@ class BaseRequest(DictStorage, PreconditionsMixin):
             clone._remote = remote
         if client_max_size is not sentinel:
             clone._client_max_size = client_max_size
-        if self._read_bytes is not None:
-            clone._read_bytes = self._read_bytes
+        if client_max_fields is not sentinel:
+            clone._client_max_fields = client_max_fields
         return clone
 
     def __repr__(self) -> str:
-        return f"<{self.__class__.__name__} {self._method} {self.path} >"
+        # non-ASCII shown escaped (as aiohttp's): a repr in a log stays one ASCII line
+        path = self.path.encode("ascii", "backslashreplace").decode("ascii")
+        return f"<{self.__class__.__name__} {self._method} {path} >"
 
 
 class Request(BaseRequest):
@@ -585,7 +587,6 @@ class Request(BaseRequest):
     @property
     def config_dict(self) -> Any:
         """Read-only chained view of the apps' storage, innermost first."""
-
         match_info = self._match_info
         apps = match_info.apps if match_info is not None else [self._app]
         return ChainMap(*reversed([app for app in apps if app is not None]))

@@ -39,6 +39,9 @@ _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 # quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE   (RFC 7230 section 3.2.6)
 _QUOTED = r'"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"'
 _PAIR_RE = re.compile(rf"({_TOKEN})=({_TOKEN}|{_QUOTED})")
+# Lenient: an unquoted node with a port (``for=1.2.3.4:1234``; RFC 7239 wants it quoted, but
+# proxies send it so and aiohttp reads it) is one value.
+_PAIR_LENIENT_RE = re.compile(rf"({_TOKEN})=({_TOKEN}(?::[0-9]{{1,5}})?|{_QUOTED})")
 _OWS_RE = re.compile(r"[ \t]*")
 _QUOTED_PAIR_RE = re.compile(r"\\(.)")
 # obfnode / obfport = "_" 1*( ALPHA / DIGIT / "." / "_" / "-" )   (RFC 7239 section 6.3)
@@ -78,7 +81,7 @@ def _elements(value: str, lenient: bool) -> list[dict[str, str]]:
         if char == ";":
             pos += 1
             continue
-        match = _PAIR_RE.match(value, pos)
+        match = (_PAIR_LENIENT_RE if lenient else _PAIR_RE).match(value, pos)
         after = end if match is None else _OWS_RE.match(value, match.end()).end()  # type: ignore[union-attr]
         if match is None or (after < end and value[after] not in ",;"):
             if not lenient:
@@ -101,7 +104,18 @@ def _elements(value: str, lenient: bool) -> list[dict[str, str]]:
 
 
 def _skip_element_part(value: str, pos: int) -> int:
-    """The position of the next ``;`` or ``,`` outside a quoted string (or the end)."""
+    """The position of the next ``;`` or ``,`` outside a quoted string (or the end).
+
+    A quote that is never closed does not quote: a proxy that appends its element to a
+    malformed one (``for=_x;by=", for=_real``) must not have its element swallowed.
+    """
+    found = _next_separator(value, pos, honour_quotes=True)
+    if found == len(value) and value.count('"', pos) % 2:
+        return _next_separator(value, pos, honour_quotes=False)
+    return found
+
+
+def _next_separator(value: str, pos: int, honour_quotes: bool) -> int:
     quoted = escaped = False
     for index in range(pos, len(value)):
         char = value[index]
@@ -109,7 +123,7 @@ def _skip_element_part(value: str, pos: int) -> int:
             escaped = False
         elif quoted and char == "\\":
             escaped = True
-        elif char == '"':
+        elif char == '"' and honour_quotes:
             quoted = not quoted
         elif not quoted and char in ",;":
             return index

@@ -135,6 +135,7 @@ def make_mocked_request(
     payload: StreamReader = EMPTY_PAYLOAD,
     sslcontext: Any = None,
     client_max_size: int = 1024**2,
+    client_max_fields: int = 1000,
     loop: Any = None,
 ) -> Request:
     """A ``Request`` for unit tests: no socket; the response bytes go to ``request.transport``."""
@@ -144,7 +145,7 @@ def make_mocked_request(
         headers = CIMultiDict(headers)
     raw_headers = [(k.encode(), v.encode()) for k, v in headers.items()]
     if transport is None:
-        extra = {"peername": ("127.0.0.1", 12345)}
+        extra = {"peername": ("127.0.0.1", 12345), "sockname": ("127.0.0.1", 80)}
         if sslcontext is not None:
             extra["sslcontext"] = sslcontext
         transport = _MockedTransport(extra)
@@ -172,7 +173,16 @@ def make_mocked_request(
     )
     if app is None:
         app = Application()
-    request = Request(head, payload, protocol, app=app, client_max_size=client_max_size)
+    request = Request(
+        head,
+        payload,
+        protocol,
+        task=mock.Mock() if foreign else None,
+        loop=loop,
+        client_max_size=client_max_size,
+        client_max_fields=client_max_fields,
+    )
+    _remember_connection(request, sslcontext)
 
     info = UrlMappingMatchInfo(match_info or {}, SystemRoute(Exception("mocked")))
     info.add_app(app)
@@ -180,6 +190,17 @@ def make_mocked_request(
     if foreign:
         _use_writer(request, writer)
     return request
+
+
+def _remember_connection(request: Request, sslcontext: Any) -> None:
+    """The peer's address and the scheme, kept as the request is made (as aiohttp's request
+    keeps them), so a test that drops the connection (``request._protocol = None``) still
+    reads them."""
+    remote = request.remote
+    if remote is not None:
+        request._remote = remote
+    if sslcontext:
+        request._scheme = "https"
 
 
 def _mocked_writer(transport: Any) -> mock.Mock:

@@ -68,7 +68,6 @@ def test_constructors_accept_aiohttp_keywords():
             for k, p in theirs.items()
             if k not in ours and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
         }
-        missing -= {"client_max_fields"}  # aiohttp 3.14's form field cap: not yet in aioweb
         assert not missing, (name, missing)
 
 

@@ -12,6 +12,7 @@ import asyncio
 import gzip
 import inspect
 import json
+import re
 import subprocess
 import sys
 import uuid
@@ -158,12 +159,18 @@ def test_key_objects() -> None:
     a_again = web.RequestKey("a", int)
     assert a != a_again and len({a, a_again}) == 2  # identity, never the name
     assert web.RequestKey[list[int]]("ids") is not None
-    assert repr(web.RequestKey[list[int]]("ids")) == "<RequestKey(ids, type=list[int])>"
-    assert repr(web.ResponseKey("t", float)) == "<ResponseKey(t, type=float)>"
+
+    # The repr names the module whose top-level code made the key, as aiohttp's does (from a
+    # test function: the module pytest runs as); stripped here.
+    def bare(key: object) -> str:
+        return re.sub(r"\((?:[\w.]*\.)?(\w+), ", r"(\1, ", repr(key))
+
+    assert bare(web.RequestKey[list[int]]("ids")) == "<RequestKey(ids, type=list[int])>"
+    assert bare(web.ResponseKey("t", float)) == "<ResponseKey(t, type=float)>"
     assert (
-        repr(web.AppKey("db", web.Request)) == "<AppKey(db, type=aioweb.framework.request.Request)>"
+        bare(web.AppKey("db", web.Request)) == "<AppKey(db, type=aioweb.framework.request.Request)>"
     )
-    assert repr(web.RequestKey("x")) == "<RequestKey(x, type=<<Unknown>>)>"
+    assert bare(web.RequestKey("x")) == "<RequestKey(x, type=<<Unknown>>)>"
     keys = [web.RequestKey("b"), web.RequestKey("a")]
     assert [k.name for k in sorted(keys)] == ["a", "b"]  # typed keys order by name...
     assert web.RequestKey("z") < "plain"  # ...and before plain keys
