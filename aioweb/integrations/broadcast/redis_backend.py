@@ -89,6 +89,8 @@ class RedisBackend:
     ``Sentinel(...).master_for(name)``). ``window``: messages kept for replay (at least; ``~``
     trimming keeps a little more). ``timeout``: seconds a send may wait for Redis before
     raising. ``presence_ttl``: seconds after which a silent process's members disappear.
+    ``max_connections``: the command connections one process opens at most (sends wait for
+    a free one, within ``timeout``).
     """
 
     def __init__(
@@ -100,6 +102,7 @@ class RedisBackend:
         timeout: float = 2.0,
         presence_ttl: float = 5.0,
         backoff_max: float = 2.0,
+        max_connections: int = 32,
     ) -> None:
         if window < 1:
             raise ValueError("window must be at least 1")
@@ -108,6 +111,7 @@ class RedisBackend:
         self.timeout = timeout
         self.presence_ttl = presence_ttl
         self.backoff_max = backoff_max
+        self.max_connections = max_connections
         self._stream = f"{prefix}:stream"
         self._channel = f"{prefix}:bus"
         self._prefix = prefix
@@ -133,8 +137,18 @@ class RedisBackend:
                 "socket_connect_timeout": self.timeout,
                 "decode_responses": True,
             }
+            # A bounded pool that makes callers wait for a connection: a thousand handlers
+            # sending at once share ``max_connections`` connections instead of opening (or
+            # being refused) a thousand.
+            pool = aioredis.BlockingConnectionPool.from_url(
+                self.url,
+                max_connections=self.max_connections,
+                timeout=self.timeout,
+                socket_timeout=self.timeout,
+                **opts,
+            )
             return (
-                aioredis.Redis.from_url(self.url, socket_timeout=self.timeout, **opts),
+                aioredis.Redis(connection_pool=pool),
                 aioredis.Redis.from_url(self.url, **opts),  # pub/sub reads wait indefinitely
             )
         return self.url, self.url
@@ -175,6 +189,7 @@ class RedisBackend:
         self._local.clear()
         if isinstance(self.url, str):
             await client.aclose()
+            await client.connection_pool.disconnect()
             if self._sub_client is not None:
                 await self._sub_client.aclose()
         self._client = self._sub_client = None

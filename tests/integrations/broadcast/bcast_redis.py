@@ -50,6 +50,7 @@ class RedisProcess:
             except OSError:
                 pass
             time.sleep(0.05)
+        self.stop()
         raise ServiceError(f"redis-server did not answer on {self.host}:{self.port}")
 
     def stop(self) -> None:

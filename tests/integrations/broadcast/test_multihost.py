@@ -94,10 +94,10 @@ def _key(ident: str) -> tuple[int, int]:
 async def test_three_hosts_behind_nginx(network: Network, tmp_path: Path) -> None:
     started = time.monotonic()
     redis = RedisProcess(tmp_path, host=network.gateway)
-    redis.start()
     hosts: list[Host] = []
     nginx = None
     try:
+        redis.start()
         hosts = [Host(network, i, redis.url, tmp_path / f"h{i}.log") for i in range(N_HOSTS)]
         for host in hosts:
             _wait_http(host.url + "/whoami", host)
