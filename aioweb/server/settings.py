@@ -83,8 +83,8 @@ class ServerSettings:
         """How long a new connection may stay silent: ``idle_timeout``, or ``keepalive_timeout``
         when that is shorter (aiohttp 3.14 closes a connection that sends no request within
         ``keepalive_timeout``; its first head is due by then too, see ``guards``)."""
-        timeouts = [t for t in (self.idle_timeout, self.keepalive_timeout) if t > 0]
-        return min(timeouts) if timeouts else 0.0
+        idle, keepalive = self.idle_timeout, self.keepalive_timeout  # (read per connection)
+        return keepalive if keepalive > 0 and (idle <= 0 or keepalive < idle) else idle
 
 
 #: The defaults as one object: ``DEFAULTS.idle_timeout`` and so on.
