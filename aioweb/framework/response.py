@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from multidict import CIMultiDict, getversion, istr
 
 from aioweb.framework.helpers import DictStorage, HttpVersion10, HttpVersion11, ResponseKey
-from aioweb.framework.response_body import payload_head, send_payload
+from aioweb.framework.response_body import ForeignWriter, payload_head, send_payload
 from aioweb.framework.response_coding import CompressionMixin, Compressor, ContentCoding
 from aioweb.framework.response_cookies import CookiesMixin
 from aioweb.framework.response_fields import BodyFieldsMixin, RepresentationFieldsMixin
@@ -57,6 +57,11 @@ def _check_field_values(*values: str | None) -> None:
             raise ValueError("Newline or carriage return character in a header name or value")
     if len(_SAFE_VALUES) < _SAFE_VALUES_MAX:
         _SAFE_VALUES.update(values)
+
+
+def _prepared_writer(writer: Any) -> Any:
+    """What ``prepare`` returns again: the connection, or a mocked request's own writer."""
+    return writer.writer if type(writer) is ForeignWriter else writer
 
 
 def _check_reason(reason: str) -> None:
@@ -174,6 +179,8 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
         return self._chunked
 
     def enable_chunked_encoding(self, chunk_size: int | None = None) -> None:
+        if chunk_size is not None:
+            warnings.warn("Chunk size is deprecated #1615", DeprecationWarning, stacklevel=2)
         self._chunked = True
         self._plain_version = -1
         if CONTENT_LENGTH in self._headers:
@@ -192,7 +199,7 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
         if self._eof_sent:
             return None
         if self._writer is not None:
-            return self._writer
+            return _prepared_writer(self._writer)
         if request._prepare_hook is None and type(self)._start is StreamResponse._start:
             # Nothing to await (no on_response_prepare signal): skip a coroutine.
             self._req = request
@@ -242,7 +249,7 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
         if self._chunked:
             if not http11:
                 raise RuntimeError(
-                    f"Chunked encoding is not supported by HTTP/{version[0]}.{version[1]}"
+                    f"Using chunked encoding is forbidden for HTTP/{version[0]}.{version[1]}"
                 )
             headers[TRANSFER_ENCODING] = "chunked"
             headers.pop(CONTENT_LENGTH, None)

@@ -113,9 +113,12 @@ class CompressionMixin:
             return  # already encoded by the application
         self._compressor = Compressor(coding)
         self._headers[_CONTENT_ENCODING] = coding
-        if not self._chunked and request.version >= (1, 1):
+        if not self._chunked:
+            # The announced length is the uncompressed one: dropped.  HTTP/1.0 has no
+            # chunks, so there the body ends with the connection.
             self._headers.pop(_CONTENT_LENGTH, None)
-            self._chunked = True
+            if request.version >= (1, 1):
+                self._chunked = True
 
 
 def _vary_accept_encoding(headers: CIMultiDict[str]) -> None:

@@ -50,7 +50,9 @@ class RepresentationFieldsMixin:
         raw = self._headers.get(_CONTENT_TYPE)
         if raw is None:
             return "application/octet-stream"
-        return parse_mimetype_params(raw)[0]
+        mimetype = parse_mimetype_params(raw)[0]
+        # "jpeg" is no type/subtype: read as what a recipient assumes for an unknown type
+        return mimetype if "/" in mimetype else "application/octet-stream"
 
     @content_type.setter
     def content_type(self, value: str) -> None:
@@ -95,6 +97,8 @@ class RepresentationFieldsMixin:
     @property
     def etag(self) -> Any:
         raw = self._headers.get("ETag")
+        if raw == "*":
+            return ETag("*")
         return None if raw is None else parse_etag(raw)
 
     @etag.setter
@@ -104,6 +108,8 @@ class RepresentationFieldsMixin:
             return
 
         if isinstance(value, ETag):
+            if not isinstance(value.value, str):  # (ETag is built without checks)
+                raise ValueError(f"Unsupported etag type: {type(value.value)}")
             tag = value
         elif isinstance(value, str):
             tag = ETag._make((value, False))  # checked by format_etag below
@@ -115,7 +121,9 @@ class RepresentationFieldsMixin:
         try:
             self._headers["ETag"] = format_etag(tag)
         except ValueError:
-            raise ValueError(f"ETag value {tag.value!r} is not a valid entity tag") from None
+            raise ValueError(
+                f"ETag value {tag.value!r} is not a valid etag (quotes are added when sent)"
+            ) from None
 
 
 class BodyFieldsMixin(RepresentationFieldsMixin):

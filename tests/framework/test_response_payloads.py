@@ -4,6 +4,7 @@ small header rules of issue 13's response rows; real server, aiohttp's client.""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import io
 import warnings
 from collections.abc import AsyncIterator
@@ -12,7 +13,7 @@ from unittest import mock
 
 import aiohttp
 import pytest
-from bodies_util import run, serve
+from bodies_util import parse_response, raw_request, run, serve
 
 from aioweb import web
 from aioweb.framework.multipart_writer import MultipartWriter
@@ -249,5 +250,25 @@ def test_no_content_length_without_a_length_to_state() -> None:
                 assert resp.status == 200 and "Content-Length" not in resp.headers
             async with session.get(base + "/?s=200") as resp:
                 assert resp.headers["Content-Length"] == "0"
+
+    run(main())
+
+
+def test_compressed_stream_over_http10_drops_the_uncompressed_length() -> None:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse()
+        resp.content_length = len(DATA)
+        resp.enable_compression(web.ContentCoding.gzip)
+        await resp.prepare(request)
+        await resp.write(DATA)
+        return resp
+
+    async def main() -> None:
+        async with serve(_app(handler)) as base:
+            raw = await raw_request(base, b"GET / HTTP/1.0\r\nAccept-Encoding: gzip\r\n\r\n")
+        status, headers, body = parse_response(raw)
+        assert status == 200 and headers["content-encoding"] == "gzip"
+        assert "content-length" not in headers  # the body ends with the connection
+        assert gzip.decompress(body) == DATA
 
     run(main())
