@@ -7,13 +7,14 @@ compressed (the common case the compiled hot path is tuned for).
 
 from __future__ import annotations
 
+import importlib
 import warnings
 import zlib
 from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, istr
 
-from aioweb.http.content_coding import available_codings, best_coding
+from aioweb.http.content_coding import ZSTD_MODULE, available_codings, best_coding
 
 if TYPE_CHECKING:
     from aioweb.framework.request import BaseRequest
@@ -35,7 +36,29 @@ class ContentCoding:
     deflate = "deflate"
     gzip = "gzip"
     br = "br"
+    zstd = "zstd"
     identity = "identity"
+
+
+class _ZstdStream:
+    """A zstd frame written piece by piece, with whichever zstd module is installed."""
+
+    def __init__(self) -> None:
+        module = importlib.import_module(ZSTD_MODULE or "zstandard")
+        if ZSTD_MODULE == "zstandard":
+            self._obj: Any = module.ZstdCompressor().compressobj()
+            self._end: Any = None
+        else:  # compression.zstd / backports.zstd
+            self._obj = module.ZstdCompressor()
+            self._end = module.ZstdCompressor.FLUSH_FRAME
+
+    def process(self, data: bytes) -> bytes:
+        return bytes(self._obj.compress(data))
+
+    def finish(self) -> bytes:
+        if self._end is None:
+            return bytes(self._obj.flush())
+        return bytes(self._obj.flush(self._end))
 
 
 class Compressor:
@@ -47,6 +70,8 @@ class Compressor:
         self._zlib: Any = None
         if coding == ContentCoding.br:
             self._brotli = brotli.Compressor()
+        elif coding == ContentCoding.zstd:
+            self._brotli = _ZstdStream()  # (the same process/finish shape)
         else:
             wbits = 16 + zlib.MAX_WBITS if coding == ContentCoding.gzip else zlib.MAX_WBITS
             self._zlib = zlib.compressobj(level if level is not None else 6, wbits=wbits)

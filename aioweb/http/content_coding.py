@@ -39,9 +39,29 @@ else:
     _HAS_BROTLI = True
 
 
+def _zstd_module() -> str | None:
+    """Which zstd implementation is importable: Python 3.14's ``compression.zstd``, its
+    backport, or ``zstandard``; None when none is."""
+    for name in ("compression.zstd", "backports.zstd", "zstandard"):
+        try:
+            __import__(name)
+        except ImportError:
+            continue
+        return name
+    return None
+
+
+ZSTD_MODULE = _zstd_module()
+
+
 def available_codings() -> tuple[str, ...]:
-    """Codings we can produce, in order of preference."""
-    return ("br", "gzip", "deflate") if _HAS_BROTLI else ("gzip", "deflate")
+    """Codings we can produce, in order of preference.
+
+    zstd comes last: it is chosen when the client prefers it (a higher q) or when it is
+    forced, not on a tie, where gzip is the coding every client decodes.
+    """
+    codings: tuple[str, ...] = ("br", "gzip", "deflate") if _HAS_BROTLI else ("gzip", "deflate")
+    return (*codings, "zstd") if ZSTD_MODULE is not None else codings
 
 
 def accepted_codings(header: str | None) -> dict[str, float]:

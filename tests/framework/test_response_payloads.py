@@ -272,3 +272,27 @@ def test_compressed_stream_over_http10_drops_the_uncompressed_length() -> None:
         assert gzip.decompress(body) == DATA
 
     run(main())
+
+
+def test_zstd_when_the_client_prefers_it() -> None:
+    zstandard = pytest.importorskip("zstandard")
+
+    async def handler(request: web.Request) -> web.Response:
+        resp = web.Response(body=DATA)
+        resp.enable_compression()
+        return resp
+
+    async def main() -> None:
+        async with (
+            serve(_app(handler)) as base,
+            aiohttp.ClientSession(auto_decompress=False) as session,
+        ):
+            async with session.get(base + "/", headers={"Accept-Encoding": "zstd"}) as resp:
+                assert resp.headers["Content-Encoding"] == "zstd"
+                body = await resp.read()
+            tied = {"Accept-Encoding": "gzip, zstd"}
+            async with session.get(base + "/", headers=tied) as resp:
+                assert resp.headers["Content-Encoding"] == "gzip"  # a tie: gzip
+        assert zstandard.ZstdDecompressor().decompressobj().decompress(body) == DATA
+
+    run(main())
