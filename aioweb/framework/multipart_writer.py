@@ -51,7 +51,7 @@ class BodyPart:
         body = self._body
         if isinstance(body, bytes):
             return len(body)
-        if isinstance(body, Payload):  # (a MultipartWriter too)
+        if _is_payload(body):  # (a MultipartWriter too)
             return body.size
         try:
             pos = body.tell()
@@ -62,6 +62,13 @@ class BodyPart:
 
     def _head(self) -> bytes:
         return b"".join(f"{k}: {v}\r\n".encode() for k, v in self.headers.items()) + b"\r\n"
+
+
+def _is_payload(obj: Any) -> bool:
+    """aioweb's ``Payload``, or one of the same shape (aiohttp's, in code mixing the two)."""
+    if isinstance(obj, Payload):
+        return True
+    return all(hasattr(obj, name) for name in ("headers", "size", "write", "decode"))
 
 
 def content_disposition_header(
@@ -154,7 +161,7 @@ class MultipartWriter(Payload):
         self._parts.append(part)
         return part
 
-    def append_payload(self, payload: Payload) -> Payload:
+    def append_payload(self, payload: Any) -> Any:
         """Add a payload as a part, with its headers (and its Content-Length when known,
         outside form-data, where RFC 7578 §4.8 leaves it out)."""
         headers = payload.headers
@@ -175,7 +182,7 @@ class MultipartWriter(Payload):
         out = []
         for part in self._parts:
             body = part._body
-            if isinstance(body, (Payload, bytes)):
+            if isinstance(body, bytes) or _is_payload(body):
                 text = body.decode(encoding, errors)
             else:
                 raise TypeError("decode() does not read file parts")
@@ -220,7 +227,7 @@ class MultipartWriter(Payload):
             elif isinstance(body, MultipartWriter):
                 async for chunk in body.iter_chunks(chunk_size):
                     yield chunk
-            elif isinstance(body, Payload):
+            elif _is_payload(body):
                 yield await body.as_bytes()
             else:
                 while chunk := body.read(chunk_size):
@@ -234,7 +241,7 @@ class MultipartWriter(Payload):
         for part in self._parts:
             await writer.write(b"--" + b + b"\r\n" + part._head())
             body = part._body
-            if isinstance(body, Payload):  # streamed into the writer (back-pressure)
+            if _is_payload(body):  # streamed into the writer (back-pressure)
                 await body.write(writer)
             elif isinstance(body, bytes):
                 await writer.write(body)
@@ -256,7 +263,7 @@ class MultipartWriter(Payload):
                 out += body
             elif isinstance(body, MultipartWriter):
                 out += body.as_bytes(read_files=read_files)
-            elif isinstance(body, Payload):
+            elif _is_payload(body):
                 raise TypeError("as_bytes() does not write payload parts; use iter_chunks()")
             elif read_files:
                 out += body.read()
