@@ -34,7 +34,8 @@ class BodyPart:
     def __init__(
         self, body: bytes | IO[bytes] | MultipartWriter | Payload, headers: CIMultiDict[str]
     ):
-        self._body = body
+        # Any: a payload may also be one of aiohttp's (see _is_payload), checked by shape
+        self._body: Any = body
         self.headers = headers
 
     def set_content_disposition(
@@ -52,11 +53,11 @@ class BodyPart:
         if isinstance(body, bytes):
             return len(body)
         if _is_payload(body):  # (a MultipartWriter too)
-            return body.size
+            size = body.size
+            return None if size is None else int(size)
         try:
-            pos = body.tell()
-            end = os.fstat(body.fileno()).st_size
-            return end - pos
+            pos = int(body.tell())
+            return os.fstat(body.fileno()).st_size - pos
         except (OSError, AttributeError, io.UnsupportedOperation):
             return None
 
