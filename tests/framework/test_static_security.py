@@ -375,9 +375,9 @@ def test_index_page_does_not_tell_where_outside_links_lead(site: Path) -> None:
             one = await raw_request(base, get("/static/one/"))
             two = await raw_request(base, get("/static/two/"))
             assert parse_response(one)[0] == 200
-            assert b'href="/static/one/link"' in one  # listed, but not as a directory
-            assert b'href="/static/one/inside/"' in one  # a link that stays inside is one
-            assert without_date(one).replace(b"/one/", b"/two/") == without_date(two)
+            assert b'href="/static/one/link">link</a>' in one  # listed, but not as a directory
+            assert b'href="/static/one/inside">inside/</a>' in one  # a link inside is one
+            assert without_date(one).replace(b"/one", b"/two") == without_date(two)
 
     run(main())
 

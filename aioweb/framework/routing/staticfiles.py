@@ -57,6 +57,8 @@ if TYPE_CHECKING:
 __all__ = ["StaticResource"]
 
 _VERSION_KEY = "v"
+#: What stays unencoded in an index link: RFC 3986 path characters (pchar and "/").
+_PATH_SAFE = "/!$&'()*+,;=:@"
 
 
 class StaticResource(PrefixResource):
@@ -225,26 +227,31 @@ class StaticResource(PrefixResource):
         return response
 
     def _index(self, fd: int, path: str, tail: str) -> Response:
-        """An HTML listing of the directory open as ``fd`` (the one checked, not its path)."""
+        """An HTML listing of the directory open as ``fd`` (the one checked, not its path).
+
+        The layout is aiohttp's, byte for byte (clients and tests compare it): the title is
+        the directory relative to the static root (``/.`` for the root itself), each entry
+        links to its URL under the prefix and directories are labelled with a trailing
+        slash. Names are escaped twice over: percent-encoded in the link, HTML-escaped in
+        both the link and the label.
+        """
         try:
             names = sorted(os.listdir(fd if os.listdir in os.supports_fd else path))
         except OSError:
             raise HTTPForbidden() from None
         rel = "/".join(p for p in tail.split("/") if p and p != ".")
         base = f"{self._prefix}/{rel}/" if rel else f"{self._prefix}/"
-        title = html.escape(_display(base))
+        title = html.escape("/" + _display(rel or "."))
         items = []
         for name in names:
             is_dir = self._entry_is_dir(os.path.join(path, name))
-            href = quote(os.fsencode(base), safe="/") + quote(os.fsencode(name), safe="")
+            href = quote(os.fsencode(base + name), safe=_PATH_SAFE)
             label = html.escape(_display(name)) + ("/" if is_dir else "")
-            items.append(
-                f'<li><a href="{html.escape(href + ("/" if is_dir else ""))}">{label}</a></li>'
-            )
+            items.append(f'<li><a href="{html.escape(href)}">{label}</a></li>')
+        listing = "\n".join(items)
         body = (
-            '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n'
-            f"<title>Index of {title}</title>\n</head>\n<body>\n<h1>Index of {title}</h1>\n"
-            "<ul>\n" + "\n".join(items) + "\n</ul>\n</body>\n</html>\n"
+            f"<html>\n<head>\n<title>Index of {title}</title>\n</head>\n<body>\n"
+            f"<h1>Index of {title}</h1>\n<ul>\n{listing}\n</ul>\n</body>\n</html>"
         )
         return Response(text=body, content_type="text/html")
 
