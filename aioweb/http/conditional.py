@@ -37,6 +37,7 @@ from .etag import (
     make_etag,
     parse_etag,
     parse_etag_list,
+    parse_etags,
     strong_match,
     weak_match,
 )
@@ -98,7 +99,8 @@ def evaluate_preconditions(
     * If-Unmodified-Since is ignored when If-Match is present, when the date is malformed, or
       when the representation has no modification time.
     * If-None-Match uses weak comparison; when it fails, GET and HEAD get 304 and any other
-      method 412.
+      method 412. A malformed member of its list is skipped rather than voiding the header
+      (see ``_parse_none_match``).
     * If-Modified-Since applies only to GET and HEAD, only when If-None-Match is absent, and is
       ignored when malformed or when there is no modification time.
 
@@ -127,7 +129,7 @@ def evaluate_preconditions(
 
     # 3. If-None-Match
     inm = _header(headers, "If-None-Match")
-    parsed_none = None if inm is None else parse_etag_list(inm)
+    parsed_none = None if inm is None else _parse_none_match(inm)
     if parsed_none is not None:
         if isinstance(parsed_none, _Any):
             matched = exists
@@ -145,6 +147,20 @@ def evaluate_preconditions(
             if date is not None and lm <= date:
                 return Outcome.NOT_MODIFIED
     return Outcome.PROCEED
+
+
+def _parse_none_match(text: str) -> list[ETag] | _Any | None:
+    """If-None-Match's tags, skipping malformed members (None when no tag is left).
+
+    If-Match stays strict (a malformed list voids it), but here leniency is safe: a 304 still
+    needs a well-formed tag, sent by the client, that matches the current one, i.e. a client
+    that holds this very representation. A stray malformed member (``"a", junk``) thus no
+    longer voids the 304 that ``"a"`` earns, and cannot earn one itself. aiohttp reads the
+    list this way too.
+    """
+    if text.strip(" \t") == "*":
+        return ANY
+    return list(parse_etags(text) or ()) or None
 
 
 def if_range_matches(
