@@ -149,6 +149,8 @@ class FileResponse(StreamResponse):
         except OSError as exc:
             if exc.errno in (errno.ELOOP, errno.ENAMETOOLONG):
                 raise FileNotFoundError(self._path) from None
+            if exc.errno == errno.ENXIO:  # a socket: there, but not a file (403, as a FIFO)
+                raise IsADirectoryError(self._path) from None
             raise
         if not stat.S_ISREG(st.st_mode):
             os.close(fd)
@@ -266,6 +268,11 @@ class FileResponse(StreamResponse):
         self, request: BaseRequest, fd: int, segments: list[bytes | ByteRange], length: int
     ) -> None:
         protocol = request._protocol
+        transport = protocol.transport
+        if transport is None or transport.is_closing():
+            # The client left while the handler worked (the head is still held back, so
+            # nothing was written yet): aiohttp's error, before any file byte is read.
+            raise ConnectionResetError("Connection lost")
         self._body_length += length
         # Small bodies: one read, one write together with the headers.
         if length <= self.small_file:

@@ -9,7 +9,10 @@ No request, however it is spelled, reaches a file outside ``directory``:
   prefix is decoded once more here, so an encoded slash *is* a slash and ``%2e%2e`` *is*
   ``..``. Whatever the encoding, the segments are then checked as plain text.
 * A ``..`` segment, a backslash (a separator on Windows, a trap for proxies elsewhere) or a
-  NUL byte anywhere in the path is refused with 403 before the file system is touched.
+  NUL byte anywhere in the path is refused with 404 before the file system is touched: such a
+  name does not exist under the prefix. 404 (aiohttp's answer for a path leaving the root)
+  rather than 403 makes every refused spelling look like a missing file, and since the answer
+  is given before any file is looked at it cannot depend on what exists.
 * With ``follow_symlinks=False`` (the default) every file opened must lie inside the real
   ``directory``: the file is opened, then the kernel is asked where the open descriptor
   lives, so no symlink swapped between a check and the open can slip through (see
@@ -23,7 +26,8 @@ No request, however it is spelled, reaches a file outside ``directory``:
 * With ``follow_symlinks=True`` symlinks (siblings included) may point anywhere, as in
   aiohttp, but the requested path itself must still stay inside.
 * A directory gives 403 unless ``show_index=True``; index pages escape every name (HTML and
-  URL), so a file called ``<script>.txt`` is shown, not run.
+  URL), so a file called ``<script>.txt`` is shown, not run. A socket, FIFO or device inside
+  the root is 403, as in aiohttp: it exists, but it is not a file to serve.
 
 ``url_for(filename=..., append_version=True)`` adds ``?v=<sha256 of the content>``, cached
 per file until its mtime or size changes, so long cache lifetimes stay safe.
@@ -32,6 +36,7 @@ per file until its mtime or size changes, so long cache lifetimes stay safe.
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import html
 import os
@@ -180,13 +185,13 @@ class StaticResource(PrefixResource):
     # --- serving ----------------------------------------------------------------------------
 
     def _candidate(self, tail: str) -> str:
-        """The path a URL tail names under the root, not resolved; 403 for a spelling that
+        """The path a URL tail names under the root, not resolved; 404 for a spelling that
         tries to climb out (``..``, a backslash, a NUL), before the file system is touched."""
         if "\x00" in tail or "\\" in tail:
-            raise HTTPForbidden()
+            raise HTTPNotFound()
         parts = [p for p in tail.split("/") if p and p != "."]
         if ".." in parts:
-            raise HTTPForbidden()
+            raise HTTPNotFound()
         return os.path.join(self._root, *parts)
 
     def _open(self, tail: str) -> tuple[int, os.stat_result, str]:
@@ -202,8 +207,13 @@ class StaticResource(PrefixResource):
             return open_within(path, None if self._follow_symlinks else self._root)
         except PermissionError:
             raise HTTPForbidden() from None
-        except OSError:  # missing, outside the root, a symlink loop, a name too long
-            raise HTTPNotFound() from None
+        except OSError as exc:
+            # ENXIO: a socket (or a device without a driver) that cannot be opened. It is
+            # inside the root (outside failures arrive as OutsideRoot, errno None), so it
+            # is the same 403 as a FIFO or a device that opens.
+            if exc.errno == errno.ENXIO:
+                raise HTTPForbidden() from None
+            raise HTTPNotFound() from None  # missing, outside, a symlink loop, a long name
 
     async def _handle(self, request: Request) -> StreamResponse:
         tail = request.match_info["filename"]

@@ -1,0 +1,127 @@
+"""Static files and ``FileResponse`` where aiohttp 3.14's own tests pinned a behaviour (issue 13).
+
+Real server, aiohttp's client (the one those tests use) or raw request lines where a client
+would normalise the path: special files answer 403, a ``..`` spelling answers 404 (before the
+file system is looked at), If-None-Match skips a malformed member of its list, and a client
+gone before the body is sent raises aiohttp's ``ConnectionResetError("Connection lost")``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from pathlib import Path
+
+import aiohttp
+import pytest
+from bodies_util import get, parse_response, raw_request, run, serve
+
+from aioweb import web
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "file.txt").write_text("hello")
+    (tmp_path / "outside.txt").write_text("secret")
+    return site
+
+
+def static_app(site: Path) -> web.Application:
+    app = web.Application()
+    app.router.add_static("/static", site)
+    return app
+
+
+def test_socket_and_fifo_inside_the_root_are_forbidden(root: Path) -> None:
+    """A socket cannot even be opened (ENXIO), a FIFO opens: both exist, neither is a file."""
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(root / "unix.sock"))
+    os.mkfifo(root / "pipe")
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        response: web.StreamResponse = web.FileResponse(root / "unix.sock")
+        return response
+
+    app = static_app(root)
+    app.router.add_get("/direct", handler)
+
+    async def main() -> None:
+        async with serve(app) as base, aiohttp.ClientSession(base) as client:
+            for path in ("/static/unix.sock", "/static/pipe", "/direct"):
+                async with client.get(path) as r:
+                    assert r.status == 403, path
+            async with client.get("/static/missing.sock") as r:
+                assert r.status == 404
+
+    try:
+        run(main())
+    finally:
+        sock.close()
+
+
+@pytest.mark.parametrize(
+    "path", ["/static/../outside.txt", "/static/../missing.txt", "/static/x/../../outside.txt"]
+)
+def test_dotdot_answers_as_a_missing_file(root: Path, path: str) -> None:
+    """Refused before any lookup: the same 404 whether the target out there exists or not."""
+
+    async def main() -> None:
+        async with serve(static_app(root)) as base:
+            status, _, body = parse_response(await raw_request(base, get(path)))
+            missing = parse_response(await raw_request(base, get("/static/nope.txt")))
+            assert status == 404 and body == missing[2]
+            assert b"secret" not in body
+
+    run(main())
+
+
+def test_if_none_match_skips_a_malformed_member(root: Path) -> None:
+    async def main() -> None:
+        async with serve(static_app(root)) as base, aiohttp.ClientSession(base) as client:
+            async with client.get("/static/file.txt") as r:
+                etag = r.headers["ETag"]
+            for value in (f'{etag}, W/"other", not-a-tag', f"junk, {etag}"):
+                async with client.get("/static/file.txt", headers={"If-None-Match": value}) as r:
+                    assert r.status == 304, value
+                    assert r.headers["ETag"] == etag
+            # malformed members never match on their own
+            async with client.get("/static/file.txt", headers={"If-None-Match": "junk"}) as r:
+                assert r.status == 200 and await r.text() == "hello"
+
+    run(main())
+
+
+def test_client_gone_before_prepare_raises_connection_lost(root: Path) -> None:
+    """The handler learns the client left when it sends the file, as with aiohttp."""
+
+    async def main() -> None:
+        raised: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
+
+        async def handler(request: web.Request) -> web.StreamResponse:
+            response = web.FileResponse(root / "file.txt")
+            protocol = request._protocol
+            transport = protocol.transport
+            protocol.transport = None  # what connection_lost leaves behind
+            try:
+                await response.prepare(request)
+            except ConnectionResetError as exc:
+                raised.set_result(exc)
+            else:
+                raised.set_result(None)
+            finally:
+                protocol.transport = transport
+            return web.Response(status=503)
+
+        app = web.Application()
+        app.router.add_get("/", handler)
+        async with serve(app) as base, aiohttp.ClientSession(base) as client, client.get("/") as r:
+            assert r.status == 503
+        exc = await asyncio.wait_for(raised, 5)
+        assert isinstance(exc, ConnectionResetError) and str(exc) == "Connection lost"
+
+    run(main())
