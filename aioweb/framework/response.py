@@ -24,6 +24,7 @@ from aioweb.http.writer import (
     LAST_CHUNK,
     encode_chunk,
     http_date_now,
+    plain_head,
     reason_phrase,
     serialize_head,
     status_line,
@@ -46,17 +47,6 @@ SERVER = istr(SERVER_SOFTWARE_HEADER)
 CONNECTION = istr("Connection")
 
 _EMPTY_BODY_STATUSES = frozenset({204, 304})
-# Header values the short head path (Response._plain_head) found free of CR and LF.
-_SAFE_VALUES: set[str | None] = {None}
-_SAFE_VALUES_MAX = 1024
-
-
-def _check_field_values(*values: str | None) -> None:
-    for value in values:
-        if value is not None and ("\r" in value or "\n" in value):
-            raise ValueError("Newline or carriage return character in a header name or value")
-    if len(_SAFE_VALUES) < _SAFE_VALUES_MAX:
-        _SAFE_VALUES.update(values)
 
 
 def _prepared_writer(writer: Any) -> Any:
@@ -391,7 +381,13 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
         return writer
 
     def __repr__(self) -> str:
-        state = "eof" if self._eof_sent else ("prepared" if self.prepared else "not prepared")
+        req = self._req
+        if self._eof_sent:
+            state = "eof"
+        elif self.prepared and req is not None:
+            state = f"{req.method} {req.path} "  # (aiohttp's form: the request it answers)
+        else:
+            state = "not prepared"
         return f"<{self.__class__.__name__} {self.reason} {state}>"
 
 
@@ -479,7 +475,10 @@ class Response(StreamResponse, BodyFieldsMixin):
             return int(self._headers[CONTENT_LENGTH])
         if self._compressor is not None:
             return None
-        if self._payload is not None:
+        if self._payload is not None:  # compressed or no body: not the payload's size
+            status = self._status
+            if self._compression or status in _EMPTY_BODY_STATUSES or status < 200:
+                return None
             return self._payload.size  # type: ignore[no-any-return]
         return len(self._body) if self._body is not None else 0
 
@@ -525,39 +524,26 @@ class Response(StreamResponse, BodyFieldsMixin):
         body = self._body
         length = len(body) if body is not None else 0
         content_type = self._plain_content_type
-        date = http_date_now()
         protocol = request._protocol
         server = protocol.server_header
-        if content_type not in _SAFE_VALUES or server not in _SAFE_VALUES:
-            # CR or LF inside a value (content_type= comes from the application) is refused,
-            # as serialize_head refuses it; a value found clean is remembered (bounded).
-            _check_field_values(content_type, server)
         keep_alive = request._head.keep_alive and not protocol.closing
-        length_text = str(length)
-        headers[CONTENT_LENGTH] = length_text
-        if content_type is None:  # added after Content-Length, as the general path does
-            if length:
-                headers[CONTENT_TYPE] = "application/octet-stream"
-                fields = (
-                    f"Content-Length: {length_text}\r\nContent-Type: application/octet-stream\r\n"
-                )
-            else:  # an empty body has no type (RFC 9110 §8.3)
-                fields = f"Content-Length: {length_text}\r\n"
-        else:
-            fields = f"Content-Type: {content_type}\r\nContent-Length: {length_text}\r\n"
+        # The whole head comes from the writer, which reuses a head built earlier in the same
+        # second (and refuses CR or LF inside a value: content_type= comes from the application).
+        date = http_date_now()
+        head = plain_head(
+            self._status, self._reason, content_type, length, server, keep_alive, date
+        )
+        headers[CONTENT_LENGTH] = str(length)
+        if content_type is None and length:  # (an empty body has no type: RFC 9110 §8.3)
+            headers[CONTENT_TYPE] = "application/octet-stream"
         headers[DATE] = date
         headers[SERVER] = server
-        if keep_alive:
-            fields = f"{fields}Date: {date}\r\nServer: {server}\r\n\r\n"
-        else:
+        if not keep_alive:
             headers[CONNECTION] = "close"
-            fields = f"{fields}Date: {date}\r\nServer: {server}\r\nConnection: close\r\n\r\n"
         self._keep_alive = keep_alive
         self._no_body = False
         self._length_check = length
-        return status_line("1.1", self._status, self._reason) + fields.encode(
-            "utf-8", "surrogateescape"
-        )
+        return head
 
     def _start_compression_whole(self, request: BaseRequest) -> None:
         """A body known in full is compressed at once, so it keeps a Content-Length."""

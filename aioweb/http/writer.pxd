@@ -14,3 +14,14 @@ cdef dict _REASONS
 
 @cython.locals(line=bytes)
 cpdef bytes status_line(str version, object status, object reason=*)
+
+
+cdef dict _HEADS
+cdef Py_ssize_t _HEADS_MAX
+cdef str _heads_date
+
+@cython.locals(head=bytes, key=tuple)
+cpdef bytes plain_head(
+    object status, object reason, object content_type, Py_ssize_t length, object server,
+    bint keep_alive, str date
+)

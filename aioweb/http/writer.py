@@ -15,6 +15,7 @@ __all__ = [
     "LAST_CHUNK",
     "encode_chunk",
     "http_date_now",
+    "plain_head",
     "reason_phrase",
     "serialize_head",
     "status_line",
@@ -92,3 +93,55 @@ def http_date_now() -> str:
         _date_second = second
         _date_value = format_http_date(second)
     return _date_value
+
+
+# Whole response heads of the common case (see plain_head), for the current second only.
+_HEADS: dict[tuple[int, str | None, str | None, int, str, bool], bytes] = {}
+_HEADS_MAX = 256
+_heads_date = ""
+
+
+def plain_head(
+    status: int,
+    reason: str | None,
+    content_type: str | None,
+    length: int,
+    server: str,
+    keep_alive: bool,
+    date: str,
+) -> bytes:
+    """The head of an HTTP/1.1 response with a body of ``length`` bytes and no other fields:
+    status line, ``Content-Type`` (or ``application/octet-stream`` after ``Content-Length``
+    when there is none and the body is not empty), ``Content-Length``, ``Date`` (``date``: what ``http_date_now()``
+    just returned), ``Server`` and, unless kept alive, ``Connection: close``.
+
+    Most responses of a service share a few such heads (same status, type and length), so a
+    head built once is reused while its ``Date`` stays current: one dict look-up instead of
+    formatting and encoding a head per response.  The table is emptied when ``date`` changes
+    (once a second) and holds at most ``_HEADS_MAX`` heads.  A value with CR or LF is refused
+    (``ValueError``) before anything is built or remembered, as ``serialize_head`` refuses it.
+    """
+    global _heads_date
+    if date != _heads_date:
+        _HEADS.clear()
+        _heads_date = date
+    key = (status, reason, content_type, length, server, keep_alive)
+    head = _HEADS.get(key)
+    if head is not None:
+        return head
+    for value in (content_type, server):
+        if value is not None and ("\r" in value or "\n" in value):
+            raise ValueError("Newline or carriage return character in a header name or value")
+    if content_type is None:  # (after Content-Length, in the order the general path adds it)
+        fields = f"Content-Length: {length}\r\n"
+        if length:  # an empty body has no type (RFC 9110 §8.3)
+            fields += "Content-Type: application/octet-stream\r\n"
+    else:
+        fields = f"Content-Type: {content_type}\r\nContent-Length: {length}\r\n"
+    fields = f"{fields}Date: {date}\r\nServer: {server}\r\n"
+    if not keep_alive:
+        fields += "Connection: close\r\n"
+    head = status_line("1.1", status, reason) + (fields + "\r\n").encode("utf-8", "surrogateescape")
+    if len(_HEADS) < _HEADS_MAX:
+        _HEADS[key] = head
+    return head
