@@ -296,3 +296,17 @@ def test_zstd_when_the_client_prefers_it() -> None:
         assert zstandard.ZstdDecompressor().decompressobj().decompress(body) == DATA
 
     run(main())
+
+
+def test_payload_length_and_repr_on_a_mocked_request() -> None:
+    async def main() -> None:
+        resp = web.Response(body=BytesPayload(b"answer"))
+        assert resp.content_length == 6
+        resp.enable_compression(web.ContentCoding.gzip)
+        assert resp.content_length is None  # compressed: not the payload's size
+        stream = web.StreamResponse(reason="foo")
+        assert repr(stream) == "<StreamResponse foo not prepared>"
+        await stream.prepare(make_mocked_request("GET", "/path/to"))
+        assert repr(stream) == "<StreamResponse foo GET /path/to >"
+
+    run(main())
