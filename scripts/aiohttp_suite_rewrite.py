@@ -58,6 +58,11 @@ SERVER_MODULES = frozenset(
     }
 )
 
+# Where a module's public names live under aioweb when the path differs: ``aioweb.http`` is
+# aioweb's wire package, so aiohttp.http's public server names (HttpVersion*, WSMsgType,
+# WSCloseCode, WSMessage) are imported from ``aioweb.web``, where aioweb documents them.
+MODULE_TARGETS = {"aiohttp.http": "aioweb.web"}
+
 # Names aiohttp exports at its top level that belong to the server side (or to the wire both
 # sides share and that a server imports from aiohttp's top level).
 SERVER_TOP_NAMES = frozenset(
@@ -102,7 +107,7 @@ def _import_from(node: ast.ImportFrom, modules: frozenset[str]) -> str | None:
     if not ours:
         return None
     theirs = [a for a in node.names if a not in ours]
-    target = "aioweb" + module[len("aiohttp") :]
+    target = MODULE_TARGETS.get(module, "aioweb" + module[len("aiohttp") :])
     parts = [f"from {target} import {', '.join(_alias(a) for a in ours)}"]
     if theirs:
         parts.append(f"from {module} import {', '.join(_alias(a) for a in theirs)}")

@@ -33,6 +33,7 @@ ALIASES = frozenset(
         "streams",
         "payload",
         "helpers",
+        "http_exceptions",
         "web_exceptions",
         "web_request",
         "web_response",

@@ -24,6 +24,7 @@ __all__ = ["MISSING", "TABLE"]
 _F = "aioweb.framework"
 _R = "aioweb.framework.routing"
 _S = "aioweb.server"
+_C = "aioweb.integrations.aiohttp_compat"
 
 
 def _words(text: str) -> list[str]:
@@ -55,6 +56,7 @@ TABLE: Final[dict[str, dict[str, str]]] = {
         **_from(f"{_F}.views", "AbstractView"),
         **_from(f"{_S}.accesslog", "AbstractAccessLogger"),
         **_from("shims:abc", "AbstractRouter AbstractMatchInfo"),
+        **_from(f"{_F}.payloads", "AbstractStreamWriter"),
         **_from("aiohttp:aiohttp.abc", "AbstractCookieJar AbstractResolver ResolveResult"),
     },
     "typedefs": _from(
@@ -74,15 +76,23 @@ TABLE: Final[dict[str, dict[str, str]]] = {
         **_from(f"{_F}.multipart_writer", "MultipartWriter"),
     },
     "streams": _from(f"{_S}.streams", "EMPTY_PAYLOAD EofStream StreamReader"),
-    "payload": {},  # aioweb's payload types are still to come (see MISSING)
+    "payload": _from(
+        f"{_F}.payloads",
+        "PAYLOAD_REGISTRY get_payload payload_type Payload BytesPayload StringPayload "
+        "IOBasePayload BytesIOPayload BufferedReaderPayload TextIOPayload StringIOPayload "
+        "JsonPayload JsonBytesPayload AsyncIterablePayload",
+    ),
     "helpers": {
         **_from("aioweb.http.etag", "ETag"),
         **_from("shims:helpers", "ChainMapProxy reify"),
         **_from("aiohttp:aiohttp.helpers", "BasicAuth"),
+        # beyond aiohttp's __all__: module constants its tests and server code read
+        **_from(f"{_C}.constants", "DEBUG DEFAULT_CHUNK_SIZE"),
     },
     "web_exceptions": _from(f"{_F}.exceptions", _EXCEPTIONS),
     "web_request": {
         **_from(f"{_F}.request", "BaseRequest Request"),
+        **_from("aioweb.http.etag", "ETag"),
         **_from(f"{_F}.multipart_form", "FileField"),
     },
     "web_response": {
@@ -100,8 +110,19 @@ TABLE: Final[dict[str, dict[str, str]]] = {
         **_from(f"{_R}.routes", "AbstractRoute ResourceRoute"),
         **_from(f"{_R}.staticfiles", "StaticResource"),
         **_from(f"{_F}.views", "View"),
+        **_from(f"{_R}.routes", "SystemRoute"),
+        **_from(f"{_C}.constants", "PATH_SEP"),
     },
-    "web_fileresponse": _from(f"{_F}.fileresponse", "FileResponse"),
+    "web_fileresponse": {
+        **_from(f"{_F}.fileresponse", "FileResponse"),
+        **_from(f"{_C}.constants", "NOSENDFILE"),
+    },
+    "http_exceptions": _from(
+        f"{_C}.http_exceptions",
+        "HttpProcessingError BadHttpMessage HttpBadRequest PayloadEncodingError "
+        "ContentEncodingError TransferEncodingError ContentLengthError DecompressSizeError "
+        "LineTooLong InvalidHeader BadStatusLine BadHttpMethod InvalidURLError",
+    ),
     "web_log": {
         **_from(f"{_S}.accesslog", "AbstractAccessLogger AccessLogger"),
         **_from("shims:helpers", "KeyMethod"),
@@ -139,7 +160,6 @@ TABLE: Final[dict[str, dict[str, str]]] = {
 
 #: aiohttp's public names aioweb does not offer yet, per module, with the reason.
 MISSING: Final[dict[str, dict[str, str]]] = {
-    "abc": {"AbstractStreamWriter": "aioweb's response writer is the server contract's"},
     "multipart": dict.fromkeys(
         _words(
             "BadContentDispositionHeader BadContentDispositionParam parse_content_disposition "
@@ -148,13 +168,5 @@ MISSING: Final[dict[str, dict[str, str]]] = {
         "aioweb's Content-Disposition parser (aioweb.http.disposition) has another API",
     ),
     "streams": {"DataQueue": "a client-side queue in aiohttp; aioweb's server does not use it"},
-    "payload": dict.fromkeys(
-        _words(
-            "PAYLOAD_REGISTRY get_payload payload_type Payload BytesPayload StringPayload "
-            "IOBasePayload BytesIOPayload BufferedReaderPayload TextIOPayload StringIOPayload "
-            "JsonPayload JsonBytesPayload AsyncIterablePayload"
-        ),
-        "payload bodies are being written (issue 13, wave 2)",
-    ),
     "hdrs": {"HOST_ALL": "aiohttp's internal case-variant set for its parser"},
 }

@@ -85,10 +85,24 @@ def test_abstract_bases_hold_for_aioweb_objects() -> None:
 
 
 def test_missing_name_says_why() -> None:
-    import aioweb.payload
+    import aioweb.streams
 
     with pytest.raises(AttributeError, match="not in aioweb yet"):
-        aioweb.payload.Payload  # noqa: B018
+        aioweb.streams.DataQueue  # noqa: B018
+
+
+def test_aiohttp_http_exceptions_have_aiohttps_constructors() -> None:
+    """Server code raises these from handlers; they carry aiohttp's codes and texts and are
+    aioweb wire errors, so the server answers with their status."""
+    from aioweb.http.errors import HttpProtocolError
+    from aioweb.http_exceptions import BadHttpMethod, HttpProcessingError, LineTooLong
+
+    method = BadHttpMethod("\x16\x03", "error")
+    assert isinstance(method, HttpProtocolError) and method.status == method.code == 400
+    assert method.message == "error"
+    too_long = LineTooLong("header", 10, 20)
+    assert "Got more than 10 bytes (20) when reading header." in str(too_long)
+    assert HttpProcessingError(code=503, message="busy").status == 503
 
 
 def test_real_module_wins_and_import_stays_cheap() -> None:
