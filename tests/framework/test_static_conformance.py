@@ -6,6 +6,7 @@ file system is looked at), If-None-Match skips a malformed member of its list, a
 gone before the body is sent raises aiohttp's ``ConnectionResetError("Connection lost")``.
 """
 
+# ruff: noqa: RUF001 (Cyrillic on purpose: a static prefix that must be percent-encoded)
 from __future__ import annotations
 
 import asyncio
@@ -18,6 +19,7 @@ import pytest
 from bodies_util import get, parse_response, raw_request, run, serve
 
 from aioweb import web
+from aioweb.test_utils import make_mocked_request
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -123,5 +125,63 @@ def test_client_gone_before_prepare_raises_connection_lost(root: Path) -> None:
             assert r.status == 503
         exc = await asyncio.wait_for(raised, 5)
         assert isinstance(exc, ConnectionResetError) and str(exc) == "Connection lost"
+
+    run(main())
+
+
+def test_a_path_climbing_above_the_prefix_is_not_the_static_resource(root: Path) -> None:
+    """It does not match (as in aiohttp), so a later catch-all route sees it; dot segments
+    that stay below the prefix still match and are refused as missing files."""
+
+    async def catch_all(request: web.Request) -> web.StreamResponse:
+        return web.Response(text="caught")
+
+    app = static_app(root)
+    app.router.add_route("*", "/{tail:.*}", catch_all)
+
+    async def main() -> None:
+        async with serve(app) as base:
+            status, _, body = parse_response(await raw_request(base, get("/static/../x")))
+            assert (status, body) == (200, b"caught")
+            status, _, body = parse_response(await raw_request(base, get("/static/a/../file.txt")))
+            assert status == 404 and b"hello" not in body
+
+    run(main())
+
+
+def test_static_names_as_aiohttp_spells_them(root: Path) -> None:
+    """repr of the resource and of routes.static(), and url_for under a prefix that needs
+    quoting (its own %2F kept as an escaped slash, the file name's % escaped)."""
+    app = web.Application()
+    resource = app.router.add_static("/пре %2Fфикс", root, name="static")
+    assert repr(resource).startswith("<StaticResource 'static' /пре %2Fфикс -> ")
+    url = resource.url_for(filename="/1 2/файл%2F.txt")
+    assert url.path == "/пре /фикс/1 2/файл%2F.txt"
+    assert str(url) == (
+        "/%D0%BF%D1%80%D0%B5%20%2F%D1%84%D0%B8%D0%BA%D1%81/1%202/%D1%84%D0%B0%D0%B9%D0%BB%252F.txt"
+    )
+    routes = web.RouteTableDef()
+    routes.static("/prefix", "/path", name="name", show_index=True)
+    assert repr(routes[0]) == "<StaticDef /prefix -> /path, name='name', show_index=True>"
+
+
+def test_options_route_under_the_prefix(root: Path) -> None:
+    async def options(request: web.Request) -> web.StreamResponse:
+        return web.Response(headers={"Allow": "GET, HEAD, OPTIONS"})
+
+    app = static_app(root)
+    resource = next(r for r in app.router.resources() if isinstance(r, web.StaticResource))
+    resource.set_options_route(options)
+
+    async def main() -> None:
+        # a match reports the resource's methods too (aiohttp's resolve contract)
+        match, allowed = await resource.resolve(make_mocked_request("OPTIONS", "/static/x"))
+        assert match is not None and allowed == {"GET", "HEAD", "OPTIONS"}
+        async with serve(app) as base, aiohttp.ClientSession(base) as client:
+            async with client.options("/static/file.txt") as r:
+                assert r.status == 200 and r.headers["Allow"] == "GET, HEAD, OPTIONS"
+            async with client.post("/static/file.txt") as r:
+                assert r.status == 405
+                assert set(r.headers["Allow"].split(",")) == {"GET", "HEAD", "OPTIONS"}
 
     run(main())

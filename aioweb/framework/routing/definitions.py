@@ -69,7 +69,8 @@ class StaticDef(AbstractRouteDef):
         self.kwargs = kwargs
 
     def __repr__(self) -> str:
-        return f"<StaticDef {self.prefix} -> {self.path}>"
+        options = "".join(f", {key}={value!r}" for key, value in sorted(self.kwargs.items()))
+        return f"<StaticDef {self.prefix} -> {self.path}{options}>"
 
     def register(self, router: UrlDispatcher) -> list[AbstractRoute]:
         resource = router.add_static(self.prefix, self.path, **self.kwargs)

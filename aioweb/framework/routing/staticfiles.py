@@ -40,6 +40,8 @@ import errno
 import hashlib
 import html
 import os
+import posixpath
+import re
 import stat
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -64,6 +66,8 @@ __all__ = ["StaticResource"]
 _VERSION_KEY = "v"
 #: What stays unencoded in an index link: RFC 3986 path characters (pchar and "/").
 _PATH_SAFE = "/!$&'()*+,;=:@"
+#: A ``%`` that does not start a percent-escape.
+_LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 class StaticResource(PrefixResource):
@@ -114,12 +118,22 @@ class StaticResource(PrefixResource):
         if isinstance(filename, Path):
             name = filename.as_posix()
         name = name.lstrip("/")
-        url = URL.build(path=f"{self._prefix}/{quote(name, safe='/')}", encoded=True)
+        url = URL.build(path=f"{self._url_prefix()}/{quote(name, safe='/')}", encoded=True)
         if append_version:
             version = self._version_of(name)
             if version is not None:
                 url = url.with_query({_VERSION_KEY: version})
         return url
+
+    def _url_prefix(self) -> str:
+        """The prefix as it appears in a URL: percent-encoded, its own escapes kept.
+
+        The prefix is given in the decoded form requests are matched in, except that an
+        escape written in it (``%2F``: a slash inside a segment) is meant as that escape, as
+        aiohttp reads it; a ``%`` that starts no escape is a literal percent sign.
+        """
+        prefix = _LONE_PERCENT.sub("%25", self._prefix)
+        return quote(prefix, safe=_PATH_SAFE + "%")
 
     def _version_of(self, name: str) -> str | None:
         """A content hash for cache busting; None when the file cannot be read safely."""
@@ -163,6 +177,11 @@ class StaticResource(PrefixResource):
     ) -> tuple[UrlMappingMatchInfo | None, set[str]]:
         if not self._under_prefix(path):
             return None, set()
+        # A path whose dot segments climb above the prefix is not this resource's at all (as
+        # in aiohttp): it does not match, so not even the allowed methods say the resource
+        # is there. Dot segments that stay below are refused later, in _candidate (404).
+        if "/.." in path and not self._under_prefix(posixpath.normpath(path)):
+            return None, set()
         route = self._routes.get(method)
         if route is None:
             return None, set(self._routes)
@@ -170,7 +189,7 @@ class StaticResource(PrefixResource):
         tail = path[len(self._prefix) + 1 :]
         if "%" in tail:
             tail = unquote_to_bytes(tail).decode("utf-8", "surrogateescape")
-        return UrlMappingMatchInfo({"filename": tail}, route), set()
+        return UrlMappingMatchInfo({"filename": tail}, route), set(self._routes)
 
     def __len__(self) -> int:
         return len(self._routes)
@@ -179,7 +198,7 @@ class StaticResource(PrefixResource):
         return iter(self._routes.values())
 
     def __repr__(self) -> str:
-        name = f"'{self.name}' " if self.name is not None else ""
+        name = f"'{self.name}'" if self.name is not None else ""
         return f"<StaticResource {name} {self._prefix} -> {self._directory!r}>"
 
     # --- serving ----------------------------------------------------------------------------
@@ -250,12 +269,14 @@ class StaticResource(PrefixResource):
         except OSError:
             raise HTTPForbidden() from None
         rel = "/".join(p for p in tail.split("/") if p and p != ".")
-        base = f"{self._prefix}/{rel}/" if rel else f"{self._prefix}/"
+        base = f"{self._url_prefix()}/"
+        if rel:
+            base += quote(os.fsencode(rel), safe=_PATH_SAFE) + "/"
         title = html.escape("/" + _display(rel or "."))
         items = []
         for name in names:
             is_dir = self._entry_is_dir(os.path.join(path, name))
-            href = quote(os.fsencode(base + name), safe=_PATH_SAFE)
+            href = base + quote(os.fsencode(name), safe=_PATH_SAFE)
             label = html.escape(_display(name)) + ("/" if is_dir else "")
             items.append(f'<li><a href="{html.escape(href)}">{label}</a></li>')
         listing = "\n".join(items)
