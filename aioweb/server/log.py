@@ -13,12 +13,15 @@ import logging
 
 __all__ = [
     "access_logger",
+    "broadcast_logger",
     "gridfs_logger",
+    "internal_logger",
     "reload_logger",
     "server_logger",
     "session_logger",
     "supervisor_logger",
     "web_logger",
+    "websocket_logger",
 ]
 
 #: Connection and request errors (also used by ``web.Server``).
@@ -35,3 +38,9 @@ web_logger = logging.getLogger("aioweb.web")
 gridfs_logger = logging.getLogger("aioweb.gridfs")
 #: The session integration: session data or cookies that cannot be read.
 session_logger = logging.getLogger("aioweb.session")
+#: WebSocket sessions: protocol errors of a peer, close handshakes that time out.
+websocket_logger = logging.getLogger("aioweb.websocket")
+#: The broadcast layer: backend outages, reconnects, dropped slow consumers.
+broadcast_logger = logging.getLogger("aioweb.broadcast")
+#: aiohttp's ``internal_logger`` under the aiohttp-compatible module paths.
+internal_logger = logging.getLogger("aioweb.internal")

@@ -22,6 +22,7 @@ from yarl import URL
 from aioweb.framework.routing.dispatcher import UrlDispatcher
 from aioweb.framework.routing.match_info import UrlMappingMatchInfo
 from aioweb.framework.types import Handler, Middleware
+from aioweb.server.log import internal_logger, websocket_logger
 
 
 def _words(text: str) -> list[str]:
@@ -183,8 +184,8 @@ class KeyMethod(NamedTuple):
 
 
 LOGGERS: dict[str, logging.Logger] = {
-    "ws_logger": logging.getLogger("aioweb.websocket"),
-    "internal_logger": logging.getLogger("aioweb.internal"),
+    "ws_logger": websocket_logger,
+    "internal_logger": internal_logger,
     "client_logger": logging.getLogger("aiohttp.client"),  # the client is aiohttp's
 }
 
