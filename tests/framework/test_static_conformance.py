@@ -185,3 +185,42 @@ def test_options_route_under_the_prefix(root: Path) -> None:
                 assert set(r.headers["Allow"].split(",")) == {"GET", "HEAD", "OPTIONS"}
 
     run(main())
+
+
+def _mode_000_is_enforced(tmp_path: Path) -> bool:
+    """Root reads any file unless CAP_DAC_OVERRIDE is dropped (e.g. run under
+    ``setpriv --bounding-set=-dac_override,-dac_read_search``): probe rather than guess."""
+    probe = tmp_path / "probe"
+    probe.write_text("x")
+    probe.chmod(0)
+    try:
+        probe.read_text()
+    except PermissionError:
+        return True
+    finally:
+        probe.chmod(0o600)
+    return False
+
+
+def test_unreadable_file_or_directory_inside_the_root_is_forbidden(root: Path) -> None:
+    """EACCES inside the root is 403 (aiohttp's answer), for a file, a directory listing and
+    a path through an unsearchable directory; outside it stays the 404 of a missing file."""
+    if not _mode_000_is_enforced(root.parent):
+        pytest.skip("file modes are not enforced for this user (root with CAP_DAC_OVERRIDE)")
+    (root / "locked.txt").write_text("secret")
+    (root / "locked.txt").chmod(0)
+    (root / "locked").mkdir()
+    (root / "locked").chmod(0)
+    app = web.Application()
+    app.router.add_static("/static", root, show_index=True)
+
+    async def main() -> None:
+        async with serve(app) as base, aiohttp.ClientSession(base) as client:
+            for path in ("/static/locked.txt", "/static/locked/", "/static/locked/x.txt"):
+                async with client.get(path) as r:
+                    assert r.status == 403, path
+
+    try:
+        run(main())
+    finally:
+        (root / "locked").chmod(0o700)
