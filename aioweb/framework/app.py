@@ -64,6 +64,17 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
 
     _asgi_adapter: Any = None  # built by the first ASGI call (see __call__)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Subclassing is discouraged, as in aiohttp (store state in the app, wrap it, or use
+        signals); aioweb's own subclasses (``ASGIApp``) are not warned about."""
+        super().__init_subclass__(**kwargs)
+        if not cls.__module__.startswith("aioweb."):
+            warnings.warn(
+                f"Inheritance class {cls.__name__} from web.Application is discouraged",
+                DeprecationWarning,
+                stacklevel=2 + _OWN_FRAMES,
+            )
+
     def __init__(
         self,
         *,
@@ -76,6 +87,16 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         loop: asyncio.AbstractEventLoop | None = None,
         debug: bool | None = None,
     ) -> None:
+        # aiohttp's deprecations, same category and text. ``debug=`` is not one of them here:
+        # it switches on aioweb's debug page (see docs/compat.md).
+        if router is not None:
+            warnings.warn(
+                "router argument is deprecated", DeprecationWarning, stacklevel=1 + _OWN_FRAMES
+            )
+        if loop is not None:
+            warnings.warn(
+                "loop argument is deprecated", DeprecationWarning, stacklevel=1 + _OWN_FRAMES
+            )
         self._router = router if router is not None else UrlDispatcher()
         self._handler_args = handler_args
         self.logger = logger
@@ -190,7 +211,15 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
-        return self._loop or asyncio.get_event_loop()
+        """Deprecated (as in aiohttp): the loop given to the constructor, else the running one
+        (``None`` outside one, as aiohttp's before the app is started)."""
+        warnings.warn("loop property is deprecated", DeprecationWarning, stacklevel=1 + _OWN_FRAMES)
+        if self._loop is not None:
+            return self._loop
+        try:
+            return asyncio.get_running_loop()
+        except RuntimeError:
+            return None  # type: ignore[return-value]
 
     @property
     def on_response_prepare(self) -> Signal:
@@ -244,6 +273,13 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         self._on_cleanup.freeze()
         self._middleware_plan = [(m, is_old_style_factory(m)) for m in self._middlewares]
         self._has_old_style = any(old for _m, old in self._middleware_plan)
+        for m, old_style in self._middleware_plan:
+            if old_style:  # once, when the app is frozen (aiohttp warns on every request)
+                warnings.warn(
+                    f'old-style middleware "{m!r}" deprecated, see #2252',
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
         subapp_middlewares = False
         for subapp in self._subapps:
             subapp.pre_freeze()

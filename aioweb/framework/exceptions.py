@@ -1,7 +1,8 @@
 """The ``HTTPException`` hierarchy: one class per status code, usable raised or returned.
 
 As in aiohttp 3, each exception is also a :class:`~aioweb.framework.response.Response`, so a handler may
-``raise web.HTTPFound('/x')`` or ``return web.HTTPFound('/x')``.
+``raise web.HTTPFound('/x')`` or ``return web.HTTPFound('/x')``; returning one works but warns
+``DeprecationWarning``, as aiohttp does (raise it: middlewares see it as the error it is).
 
 aiohttp's other ``web`` exception names are gathered here too: ``RequestPayloadError``
 (a malformed request body), ``PayloadAccessError`` (a body read after its response was sent),
@@ -10,6 +11,7 @@ aiohttp's other ``web`` exception names are gathered here too: ``RequestPayloadE
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -105,6 +107,14 @@ class HTTPException(Response, Exception):
         text: str | None = None,
         content_type: str | None = None,
     ) -> None:
+        if body is not None:
+            # As in aiohttp: an exception's body is text (``text=``); raw bytes belong in a
+            # Response (``return web.Response(body=..., status=...)``).
+            warnings.warn(
+                "body argument is deprecated for http web exceptions",
+                DeprecationWarning,
+                stacklevel=2,
+            )
         Response.__init__(
             self,
             status=self.status_code,
@@ -123,6 +133,18 @@ class HTTPException(Response, Exception):
 
     def __repr__(self) -> str:
         return f"<{self.__class__.__name__}: {self.reason}>"
+
+    def finish_now(self, request: Any) -> bool:
+        """The server's call for a response a handler *returned* (a raised one is written
+        through ``prepare``): aiohttp's deprecation warning, then the usual fast path. Only
+        exceptions pay for the check."""
+        warnings.warn(
+            "returning HTTPException object is deprecated (#2415) and will be removed, "
+            "please raise the exception instead",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return Response.finish_now(self, request)
 
     __hash__ = object.__hash__
 
@@ -172,6 +194,17 @@ class HTTPPartialContent(HTTPSuccessful):
     status_code = 206
 
 
+def _location_header(location: str | URL) -> str:
+    """``Location`` as sent: a URL as given when it is plain printable ASCII (kept verbatim,
+    its percent-encoding untouched); otherwise normalised through ``yarl.URL`` (non-ASCII
+    percent-encoded, CR/LF and other controls dropped, as aiohttp does), so that a location
+    built from user input can never end the header and start another."""
+    text = str(location)
+    if isinstance(location, URL) or all(" " < char < "\x7f" for char in text):
+        return text
+    return str(URL(text))
+
+
 class HTTPMove(HTTPRedirection):
     """A redirect: ``location`` becomes the ``Location`` header."""
 
@@ -190,7 +223,7 @@ class HTTPMove(HTTPRedirection):
         super().__init__(
             headers=headers, reason=reason, body=body, text=text, content_type=content_type
         )
-        self.headers["Location"] = str(location)
+        self.headers["Location"] = _location_header(location)
         self.location = location
 
 
