@@ -103,6 +103,7 @@ _LAZY = {
     "EventSourceResponse": "aioweb.integrations.sse",
     "sse_response": "aioweb.integrations.sse",
     "ASGIApp": "aioweb.integrations.asgi",  # web.ASGIApp(asgi_app): an ASGI app as a sub-app
+    "access_logger": "aioweb.server.log",  # aiohttp.web has it too, outside __all__
 }
 
 
@@ -181,4 +182,5 @@ STAR_LAZY = [
     for name, module in _LAZY.items()
     if module
     not in ("aioweb.integrations.gridfs", "aioweb.tooling.worker", "aioweb.integrations.asgi")
+    and name != "access_logger"
 ]
