@@ -202,13 +202,27 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
         self._req = request
         writer = self._writer = request._protocol
         hook = request._prepare_hook
+        head = self._build_head(request)
         if hook is not None:
+            # on_response_prepare sees the headers as they will be sent (Date, Server,
+            # Content-Length...) and may change them (drop Server), as in aiohttp.
+            headers = self._headers
+            version = getversion(headers)  # type: ignore[arg-type]
+            status, reason = self._status, self._reason
             await hook(self)
             if self._writer is not writer:
                 # The hook handed the response another writer: aiohttp's AbstractStreamWriter
                 # of make_mocked_request(writer=...) (response_body.ForeignWriter).
                 return await self._writer.start(self, request)
-        self._head = self._build_head(request)
+            if (
+                getversion(headers) != version  # type: ignore[arg-type]
+                or self._status != status
+                or self._reason != reason
+            ):
+                http11 = request.version >= HttpVersion11
+                line = status_line("1.1" if http11 else "1.0", self._status, self._reason)
+                head = serialize_head(line, headers.items())
+        self._head = head
         return writer
 
     def _build_head(self, request: BaseRequest) -> bytes:

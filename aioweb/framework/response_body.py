@@ -21,7 +21,6 @@ from aioweb.framework.payloads import (
     Order,
     register_payload,
 )
-from aioweb.server.server import SERVER_SOFTWARE
 
 if TYPE_CHECKING:
     from aioweb.framework.request import BaseRequest
@@ -121,11 +120,8 @@ class ForeignWriter:
             await self.writer.write(data)
 
     async def start(self, response: StreamResponse, request: BaseRequest) -> Any:
-        """Build the head as the server would, and hand it to the writer."""
-        if not isinstance(getattr(request._protocol, "server_header", None), str):
-            response._headers.setdefault("Server", SERVER_SOFTWARE)
-        response._build_head(request)
-        response._head = None
+        """Hand the status line and the headers, built as the server builds them, to the writer."""
+        response._head = None  # (built by StreamResponse._start before the hook)
         compressor = response._compressor
         if compressor is not None:  # aiohttp's writer compresses what it is given
             response._compressor = None

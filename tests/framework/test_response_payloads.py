@@ -310,3 +310,30 @@ def test_payload_length_and_repr_on_a_mocked_request() -> None:
         assert repr(stream) == "<StreamResponse foo GET /path/to >"
 
     run(main())
+
+
+def test_on_response_prepare_sees_and_edits_the_final_headers() -> None:
+    seen: list[str] = []
+
+    async def strip_server(request: web.Request, response: web.StreamResponse) -> None:
+        seen.extend(
+            name for name in ("Server", "Date", "Content-Length") if name in response.headers
+        )
+        del response.headers["Server"]
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(text="hi")
+
+    async def main() -> None:
+        app = _app(handler)
+        app.on_response_prepare.append(strip_server)
+        async with (
+            serve(app) as base,
+            aiohttp.ClientSession() as session,
+            session.get(base + "/") as resp,
+        ):
+            assert "Server" not in resp.headers
+            assert await resp.text() == "hi"
+
+    run(main())
+    assert seen == ["Server", "Date", "Content-Length"]
