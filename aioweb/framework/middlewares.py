@@ -45,6 +45,10 @@ def is_old_style_factory(candidate: Any) -> bool:
 _SLASHES = re.compile(r"//+")
 
 
+class _ConflictingFlags(ValueError, AssertionError):
+    """``normalize_path_middleware(append_slash=True, remove_slash=True)``."""
+
+
 def _same_site(path: str) -> str:
     """A redirect path that cannot leave this site.
 
@@ -68,25 +72,27 @@ def normalize_path_middleware(
     Tried in order: merged slashes, then added (or removed) trailing slash, then both.
     """
     if append_slash and remove_slash:
-        raise ValueError("Cannot both remove and append slash")
+        # (also an AssertionError: aiohttp asserts here, and code written for it may catch that)
+        raise _ConflictingFlags("Cannot both remove and append slash")
 
     @middleware
     async def impl(request: Request, handler: Handler) -> Any:
         if isinstance(request.match_info.route, SystemRoute):
             path, _, query = request.raw_path.partition("?")  # the query as sent (encoded)
             candidates: list[str] = []
+            merged = _SLASHES.sub("/", path)
             if merge_slashes:
-                candidates.append(_SLASHES.sub("/", path))
+                candidates.append(merged)
             if append_slash and not path.endswith("/"):
                 candidates.append(path + "/")
                 if merge_slashes:
-                    candidates.append(_SLASHES.sub("/", path + "/"))
+                    candidates.append(merged + "/")
             if remove_slash and path.endswith("/") and path != "/":
                 candidates.append(path[:-1])
-                if merge_slashes:
-                    candidates.append(_SLASHES.sub("/", path[:-1]))
+                if merge_slashes:  # merged first: "/a///" is "/a/", then "/a"
+                    candidates.append(merged[:-1])
             for candidate in candidates:
-                if candidate == path:
+                if candidate == path or not candidate:
                     continue
                 clone = request.clone(rel_url=URL.build(path=candidate, encoded=True))
                 match_info = await request.app.router.resolve(clone)  # type: ignore[arg-type]
