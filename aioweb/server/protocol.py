@@ -228,6 +228,10 @@ class HttpProtocol:
         if self.transport is not None:
             self.transport.abort()
 
+    def force_close(self) -> None:
+        """aiohttp's ``RequestHandler.force_close()`` (``request.protocol.force_close()``)."""
+        self.close()
+
     def shutdown_soon(self) -> None:
         """Graceful shutdown: finish the request in flight, then close; close idle ones now."""
         shutdown_soon(self)
