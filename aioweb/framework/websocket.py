@@ -81,6 +81,8 @@ class _UpgradedProtocol(asyncio.Protocol):
 
     def resume_writing(self) -> None:
         self._conn.resume_writing()
+        # Reading stops while automatic pongs fill the write buffer (see feed_data).
+        self._conn.resume_reading("pong")
 
     def eof_received(self) -> bool | None:
         return self._conn.eof_received()  # type: ignore[no-any-return]
@@ -101,6 +103,7 @@ class WebSocketResponse(WebSocketSession, StreamResponse):
         compress: bool | int = True,
         max_msg_size: int = DEFAULT_MAX_MSG_SIZE,
         writer_limit: int = DEFAULT_WRITER_LIMIT,
+        decode_text: bool = True,
     ) -> None:
         StreamResponse.__init__(self, status=101)
         options = WebSocketOptions(
@@ -113,6 +116,7 @@ class WebSocketResponse(WebSocketSession, StreamResponse):
             compress=compress,
             max_msg_size=max_msg_size,
             writer_limit=writer_limit,
+            decode_text=decode_text,
         )
         WebSocketSession.__init__(self, options)
 
@@ -189,6 +193,11 @@ class WebSocketResponse(WebSocketSession, StreamResponse):
             if err.status == 426:
                 raise HTTPUpgradeRequired(headers=err.headers, text=err.reason)
             raise HTTPBadRequest(text=err.reason)
+        transport = request._protocol.transport
+        if transport is None or transport.is_closing() is True:
+            # The client left while the handler was busy (an authentication call before
+            # prepare): nothing to upgrade; as aiohttp, before anything is sent.
+            raise ConnectionResetError("Connection lost")
         self.set_status(101)
         self._headers.update(headers)
         return protocol, deflate

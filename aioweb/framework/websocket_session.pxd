@@ -12,6 +12,7 @@ cdef class WebSocketSession:
     cdef public object _new_waiter
     cdef public object _pending_error, _close_code, _exception, _heartbeat_handle
     cdef public bint _autoclose, _autoping, _tx_plain, _reading_paused, _pending_close
+    cdef public bint _decode_text
     cdef public bint _closed, _closing
     cdef public Py_ssize_t _rx_small, _queued_bytes, _conn_lost
     cdef public double _last_rx, _ping_sent_at

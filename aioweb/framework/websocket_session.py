@@ -38,6 +38,8 @@ from aioweb.http.websocket import (
 )
 from aioweb.http.websocket.mask import apply_mask
 from aioweb.http.websocket.options import WebSocketOptions
+from aioweb.http.websocket.writer import sendable_close
+from aioweb.server.log import websocket_logger
 
 __all__ = ["WS_CLOSED_MESSAGE", "WS_CLOSING_MESSAGE", "WebSocketSession"]
 
@@ -202,6 +204,7 @@ class WebSocketSession:
         self._compress = options.compress
         self._max_msg_size = options.max_msg_size
         self._write_limit = options.writer_limit
+        self._decode_text = options.decode_text
 
         self._loop: asyncio.AbstractEventLoop | None = None
         self._transport: asyncio.Transport | None = None
@@ -280,11 +283,17 @@ class WebSocketSession:
         self._deflate = deflate
         # A server requires masked frames and sends unmasked ones; a client the reverse.
         self._frame_reader = FrameReader(
-            max_msg_size=self._max_msg_size, deflate=deflate, require_mask=is_server
+            max_msg_size=self._max_msg_size,
+            deflate=deflate,
+            require_mask=is_server,
+            decode_text=self._decode_text,
         )
         self._frame_writer = FrameWriter(deflate=deflate, mask=not is_server)
         limit = self._max_msg_size
-        self._rx_small = (min(125, limit) if limit else 125) if is_server else 0
+        # (decode_text=False: TEXT stays bytes, which only the general parser does)
+        self._rx_small = (
+            (min(125, limit) if limit else 125) if is_server and self._decode_text else 0
+        )
         self._tx_plain = is_server and deflate is None
         # A finished future: awaiting it costs no Python frame (``_Done.__await__`` does).
         sent = loop.create_future()
@@ -343,6 +352,10 @@ class WebSocketSession:
                 if self._autoping:
                     if not self._closed:
                         self._write(self._frame_writer.pong(msg.data))  # type: ignore[union-attr]
+                        if self._need_drain():
+                            # A ping flood from a peer that does not read its pongs: stop
+                            # reading until the buffer drains (resume_writing resumes).
+                            self._conn.pause_reading("pong")
                 else:
                     queue.append(msg)
                     self._queued_bytes += len(msg.data) + _MSG_COST
@@ -484,7 +497,7 @@ class WebSocketSession:
         self._heartbeat_handle = self._loop.call_at(now + self._heartbeat / 2, self._on_heartbeat)
 
     def _heartbeat_timeout(self, heartbeat: float) -> None:
-        exc = TimeoutError(f"No PONG received within {heartbeat / 2:g} s")
+        exc = TimeoutError(f"No PONG received after {heartbeat / 2} seconds")  # (aiohttp's text)
         self._exception = exc
         self._closed = True
         self._close_code = WSCloseCode.ABNORMAL_CLOSURE
@@ -543,14 +556,22 @@ class WebSocketSession:
             transport.close()
 
     def _pause_reading(self) -> None:
+        # On the server through the connection, which keeps one pause per reason (this one,
+        # the pongs'): either resuming must not undo the other.
         if self._transport is not None and not self._transport.is_closing():
             self._reading_paused = True
-            self._transport.pause_reading()
+            if self._conn is not None:
+                self._conn.pause_reading("websocket")
+            else:
+                self._transport.pause_reading()
 
     def _resume_reading(self) -> None:
         self._reading_paused = False
         if self._transport is not None and not self._transport.is_closing():
-            self._transport.resume_reading()
+            if self._conn is not None:
+                self._conn.resume_reading("websocket")
+            else:
+                self._transport.resume_reading()
 
     def _need_drain(self) -> bool:
         # The transport's high-water mark is set to ``writer_limit`` when the session
@@ -787,11 +808,10 @@ class WebSocketSession:
             return False
         self._closed = True
         self._cancel_heartbeat()
-        try:
-            self._write(self._frame_writer.close(code, message))
-        except ValueError:
-            self._close_transport()
-            raise
+        code, reason, problem = sendable_close(code, message)
+        if problem is not None:
+            websocket_logger.warning("WebSocket close(): %s", problem)
+        self._write(self._frame_writer.close(code, reason))
         self._wake()
         peer_close = self._peer_close
         assert peer_close is not None
@@ -803,10 +823,16 @@ class WebSocketSession:
         try:
             if drain and self._need_drain():
                 await self._drain()
+            if self._timeout <= 0:  # no wait (asyncio.timeout(0) would cancel at once)
+                raise TimeoutError
             async with asyncio.timeout(self._timeout):
                 msg = await asyncio.shield(peer_close)
-        except TimeoutError:
+        except TimeoutError as exc:
+            # No close frame in time: the handshake did not complete (aiohttp's 1006 and
+            # TimeoutError as exception()).
             self._close_code = WSCloseCode.ABNORMAL_CLOSURE
+            if self._exception is None:
+                self._exception = exc
             msg = None
         except asyncio.CancelledError:
             self._close_code = WSCloseCode.ABNORMAL_CLOSURE

@@ -38,6 +38,8 @@ class WebSocketOptions:
     ``compress``: on the server, ``True`` accepts a client's permessage-deflate offer, an int
     caps the server window bits, ``False`` refuses it; on the client, the window bits offered
     (0: no offer). ``writer_limit`` is the server's; the client keeps the default.
+    ``decode_text=False`` (aiohttp 3.14) delivers TEXT messages as their UTF-8 bytes, for a
+    ``loads`` that takes bytes (orjson); they are still checked to be UTF-8.
     """
 
     timeout: float = DEFAULT_TIMEOUT
@@ -49,3 +51,4 @@ class WebSocketOptions:
     compress: bool | int = True
     max_msg_size: int = DEFAULT_MAX_MSG_SIZE
     writer_limit: int = DEFAULT_WRITER_LIMIT
+    decode_text: bool = True

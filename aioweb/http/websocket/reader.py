@@ -52,7 +52,9 @@ class FrameReader:
     the connection on any unmasked client frame (and a client on any masked server frame,
     which ``require_mask=False`` enforces). ``max_msg_size`` bounds one whole message,
     fragments added up and after decompression; 0 disables the limit. The limit is checked
-    from each frame's header, before its payload is buffered.
+    from each frame's header, before its payload is buffered. ``decode_text=False`` gives
+    TEXT messages as bytes; they are checked to be UTF-8 all the same (section 8.1 makes
+    invalid text a reason to fail the connection whoever reads it).
     """
 
     __slots__ = (
@@ -65,6 +67,7 @@ class FrameReader:
         "_frag_size",
         "_frag_text",
         "at_boundary",
+        "decode_text",
         "max_msg_size",
         "require_mask",
     )
@@ -75,8 +78,10 @@ class FrameReader:
         max_msg_size: int = 4 * 1024 * 1024,
         deflate: PerMessageDeflate | None = None,
         require_mask: bool = True,
+        decode_text: bool = True,
     ) -> None:
         self.max_msg_size = max_msg_size
+        self.decode_text = decode_text
         self.require_mask = require_mask
         self._deflate = deflate
         self._buf = bytearray()
@@ -122,9 +127,11 @@ class FrameReader:
                     if b0 == 0x82:
                         return [_new(WSMessage, (_BINARY, payload, ""))]
                     try:
-                        return [_new(WSMessage, (_TEXT, payload.decode("utf-8"), ""))]
+                        text = payload.decode("utf-8")
                     except UnicodeDecodeError:
                         pass
+                    else:
+                        return [_new(WSMessage, (_TEXT, text if self.decode_text else payload, ""))]
         out: list[WSMessage] = []
         if buf:
             buf += data
@@ -307,7 +314,8 @@ class FrameReader:
                 if self._frag_text is not None:
                     self._frag_text = None
                     # Already validated piece by piece: this decode cannot fail.
-                    out.append(_new(WSMessage, (_TEXT, whole.decode("utf-8"), "")))
+                    data = whole.decode("utf-8") if self.decode_text else whole
+                    out.append(_new(WSMessage, (_TEXT, data, "")))
                 else:
                     out.append(self._message(op, whole, self._frag_compressed))
         elif opcode == _OP_PING:
@@ -346,11 +354,12 @@ class FrameReader:
             payload = self._deflate.decompress(payload, self.max_msg_size)
         if opcode == _OP_TEXT:
             try:
-                return _new(WSMessage, (_TEXT, payload.decode("utf-8"), ""))
+                text = payload.decode("utf-8")
             except UnicodeDecodeError:
                 raise WebSocketError(
                     WSCloseCode.INVALID_TEXT, "Text message is not valid UTF-8"
                 ) from None
+            return _new(WSMessage, (_TEXT, text if self.decode_text else payload, ""))
         return _new(WSMessage, (_BINARY, payload, ""))
 
     @staticmethod

@@ -15,7 +15,7 @@ from aioweb.http.websocket.deflate import PerMessageDeflate
 from aioweb.http.websocket.mask import apply_mask
 from aioweb.http.websocket.messages import WSCloseCode, is_valid_close_code
 
-__all__ = ["FrameWriter", "encode_frame"]
+__all__ = ["FrameWriter", "encode_frame", "sendable_close"]
 
 OP_CONTINUATION = 0x0
 OP_TEXT = 0x1
@@ -138,3 +138,26 @@ def _control_payload(payload: bytes | str) -> bytes:
     if len(payload) > 125:
         raise ValueError("Control frame payload longer than 125 bytes")
     return payload
+
+
+def sendable_close(code: int, reason: bytes | str) -> tuple[int, bytes, str | None]:
+    """An application's close code and reason as they may go on the wire, and what was wrong.
+
+    ``ws.close(code=999)`` (an old aiohttp example does this in ``on_shutdown``) must still
+    close the connection: raising there would leave the socket open and stop the caller's
+    loop over its other sockets. aiohttp puts such a code on the wire, where the peer fails
+    the connection with a protocol error (RFC 6455 section 7.4); here it becomes 1011 (the
+    server met an unexpected condition), and a reason over the 123 bytes a control frame
+    leaves is cut at a character boundary. The third item says what was changed (None: all
+    was well), for the caller to log.
+    """
+    if isinstance(reason, str):
+        reason = reason.encode("utf-8")
+    problem = None
+    if not isinstance(code, int) or not is_valid_close_code(code):
+        problem = f"close code {code!r} may not be sent (RFC 6455 section 7.4); sent 1011"
+        code = WSCloseCode.INTERNAL_ERROR
+    if len(reason) > 123:
+        reason = reason[:123].decode("utf-8", "ignore").encode("utf-8")
+        problem = (problem + "; " if problem else "") + "close reason cut to 123 bytes"
+    return code, reason, problem
