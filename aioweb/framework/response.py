@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, getversion, istr
 
+from aioweb.framework import response_body as _rare  # non-bytes bodies, hooks, mocked writers
 from aioweb.framework.helpers import DictStorage, HttpVersion10, HttpVersion11, ResponseKey
-from aioweb.framework.response_body import ForeignWriter, payload_head, send_payload
 from aioweb.framework.response_coding import CompressionMixin, Compressor, ContentCoding
 from aioweb.framework.response_cookies import CookiesMixin
 from aioweb.framework.response_fields import BodyFieldsMixin, RepresentationFieldsMixin
@@ -47,17 +47,6 @@ SERVER = istr(SERVER_SOFTWARE_HEADER)
 CONNECTION = istr("Connection")
 
 _EMPTY_BODY_STATUSES = frozenset({204, 304})
-
-
-def _prepared_writer(writer: Any) -> Any:
-    """What ``prepare`` returns again: the connection, or a mocked request's own writer."""
-    return writer.writer if type(writer) is ForeignWriter else writer
-
-
-def _check_reason(reason: str) -> None:
-    """A reason phrase goes into the status line: CR or LF would start a header of its own."""
-    if "\r" in reason or "\n" in reason:
-        raise ValueError("Reason cannot contain \\r or \\n")
 
 
 # Bodies from this size up are written after their head instead of being copied behind it.
@@ -110,7 +99,7 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
         self._headers: CIMultiDict[str] = CIMultiDict(headers) if headers else CIMultiDict()
         self._status = status if type(status) is int else int(status)
         if reason is not None:
-            _check_reason(reason)
+            _rare.check_reason(reason)
         self._reason = reason
 
     # -- status ------------------------------------------------------------------------
@@ -148,7 +137,7 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
                 "Cannot change the response status code after the headers have been sent"
             )
         if reason is not None:
-            _check_reason(reason)
+            _rare.check_reason(reason)
         self._status = int(status)
         self._reason = reason
 
@@ -189,7 +178,7 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
         if self._eof_sent:
             return None
         if self._writer is not None:
-            return _prepared_writer(self._writer)
+            return _rare.prepared_writer(self._writer)
         if request._prepare_hook is None and type(self)._start is StreamResponse._start:
             # Nothing to await (no on_response_prepare signal): skip a coroutine.
             self._req = request
@@ -203,25 +192,8 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
         writer = self._writer = request._protocol
         hook = request._prepare_hook
         head = self._build_head(request)
-        if hook is not None:
-            # on_response_prepare sees the headers as they will be sent (Date, Server,
-            # Content-Length...) and may change them (drop Server), as in aiohttp.
-            headers = self._headers
-            version = getversion(headers)  # type: ignore[arg-type]
-            status, reason = self._status, self._reason
-            await hook(self)
-            if self._writer is not writer:
-                # The hook handed the response another writer: aiohttp's AbstractStreamWriter
-                # of make_mocked_request(writer=...) (response_body.ForeignWriter).
-                return await self._writer.start(self, request)
-            if (
-                getversion(headers) != version  # type: ignore[arg-type]
-                or self._status != status
-                or self._reason != reason
-            ):
-                http11 = request.version >= HttpVersion11
-                line = status_line("1.1" if http11 else "1.0", self._status, self._reason)
-                head = serialize_head(line, headers.items())
+        if hook is not None:  # the on_response_prepare signals (see response_body.py)
+            return await _rare.run_prepare_hook(self, request, hook, head)
         self._head = head
         return writer
 
@@ -349,18 +321,8 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
         return data if len(data) <= room else data[: max(room, 0)]
 
     async def drain(self) -> None:
-        """Deprecated, as in aiohttp: ``await resp.write(data)`` already waits for the
-        transport (it drains when the connection's buffer is full)."""
-        if self._writer is None:
-            raise RuntimeError("Response has not been started")
-        warnings.warn(
-            "drain method is deprecated, use await resp.write()", DeprecationWarning, stacklevel=2
-        )
-        head = self._head
-        if head is not None:  # a flush: the head kept back for the first body bytes goes now
-            self._head = None
-            self._writer.write(head)
-        await self._writer.drain()
+        """Deprecated, as in aiohttp (``await resp.write()`` waits for the transport)."""
+        await _rare.drain_deprecated(self)
 
     async def write_eof(self, data: bytes = b"") -> None:
         if self._eof_sent:
@@ -395,14 +357,7 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
         return writer
 
     def __repr__(self) -> str:
-        req = self._req
-        if self._eof_sent:
-            state = "eof"
-        elif self.prepared and req is not None:
-            state = f"{req.method} {req.path} "  # (aiohttp's form: the request it answers)
-        else:
-            state = "not prepared"
-        return f"<{self.__class__.__name__} {self.reason} {state}>"
+        return _rare.describe(self)
 
 
 class Response(StreamResponse, BodyFieldsMixin):
@@ -438,7 +393,7 @@ class Response(StreamResponse, BodyFieldsMixin):
             if status != 200:  # (200 and no reason: the class defaults)
                 self._status = status if type(status) is int else int(status)
             if reason is not None:
-                _check_reason(reason)
+                _rare.check_reason(reason)
                 self._reason = reason
             charset = charset or "utf-8"
             value = hdrs[CONTENT_TYPE] = f"{content_type or 'text/plain'}; charset={charset}"
@@ -510,7 +465,7 @@ class Response(StreamResponse, BodyFieldsMixin):
             self._start_compression_whole(request)
             body = self._body
         if self._payload is not None:
-            payload_head(self)  # (a payload's size, when known, is its Content-Length)
+            _rare.payload_head(self)  # (a payload's size, when known, is its Content-Length)
         elif not self._chunked and CONTENT_LENGTH not in headers:
             status = self._status
             if status in _EMPTY_BODY_STATUSES or status < 200:
@@ -631,7 +586,7 @@ class Response(StreamResponse, BodyFieldsMixin):
         if self._eof_sent:
             return
         if self._payload is not None:
-            await send_payload(self)
+            await _rare.send_payload(self)
             return
         body = self._body
         # StreamResponse.write_eof, inlined: one coroutine fewer per response.

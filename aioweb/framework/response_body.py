@@ -10,9 +10,10 @@ connection's back-pressure, and the payload is closed (its file released) howeve
 from __future__ import annotations
 
 import sys
+import warnings
 from typing import TYPE_CHECKING, Any
 
-from multidict import istr
+from multidict import getversion, istr
 
 from aioweb.framework.payloads import (
     PAYLOAD_REGISTRY,
@@ -21,12 +22,23 @@ from aioweb.framework.payloads import (
     Order,
     register_payload,
 )
+from aioweb.http.writer import serialize_head, status_line
 
 if TYPE_CHECKING:
     from aioweb.framework.request import BaseRequest
     from aioweb.framework.response import Response, StreamResponse
 
-__all__ = ["ForeignWriter", "payload_head", "send_payload", "to_payload"]
+__all__ = [
+    "ForeignWriter",
+    "check_reason",
+    "describe",
+    "drain_deprecated",
+    "payload_head",
+    "prepared_writer",
+    "run_prepare_hook",
+    "send_payload",
+    "to_payload",
+]
 
 
 _CONTENT_TYPE = istr("Content-Type")
@@ -130,3 +142,67 @@ class ForeignWriter:
         line = f"HTTP/{version[0]}.{version[1]} {response.status} {response.reason}"
         await self.writer.write_headers(line, response._headers)
         return self.writer
+
+
+async def run_prepare_hook(
+    response: StreamResponse, request: BaseRequest, hook: Any, head: bytes
+) -> Any:
+    """Run the on_response_prepare signals on a response whose head is built: they see the
+    headers as they will be sent (Date, Server, Content-Length...) and may change them (drop
+    Server), as in aiohttp; the head is serialized again only if they did.  Returns what
+    ``prepare`` returns."""
+    writer = response._writer
+    headers = response._headers
+    version = getversion(headers)  # type: ignore[arg-type]
+    status, reason = response._status, response._reason
+    await hook(response)
+    if response._writer is not writer:
+        # The hook handed the response another writer: aiohttp's AbstractStreamWriter of
+        # make_mocked_request(writer=...) (ForeignWriter).
+        return await response._writer.start(response, request)
+    if getversion(headers) != version or (response._status, response._reason) != (status, reason):  # type: ignore[arg-type]
+        http11 = request.version >= (1, 1)
+        line = status_line("1.1" if http11 else "1.0", response._status, response._reason)
+        head = serialize_head(line, headers.items())
+    response._head = head
+    return writer
+
+
+def prepared_writer(writer: Any) -> Any:
+    """What ``prepare`` returns again: the connection, or a mocked request's own writer."""
+    return writer.writer if type(writer) is ForeignWriter else writer
+
+
+def describe(response: StreamResponse) -> str:
+    """``repr(response)``: its state, or (aiohttp's form) the request a prepared one answers."""
+    req = response._req
+    if response._eof_sent:
+        state = "eof"
+    elif response.prepared and req is not None:
+        state = f"{req.method} {req.path} "
+    else:
+        state = "not prepared"
+    return f"<{type(response).__name__} {response.reason} {state}>"
+
+
+def check_reason(reason: str) -> None:
+    """A reason phrase goes into the status line: CR or LF would start a header of its own."""
+    if "\r" in reason or "\n" in reason:
+        raise ValueError("Reason cannot contain \\r or \\n")
+
+
+async def drain_deprecated(response: StreamResponse) -> None:
+    """``StreamResponse.drain()``: deprecated as in aiohttp, and a flush: the head kept back
+    for the first body bytes goes now (a handler that drains then waits has its status and
+    headers on the wire, as aiohttp's StreamResponse has them at prepare)."""
+    writer = response._writer
+    if writer is None:
+        raise RuntimeError("Response has not been started")
+    warnings.warn(
+        "drain method is deprecated, use await resp.write()", DeprecationWarning, stacklevel=3
+    )
+    head = response._head
+    if head is not None:
+        response._head = None
+        writer.write(head)
+    await writer.drain()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 from unittest import mock
 
 from multidict import CIMultiDict
@@ -184,7 +184,7 @@ def make_mocked_request(
     )
     _remember_connection(request, sslcontext)
 
-    info = UrlMappingMatchInfo(match_info or {}, SystemRoute(Exception("mocked")))
+    info = UrlMappingMatchInfo(match_info or {}, SystemRoute(cast(Any, Exception("mocked"))))
     info.add_app(app)
     request._match_info = info
     if foreign:

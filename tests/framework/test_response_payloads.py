@@ -34,7 +34,7 @@ async def _get(app: web.Application, path: str = "/") -> tuple[aiohttp.ClientRes
 
 def _app(handler: object) -> web.Application:
     app = web.Application()
-    app.router.add_get("/", handler)  # type: ignore[arg-type]
+    app.router.add_get("/", handler)
     return app
 
 
@@ -172,7 +172,7 @@ def test_compression_rules() -> None:
 
     run(main())
     with pytest.raises(ValueError):
-        web.Response().enable_compression("zstd-unknown")  # type: ignore[arg-type]
+        web.Response().enable_compression("zstd-unknown")
     with pytest.warns(DeprecationWarning):
         web.Response().enable_compression(True)
 
