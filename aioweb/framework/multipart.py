@@ -208,11 +208,20 @@ class BodyPartReader:
         return self._take(len(self._pending))
 
     async def read(self, *, decode: bool = False) -> bytearray:
-        """The rest of the part's body; with ``decode=True``, transfer/content decoding undone."""
+        """The rest of the part's body; with ``decode=True``, transfer/content decoding undone.
+
+        A part of a request's body is held in memory whole here, so it is bounded by the
+        request's ``client_max_size`` as ``request.read()`` is: past it, a 413 (as aiohttp).
+        """
+        limit = self._reader._request_max_size
         data = bytearray(self._take(len(self._pending)))
         while await self._fill():
             data += self._pending
             self._pending = b""
+            if limit and len(data) > limit:
+                break
+        if limit and len(data) > limit:
+            raise PayloadTooLarge(limit, len(data))
         if decode:
             return bytearray(self.decode(bytes(data)))
         return data

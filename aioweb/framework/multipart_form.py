@@ -12,6 +12,7 @@ so a gzip "bomb" is refused after about the limit, not after inflating.
 from __future__ import annotations
 
 import tempfile
+import weakref
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -85,9 +86,22 @@ async def read_form(
         reader = MultipartReader(source.headers, source.content)
         reader._request_max_size = source.client_max_size
         reader._raw_limit = limit
-        return await _read_form(reader, limit or 2**62, max_fields, spool_dir)
+        form = await _read_form(reader, limit or 2**62, max_fields, spool_dir)
     except PayloadTooLarge as exc:
         raise source._too_large(exc.actual or limit + 1) from None
+    files = [v.file for v in form.values() if isinstance(v, FileField)]
+    if files:
+        # The files are the request's: closed when it is done with (as aiohttp closes them when
+        # the request finishes), so a handler that never closes one leaks no descriptor and no
+        # "unclosed file" warning. A file needed after the request must be copied (as in
+        # aiohttp), or the request kept.
+        weakref.finalize(source, _close_all, files)
+    return form
+
+
+def _close_all(files: list[Any]) -> None:
+    for file in files:
+        file.close()
 
 
 async def _read_form(

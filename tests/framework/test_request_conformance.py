@@ -9,6 +9,7 @@ no ``Host``, ``Cookie`` values as browsers send them, ``Forwarded`` nodes with a
 from __future__ import annotations
 
 import dataclasses
+import gc
 import io
 import json
 import logging
@@ -178,3 +179,42 @@ def test_typed_keys_name_their_module_and_sort_with_str_keys() -> None:
     with pytest.warns(UserWarning):
         app["d"] = "3"
     assert sorted(app) == [b, c, "a", "d"]
+
+
+async def test_file_fields_are_closed_when_the_request_is_done() -> None:
+    """Left open by the handler, the spooled files are closed with the request (no warning)."""
+    kept: list[Any] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        form = await request.post()
+        kept.extend(form[name].file for name in ("small", "big"))
+        return web.Response(text="ok")
+
+    data = aiohttp.FormData()
+    data.add_field("small", b"x", filename="s.bin")
+    data.add_field("big", io.BytesIO(b"y" * (1024**2 + 1)), filename="b.bin")  # (on disk)
+    async with (
+        serve(_app(handler, "POST", client_max_size=8 * 1024**2)) as base,
+        aiohttp.ClientSession() as session,
+        session.post(base, data=data) as resp,
+    ):
+        assert await resp.text() == "ok"
+    gc.collect()
+    assert [f.closed for f in kept] == [True, True]
+
+
+async def test_multipart_part_read_past_client_max_size_is_a_413() -> None:
+    async def handler(request: web.Request) -> web.Response:
+        reader = await request.multipart()
+        part = await reader.next()
+        await part.text()
+        return web.Response(text="read")
+
+    with aiohttp.MultipartWriter() as writer:
+        writer.append("A" * 1020)
+    async with (
+        serve(_app(handler, "POST", client_max_size=1000)) as base,
+        aiohttp.ClientSession() as session,
+        session.post(base, data=writer) as resp,
+    ):
+        assert resp.status == 413
