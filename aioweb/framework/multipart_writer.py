@@ -1,9 +1,10 @@
 """Building multipart bodies: ``MultipartWriter`` (re-exported by ``aioweb.multipart``).
 
 ``MultipartWriter`` builds multipart bodies (for responses, or for any client) from bytes,
-text, JSON, url-encoded forms, files and nested writers; ``web.Response(body=writer)`` sends
-it, with ``Content-Length`` when every part's size is known. A boundary is checked with the
-same rules the reading side applies, and CR/LF in a header value is refused, so a writer
+text, JSON, url-encoded forms, files, payloads and nested writers; ``web.Response(body=writer)``
+streams it (a Payload, written part by part with the connection's back-pressure), with
+``Content-Length`` when every part's size is known. A boundary is checked with the same rules
+the reading side applies, and CR/LF in a header value is refused, so a writer
 cannot produce a body our own parser (or anyone's) would split differently.
 """
 
@@ -286,11 +287,3 @@ class MultipartWriter(Payload):
         if self._in_memory():
             return self.content_type, self.as_bytes()
         return self.content_type, self.iter_chunks()
-
-    def __aioweb_response_body__(self) -> tuple[str, bytes]:
-        """For ``web.Response(body=writer)``: the whole body (file parts are read now).
-
-        To stream large files instead, prepare a ``StreamResponse`` with
-        ``Content-Type: writer.content_type`` and ``await writer.write(response)``.
-        """
-        return self.content_type, self.as_bytes(read_files=True)
