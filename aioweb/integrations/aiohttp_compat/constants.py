@@ -1,4 +1,4 @@
-"""Module constants that aiohttp's public modules define and server code or tests read.
+"""Module constants (and the one tiny helper) that aiohttp's public modules define and server code or tests read.
 
 Each value says what aioweb does, which is not always aiohttp's value (see the comments).
 """
@@ -8,9 +8,10 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Generator
 from typing import Final
 
-__all__ = ["DEBUG", "DEFAULT_CHUNK_SIZE", "NOSENDFILE", "PATH_SEP"]
+__all__ = ["DEBUG", "DEFAULT_CHUNK_SIZE", "NOSENDFILE", "PATH_SEP", "noop"]
 
 #: Python's development mode or asyncio debugging: where aiohttp runs its extra checks.
 DEBUG: Final[bool] = sys.flags.dev_mode or (
@@ -26,3 +27,11 @@ NOSENDFILE: Final[bool] = False
 
 #: The path separator as a regular expression (route patterns are matched per segment).
 PATH_SEP: Final[str] = re.escape("/")
+
+
+class noop:  # aiohttp's name, lower case
+    """An awaitable that does nothing but yield once to the loop (aiohttp's ``helpers.noop``:
+    mocked writers in tests return it from ``write``)."""
+
+    def __await__(self) -> Generator[None, None, None]:
+        yield

@@ -87,7 +87,7 @@ TABLE: Final[dict[str, dict[str, str]]] = {
         **_from("shims:helpers", "ChainMapProxy reify"),
         **_from("aiohttp:aiohttp.helpers", "BasicAuth"),
         # beyond aiohttp's __all__: module constants its tests and server code read
-        **_from(f"{_C}.constants", "DEBUG DEFAULT_CHUNK_SIZE"),
+        **_from(f"{_C}.constants", "DEBUG DEFAULT_CHUNK_SIZE noop"),
     },
     "web_exceptions": _from(f"{_F}.exceptions", _EXCEPTIONS),
     "web_request": {
