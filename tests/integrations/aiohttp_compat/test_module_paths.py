@@ -94,8 +94,9 @@ def test_missing_name_says_why() -> None:
 def test_aiohttp_http_exceptions_have_aiohttps_constructors() -> None:
     """Server code raises these from handlers; they carry aiohttp's codes and texts and are
     aioweb wire errors, so the server answers with their status."""
-    from aioweb.http.errors import HttpProtocolError
     from aioweb.http_exceptions import BadHttpMethod, HttpProcessingError, LineTooLong
+
+    from aioweb.http.errors import HttpProtocolError
 
     method = BadHttpMethod("\x16\x03", "error")
     assert isinstance(method, HttpProtocolError) and method.status == method.code == 400
