@@ -568,7 +568,7 @@ class HttpProtocol:
             # The exchange is over: a late read of its body (from a task the handler left
             # behind) fails instead of returning a short body, as in aiohttp.
             payload.set_exception(PayloadAccessError())
-        if self._upgraded:
+        if self._upgraded and not self._queue:  # (requests queued ahead of it: not yet)
             self._after_upgrade_request(keep_alive)
         elif not keep_alive or (self._closing and not self._queue):
             if self._linger_left is not None:

@@ -291,3 +291,37 @@ async def test_ping_flood_to_a_peer_not_reading_pongs_is_bounded(aioweb_server: 
         received += len(chunk)
     assert received == want
     writer.close()
+
+
+@pytest.mark.parametrize("ahead", [1, 40])  # 40: more than the pipeline queue holds
+async def test_frames_pipelined_behind_a_request_burst_reach_the_websocket(
+    aioweb_server: Any, ahead: int
+) -> None:
+    """GETs, the upgrade and a first frame in one write: answering the GETs queued ahead
+    of the upgrade must not take the bytes after it for HTTP (they are the WebSocket's)."""
+    handled: list[str] = []
+
+    async def plain(request: web.Request) -> web.Response:
+        handled.append(request.path)
+        return web.Response()
+
+    async def echo(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_str(await ws.receive_str())
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/ws", echo)
+    app.router.add_get("/{tail:.*}", plain)
+    server = await aioweb_server(app)
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    gets = b"".join(f"GET /r{i} HTTP/1.1\r\nHost: x\r\n\r\n".encode() for i in range(ahead))
+    upgrade = (
+        b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    writer.write(gets + upgrade + encode_frame(OP_TEXT, b"frame-ok", mask=True))
+    await asyncio.wait_for(reader.readuntil(b"\x81\x08frame-ok"), 10)
+    writer.close()
+    assert handled == [f"/r{i}" for i in range(ahead)]
