@@ -20,10 +20,10 @@ Speed rests on two choices:
 from __future__ import annotations
 
 import asyncio
-import contextvars
 from asyncio.tasks import _enter_task, _leave_task
 from collections import deque
 from collections.abc import Callable
+from contextvars import copy_context
 from typing import TYPE_CHECKING, Any
 
 from ..http.errors import (
@@ -57,6 +57,9 @@ __all__ = ["HttpProtocol"]
 _FLUSH_THRESHOLD = 64 * 1024
 _JOIN_LIMIT = 16 * 1024  # batched writes up to this size are joined into one buffer
 _FEED_SLICE = 16 * 1024  # reads larger than this are parsed in slices (see ``_feed``)
+# A module global, not the builtin: compiled, a builtin passed as a value is looked up by
+# name on every request.
+_next = next
 
 
 class HttpProtocol:
@@ -437,10 +440,10 @@ class HttpProtocol:
                     self.resume_reading("pipeline")
                 self._busy = True
                 coro = self._handle(head, payload)
-                ctx = contextvars.copy_context()
+                ctx = copy_context()
                 # ``next(iterator, default)`` learns that the coroutine finished without the
                 # StopIteration that ``send`` raises (a caught exception costs a traceback).
-                yielded = ctx.run(next, coro.__await__(), _FINISHED)
+                yielded = ctx.run(_next, coro.__await__(), _FINISHED)
                 if yielded is _FINISHED:
                     continue
                 # The handler waits for something: the carrier task takes it from here.
@@ -479,7 +482,7 @@ class HttpProtocol:
                     if "pipeline" in self._read_pauses:
                         self.resume_reading("pipeline")
                     self._busy = True
-                    await _run_fresh(self._handle(head, payload), contextvars.copy_context())
+                    await _run_fresh(self._handle(head, payload), copy_context())
             finally:
                 self._carrier_busy = False
 
@@ -580,7 +583,9 @@ class HttpProtocol:
         elif not self._queue and self._deadline_state != _HEAD:
             # (a head that began arriving meanwhile keeps its header deadline)
             if self._keepalive_timeout > 0:
-                self._set_deadline(_IDLE, self._keepalive_timeout)
+                # Inside data_received (``_out`` batching) the read's clock reading serves.
+                now = self._now if self._out is not None else -1.0
+                self._set_deadline(_IDLE, self._keepalive_timeout, now)
             elif self._parser is not None and not self._parser.in_head:
                 self.close()  # as in aiohttp, 0 means: no idle keep-alive at all
 
@@ -753,7 +758,9 @@ class HttpProtocol:
             self._deadline_state = _NO_DEADLINE
             return
         self._deadline_state = state
-        self._deadline = (self._loop.time() if now < 0 else now) + timeout
+        if now < 0:  # (not a conditional expression: compiled, that would box both as floats)
+            now = self._loop.time()
+        self._deadline = now + timeout
 
     def check_deadline(self, now: float) -> None:
         """Called by the server's sweep: act on an expired timeout."""
