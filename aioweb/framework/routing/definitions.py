@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Callable, Iterable, Iterator, Sized
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aioweb.framework.routing.routes import METH_ALL, METH_ANY, AbstractRoute
@@ -35,18 +36,23 @@ __all__ = [
 
 
 class AbstractRouteDef(abc.ABC):
+    __slots__ = ()
+
     @abc.abstractmethod
     def register(self, router: UrlDispatcher) -> list[AbstractRoute]: ...
 
 
+@dataclass(frozen=True, slots=True, repr=False)
 class RouteDef(AbstractRouteDef):
-    """``web.get('/', handler)`` and friends: a route to add later with ``add_routes``."""
+    """``web.get('/', handler)`` and friends: a route to add later with ``add_routes``.
 
-    def __init__(self, method: str, path: str, handler: Any, kwargs: dict[str, Any]) -> None:
-        self.method = method
-        self.path = path
-        self.handler = handler
-        self.kwargs = kwargs
+    A frozen, slotted record (as aiohttp's): definitions are values, compared by their fields.
+    """
+
+    method: str
+    path: str
+    handler: Any
+    kwargs: dict[str, Any]
 
     def __repr__(self) -> str:
         info = "".join(f", {name}={value!r}" for name, value in sorted(self.kwargs.items()))
@@ -62,11 +68,13 @@ class RouteDef(AbstractRouteDef):
         return [router.add_route(self.method, self.path, self.handler, **self.kwargs)]
 
 
+@dataclass(frozen=True, slots=True, repr=False)
 class StaticDef(AbstractRouteDef):
-    def __init__(self, prefix: str, path: Any, kwargs: dict[str, Any]) -> None:
-        self.prefix = prefix
-        self.path = path
-        self.kwargs = kwargs
+    """``web.static(prefix, path)``: a static resource to add later with ``add_routes``."""
+
+    prefix: str
+    path: Any
+    kwargs: dict[str, Any]
 
     def __repr__(self) -> str:
         options = "".join(f", {key}={value!r}" for key, value in sorted(self.kwargs.items()))

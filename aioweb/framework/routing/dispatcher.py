@@ -104,6 +104,15 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
             return UrlMappingMatchInfo({}, route)
         index = self._index
         allowed: AbstractSet[str] | None = None  # unions make new sets: no resource's is changed
+        if self._domain_resources:
+            # Domain sub-apps first (as aiohttp): a sub-app serving the same path as its parent
+            # wins for its host. (With any of them, no plain hit is cached: see below.)
+            for domain_resource in self._domain_resources:
+                match_info, methods = domain_resource._resolve(request, path, method)
+                if match_info is not None:
+                    return match_info
+                if methods:
+                    allowed = methods if allowed is None else allowed | methods
         key = path
         while True:
             candidates = index.get(key)
@@ -115,6 +124,7 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
                             type(resource) is PlainResource
                             and self._frozen
                             and len(self._plain_hits) < _PLAIN_HITS_MAX
+                            and not self._domain_resources  # (a host-blind cache would skip them)
                         ):
                             self._plain_hits[path, method] = match_info._route
                         return match_info
@@ -123,12 +133,6 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
             if key == "/" or not key:
                 break
             key = key.rpartition("/")[0] or "/"
-        for domain_resource in self._domain_resources:
-            match_info, methods = domain_resource._resolve(request, path, method)
-            if match_info is not None:
-                return match_info
-            if methods:
-                allowed = methods if allowed is None else allowed | methods
         if allowed:
             return MatchInfoError(HTTPMethodNotAllowed(method, allowed))
         return MatchInfoError(HTTPNotFound())

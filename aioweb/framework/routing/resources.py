@@ -112,7 +112,8 @@ class Resource(AbstractResource):
         expect_handler: ExpectHandler | None = None,
     ) -> ResourceRoute:
         method = method.upper()
-        if method in self._routes or (method == METH_ANY and self._any_route is not None):
+        # A route after a "*" route would never run (the "*" one answers every method).
+        if method in self._routes or self._any_route is not None:
             raise RuntimeError(
                 f"Added route will never be executed, method {method} is already registered"
             )

@@ -11,6 +11,7 @@ import abc
 import asyncio
 import inspect
 import re
+import warnings
 from functools import wraps
 from typing import TYPE_CHECKING, Any, cast
 
@@ -55,6 +56,13 @@ def _wrap_handler(handler: Any) -> Handler:
         return cast(Handler, handler)  # an async def taking the request: what Handler is
     if not callable(handler):
         raise TypeError(f"Only async functions are allowed as web-handlers, got {handler!r}")
+    # Still served (awaited if they return an awaitable), with aiohttp's warnings.
+    if inspect.isgeneratorfunction(handler):
+        warnings.warn(
+            "Bare generators are deprecated, use @coroutine wrapper", DeprecationWarning, 2
+        )
+    else:
+        warnings.warn("Bare functions are deprecated, use async ones", DeprecationWarning, 2)
 
     @wraps(handler)
     async def legacy_handler(request: Request) -> Any:

@@ -82,6 +82,9 @@ class PrefixedSubAppResource(PrefixResource):
 class Domain:
     """A sub-app rule matching the request's ``Host`` (without the port unless given)."""
 
+    #: one label of the name (IDNA-encoded); MaskDomain allows ``*`` too
+    _label = re.compile(r"(?!-)[a-z\d\-]{1,63}(?<!-)")
+
     def __init__(self, domain: str) -> None:
         self._domain = self.validation(domain)
 
@@ -99,7 +102,7 @@ class Domain:
             raise ValueError("Scheme not supported")
         url = URL("http://" + domain)
         if not url.raw_host or not all(
-            re.fullmatch(r"(?!-)[a-z\d\-*]{1,63}(?<!-)", part) for part in url.raw_host.split(".")
+            self._label.fullmatch(part) for part in url.raw_host.split(".")
         ):
             raise ValueError("Domain not valid")
         if url.port == 80:
@@ -108,25 +111,35 @@ class Domain:
 
     def match_domain(self, host: str) -> bool:
         host = host.lower()
-        return host == self._domain or (
-            ":" not in self._domain and host.split(":")[0] == self._domain
-        )
+        return host == self._domain or host.partition(":")[0] == self._domain
+
+    def get_info(self) -> dict[str, Any]:
+        return {"domain": self._domain}
 
 
 class MaskDomain(Domain):
-    """``*.example.com``: any one or more labels in place of the star."""
+    """``*.example.com``: any run of characters but ``:`` in place of each star (so labels,
+    dots included). Without a port it matches the host on any port; with one, that port only.
+    """
+
+    _label = re.compile(r"(?!-)[a-z\d\-*]{1,63}(?<!-)")
 
     def __init__(self, domain: str) -> None:
         super().__init__(domain)
-        mask = self._domain.replace(".", r"\.").replace("*", ".*")
-        self._mask = re.compile(mask)
+        host_mask, _, self._port = self._domain.partition(":")
+        self._mask = re.compile("".join(".*" if c == "*" else re.escape(c) for c in host_mask))
+        # (aiohttp's spelling of the same rule, what ``canonical`` reports)
+        self._pattern = self._domain.replace(".", r"\.").replace("*", "[^:]*") + "(:.*)?"
 
     @property
     def canonical(self) -> str:
-        return self._mask.pattern
+        return self._pattern
 
     def match_domain(self, host: str) -> bool:
-        return self._mask.fullmatch(host.lower().split(":")[0]) is not None
+        hostname, _, port = host.lower().partition(":")
+        if self._port and port != self._port:
+            return False
+        return self._mask.fullmatch(hostname) is not None
 
 
 class MatchedSubAppResource(PrefixedSubAppResource):
@@ -146,9 +159,6 @@ class MatchedSubAppResource(PrefixedSubAppResource):
     @property
     def index_key(self) -> str:
         return ""  # not indexed by path
-
-    def add_prefix(self, prefix: str) -> None:
-        raise RuntimeError("A domain sub-app cannot be prefixed")
 
     def get_info(self) -> dict[str, Any]:
         return {"app": self._app, "rule": self._rule}
