@@ -75,3 +75,14 @@ def test_bare_function_handlers_and_routes_after_a_wildcard() -> None:
     resource.add_route("*", handler)
     with pytest.raises(RuntimeError, match="will never be executed"):
         resource.add_route("GET", handler)
+
+
+def test_invalid_variable_regex_names_the_pattern() -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response()
+
+    with pytest.raises(
+        ValueError, match=r"^Bad pattern '/handler/\(\?P<to>\+\+\+\)': nothing"
+    ) as e:
+        web.Application().router.add_route("GET", r"/handler/{to:+++}", handler)
+    assert e.value.__cause__ is None

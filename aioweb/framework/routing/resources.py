@@ -279,11 +279,11 @@ def _parse_pattern(path: str) -> tuple[str, str, list[str]]:
             raise ValueError(f"Bad pattern '{path}': duplicate variable name '{name}'")
         names.append(name)
         var_regex = var_regex if colon else DEFAULT_VAR_PATTERN
-        try:
-            re.compile(var_regex)
-        except re.error as exc:
-            raise ValueError(f"Bad pattern '{path}': {exc}") from None
         regex.append(f"(?P<{name}>{var_regex})")
+        try:
+            re.compile("".join(regex))  # (the pattern so far: the error names it, as aiohttp's)
+        except re.error as exc:
+            raise ValueError(f"Bad pattern '{''.join(regex)}': {exc}") from None
         formatter.append("{" + name + "}")
         pos = end + 1
     return "".join(regex), "".join(formatter), names
