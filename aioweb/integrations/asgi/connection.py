@@ -54,6 +54,9 @@ class ScopeConnection:
         )
         self.transport: asyncio.Transport | None = self._scope_transport
         self._pending: deque[Message] = deque()
+        self._send_lock = asyncio.Lock()
+        self._flusher: asyncio.Task[None] | None = None
+        self._flush_soon = False
         self._task: asyncio.Task[Any] | None = asyncio.current_task()
         self._reader: asyncio.Task[None] | None = None
         self._read_pauses: set[str] = set()
@@ -92,6 +95,17 @@ class ScopeConnection:
         if self._disconnected or self._closing:
             raise ConnectionResetError("Cannot write to closing transport")
         self._on_write(data)
+        if self._pending and not self._flush_soon:
+            # On a socket a write leaves at once; here it waits for a send.  Whoever wrote
+            # usually drains in the same step; if not (an event stream's head), the messages
+            # are sent at the next loop iteration (one callback, no task, when nothing waits).
+            self._flush_soon = True
+            asyncio.get_running_loop().call_soon(self._flush_if_idle)
+
+    def _flush_if_idle(self) -> None:
+        self._flush_soon = False
+        if self._pending and not self._send_lock.locked():
+            self.flush()
 
     def _on_write(self, data: bytes) -> None:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -100,18 +114,30 @@ class ScopeConnection:
         self._closing = True
 
     def flush(self) -> None:
-        """Nothing is batched here: messages wait in ``_pending`` until ``drain``."""
+        """Send what is queued without waiting for it (a response that wants its head out
+        now, such as an event stream, flushes after writing it): a task sends it."""
+        if self._pending and self._flusher is None:
+            self._flusher = asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        try:
+            await self.drain()
+        except ConnectionError:
+            pass
+        finally:
+            self._flusher = None
 
     async def drain(self) -> None:
         """Send the queued ASGI messages, in order (each ``send`` is the back-pressure)."""
-        pending = self._pending
-        while pending:
-            message = pending.popleft()
-            try:
-                await self._send(message)
-            except OSError as exc:  # the ASGI server lost the client
-                self._lost()
-                raise ConnectionResetError(str(exc)) from exc
+        async with self._send_lock:
+            pending = self._pending
+            while pending:
+                message = pending.popleft()
+                try:
+                    await self._send(message)
+                except OSError as exc:  # the ASGI server lost the client
+                    self._lost()
+                    raise ConnectionResetError(str(exc)) from exc
         if self._disconnected:
             raise ConnectionResetError("Connection lost")
 

@@ -64,8 +64,6 @@ class WebSocketConnection(ScopeConnection):
         self._frames = FrameReader(max_msg_size=0, require_mask=False)
         self._sink: Any = None
         self._close_sent = False
-        self._lock = asyncio.Lock()
-        self._flusher: asyncio.Task[None] | None = None
         self._extensions = scope.get("extensions") or {}
 
     # -- what the session writes ---------------------------------------------------------
@@ -82,16 +80,8 @@ class WebSocketConnection(ScopeConnection):
         if self._pending and self._flusher is None and not self._refused:
             self._flusher = asyncio.get_running_loop().create_task(self._flush())
 
-    async def _flush(self) -> None:
-        try:
-            await self.drain()
-        except ConnectionError:
-            pass
-        finally:
-            self._flusher = None
-
     async def drain(self) -> None:
-        async with self._lock:
+        async with self._send_lock:
             pending = self._pending
             while pending:
                 message = pending.popleft()

@@ -167,6 +167,7 @@ async def serve_in_process(
             log_level="warning",
             server_header=False,
             date_header=False,
+            timeout_graceful_shutdown=3,  # (a stream a test left open must not hold it up)
             ws=os.environ.get("ASGI_UVICORN_WS", "websockets"),
         )
         server = uvicorn.Server(config)
@@ -191,6 +192,7 @@ async def serve_in_process(
         config.include_server_header = False
         config.include_date_header = False
         config.loglevel = "WARNING"
+        config.graceful_timeout = 3
         stop = asyncio.Event()
         task = asyncio.create_task(serve(asgi, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
         deadline = time.monotonic() + 10

@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 import pytest_asyncio
 from asgi_servers import serve_in_process
@@ -43,10 +44,15 @@ MODULES: dict[str, tuple[str, ...]] = {
     "framework/test_multipart_hostile.py": ("uvicorn",),
     "framework/test_websocket.py": ("uvicorn",),
 }
-#: modules of coroutine tests that take aioweb's ``aioweb_server`` fixture (replaced below)
+#: modules of coroutine tests that take the plugin's ``aioweb_server`` or ``aiohttp_client``
+#: fixture (both replaced below, for the re-run's tests only)
 FIXTURE_MODULES: dict[str, tuple[str, ...]] = {
     "integrations/session/test_session_server.py": ("uvicorn",),
     "integrations/jinja2/test_jinja2.py": ("uvicorn",),
+    "integrations/sse/test_sse.py": ("uvicorn", "hypercorn"),
+    "framework/test_framework.py": ("uvicorn",),
+    "framework/test_core_smoke.py": ("uvicorn",),
+    "framework/test_response_head.py": ("uvicorn",),
 }
 #: modules whose own ``serve(app)`` yields ``(ws_url, runner)`` instead of a base URL
 WS_STYLE = {"framework/test_websocket.py"}
@@ -85,6 +91,10 @@ NOT_APPLICABLE: dict[str, str] = {
     "test_fileresponse::test_shutdown_is_not_held_up_by_a_stalled_sendfile": (
         "aioweb's own server shutdown and sendfile timeout; under ASGI the server's shutdown "
         "applies and files are sent by read-and-send"
+    ),
+    "test_framework::test_response_rules": (
+        "checks a custom reason phrase ('299 Custom Reason'); ASGI carries the status code "
+        "only, and servers send their own phrase"
     ),
     "test_websocket::test_bad_handshakes_get_4xx": (
         "the WebSocket handshake is validated by the ASGI server: uvicorn refuses a POST or a "
@@ -157,6 +167,8 @@ class _Served:
 
     def __init__(self, base: str, stack: contextlib.AsyncExitStack) -> None:
         self.base = base
+        self.host = "127.0.0.1"
+        self.port = int(base.rsplit(":", 1)[1])
         self._stack = stack
 
     async def close(self) -> None:
@@ -176,6 +188,23 @@ async def aioweb_server(request: pytest.FixtureRequest) -> AsyncIterator[Callabl
             own = contextlib.AsyncExitStack()
             stack.push_async_callback(own.aclose)
             return _Served(await own.enter_async_context(serve_in_process(app, kind)), own)
+
+        yield go
+
+
+@pytest_asyncio.fixture
+async def aiohttp_client(request: pytest.FixtureRequest) -> AsyncIterator[Callable[..., Any]]:
+    """The plugin's ``aiohttp_client(app)``: aiohttp's ``ClientSession`` on the app served by
+    ``to_asgi(app)`` (relative URLs; ``client.app`` is the application)."""
+    kind = getattr(request.function, "_asgi_kind", "uvicorn")
+    async with contextlib.AsyncExitStack() as stack:
+
+        async def go(app: Any, **kwargs: Any) -> Any:
+            base = await stack.enter_async_context(serve_in_process(app, kind))
+            session = await stack.enter_async_context(aiohttp.ClientSession(base_url=base))
+            session.app = app  # type: ignore[attr-defined]
+            session.make_url = lambda path: URL(base + path)  # type: ignore[attr-defined]
+            return session
 
         yield go
 
@@ -226,7 +255,11 @@ def _collect() -> dict[str, Any]:
             for attr, value in vars(module).items():
                 if attr.startswith("test_") and inspect.iscoroutinefunction(value):
                     name = f"test_{kind}__{stem.removeprefix('test_')}__{attr[5:]}"
-                    found[name] = _on_server(value, kind)
+                    func = _on_server(value, kind)
+                    reason = NOT_APPLICABLE.get(f"{stem}::{attr}") or NOT_APPLICABLE.get(
+                        f"{kind}:{stem}::{attr}"
+                    )
+                    found[name] = _not_applicable(func, reason) if reason else func
     return found
 
 
