@@ -261,7 +261,9 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
 
             ensure_inspector(self)
         self._middlewares.freeze()
-        self._router.freeze()
+        freeze = getattr(self._router, "freeze", None)  # (a custom router may have none)
+        if freeze is not None:
+            freeze()
         # A plugin that wraps ``UrlDispatcher.resolve`` (Sentry's aiohttp integration does, to name
         # transactions by route) or a router class overriding it expects it to be called for every
         # request, as aiohttp's ``_handle`` does; the fast path below skips it otherwise.

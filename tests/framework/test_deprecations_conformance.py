@@ -102,3 +102,17 @@ def test_exception_reason_and_location_cannot_forge_headers() -> None:
     assert web.HTTPFound(location="/p?a=%2F").headers["Location"] == "/p?a=%2F"
     with pytest.deprecated_call(match="body argument is deprecated for http web exceptions"):
         web.HTTPUnauthorized(body="text")
+
+
+async def test_custom_router_without_freeze() -> None:
+    """A router of one's own (aiohttp's ``AbstractRouter`` needs only ``resolve``): deprecated,
+    still used; an HTTPException raised by its resolve is the answer."""
+
+    class OwnRouter:
+        async def resolve(self, request: web.Request) -> Any:
+            raise web.HTTPPreconditionFailed()
+
+    with pytest.deprecated_call(match="^router argument is deprecated$"):
+        app = web.Application(router=OwnRouter())  # type: ignore[arg-type]
+    async with serve(app) as base, aiohttp.ClientSession() as session, session.get(base) as resp:
+        assert resp.status == 412
