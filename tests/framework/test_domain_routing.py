@@ -86,3 +86,19 @@ def test_invalid_variable_regex_names_the_pattern() -> None:
     ) as e:
         web.Application().router.add_route("GET", r"/handler/{to:+++}", handler)
     assert e.value.__cause__ is None
+
+
+async def test_url_for_encodes_the_route_text_and_routes_it_back() -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(text=request.match_info["arg"])
+
+    app = web.Application()
+    route = app.router.add_route("GET", "/\u00e9t\u00e9 %2Fx/{arg}", handler)
+    url = route.url_for(arg="1 2")
+    assert str(url) == "/%C3%A9t%C3%A9%20%2Fx/1%202"
+    async with (
+        serve(app) as base,
+        aiohttp.ClientSession() as session,
+        session.get(base + str(url)) as resp,
+    ):
+        assert (resp.status, await resp.text()) == (200, "1 2")

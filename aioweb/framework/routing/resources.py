@@ -337,7 +337,10 @@ class DynamicResource(Resource):
         missing = [n for n in self._names if n not in parts]
         if missing:
             raise KeyError(f"Missing URL parts: {', '.join(missing)}")
-        url = self._formatter.format_map({k: _quote_part(v) for k, v in parts.items()})
+        # The route's own literal text is percent-encoded too (``%XX`` already in it is kept):
+        # "/\u00e9t\u00e9 %2F/{arg}" builds "/%C3%A9t%C3%A9%20%2F/...", as aiohttp.
+        formatter = quote(self._formatter, safe="/@:!$&'()*+,;=%~{}")
+        url = formatter.format_map({k: _quote_part(v) for k, v in parts.items()})
         return URL.build(path=url, encoded=True)
 
     def __repr__(self) -> str:
