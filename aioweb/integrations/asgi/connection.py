@@ -57,6 +57,8 @@ class ScopeConnection:
         self._send_lock = asyncio.Lock()
         self._flusher: asyncio.Task[None] | None = None
         self._flush_soon = False
+        #: Set while the writer is known to drain right after (the exchange's finish_now).
+        self.drains_next = False
         self._task: asyncio.Task[Any] | None = asyncio.current_task()
         self._reader: asyncio.Task[None] | None = None
         self._read_pauses: set[str] = set()
@@ -95,7 +97,7 @@ class ScopeConnection:
         if self._disconnected or self._closing:
             raise ConnectionResetError("Cannot write to closing transport")
         self._on_write(data)
-        if self._pending and not self._flush_soon:
+        if self._pending and not self._flush_soon and not self.drains_next:
             # On a socket a write leaves at once; here it waits for a send.  Whoever wrote
             # usually drains in the same step; if not (an event stream's head), the messages
             # are sent at the next loop iteration (one callback, no task, when nothing waits).

@@ -119,7 +119,13 @@ async def _respond(server: Server, conn: HttpConnection, request: Any, payload: 
                 "The handler returned a response already sent for another request; "
                 "create a new response object for each request"
             )
-        if finish_now is None or not finish_now(request):
+        if finish_now is not None:
+            conn.drains_next = True  # (drained below: no flush callback for these writes)
+            try:
+                finished = finish_now(request)
+            finally:
+                conn.drains_next = False
+        if finish_now is None or not finished:
             await response.prepare(request)
             await response.write_eof()
     except asyncio.CancelledError:
