@@ -95,7 +95,7 @@ def normalize_path_middleware(
                 if candidate == path or not candidate:
                     continue
                 clone = request.clone(rel_url=URL.build(path=candidate, encoded=True))
-                match_info = await request.app.router.resolve(clone)  # type: ignore[arg-type]
+                match_info = await request.app.router.resolve(clone)
                 if not isinstance(match_info.route, SystemRoute):
                     target = _same_site(candidate) + ("?" + query if query else "")
                     raise redirect_class(target)

@@ -13,7 +13,7 @@ import warnings
 from collections import ChainMap
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
@@ -528,7 +528,7 @@ class BaseRequest(DictStorage, PreconditionsMixin):
         remote: str | Any = sentinel,
         client_max_size: int | Any = sentinel,
         client_max_fields: int | Any = sentinel,
-    ) -> BaseRequest:
+    ) -> Self:
         """A copy with some of the request line, headers or connection facts replaced.
 
         Its storage (``request[key]``) starts as a copy of this one's, as in aiohttp. Once the
