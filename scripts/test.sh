@@ -11,9 +11,12 @@ STEPS=3
 echo "test.sh: [1/$STEPS] set-up: venv with the dev extra, compiled modules, system tools," \
     "FerretDB (each skipped when done)" >&2
 bash scripts/bootstrap.sh
-echo "test.sh: [2/$STEPS] lint (ruff check) and the layer contracts (lint-imports)" >&2
+echo "test.sh: [2/$STEPS] lint (ruff check, ruff format --check), the layer contracts" \
+    "(lint-imports), types (mypy --strict over aioweb/), the documentation site" >&2
 .venv/bin/ruff check .
+.venv/bin/ruff format --check -q aioweb tests scripts bench demo setup.py
 .venv/bin/lint-imports --no-cache >/dev/null || .venv/bin/lint-imports --no-cache
+.venv/bin/mypy
 # The documentation site: a broken link or API reference fails (not -q: it hides the warnings
 # that --strict counts); quiet when it passes, the whole log when it does not
 export NO_MKDOCS_2_WARNING=1
