@@ -55,7 +55,8 @@ async def _ready(session: aiohttp.ClientSession, base: str, path: str) -> None:
 
 async def _open(session: aiohttp.ClientSession, url: str, n: int) -> tuple[list, set[str]]:
     """``n`` sockets opened side by side (so several workers accept); their worker pids."""
-    sockets = await asyncio.gather(*(session.ws_connect(url, timeout=10) for _ in range(n)))
+    timeout = aiohttp.ClientWSTimeout(ws_close=10)
+    sockets = await asyncio.gather(*(session.ws_connect(url, timeout=timeout) for _ in range(n)))
     pids = {(await ws.receive_str(timeout=5)) for ws in sockets}
     return list(sockets), pids
 
