@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import logging
 import os
 import secrets
 import socket
@@ -30,6 +29,7 @@ from types import TracebackType
 from typing import Any
 
 from aioweb.framework.websocket import WebSocketResponse, WSCloseCode
+from aioweb.server.log import broadcast_logger
 
 from .backend import Backend, MemberInfo
 from .errors import BroadcastUnavailable
@@ -39,7 +39,7 @@ from .message import CLOSE, GROUP, USER, Message, encode_data, parse_id
 
 __all__ = ("Broadcast",)
 
-log = logging.getLogger("aioweb.broadcast")
+log = broadcast_logger
 
 Connection = WebSocketResponse | SSEStream
 _UNCONFIRMED_KEPT = 1000

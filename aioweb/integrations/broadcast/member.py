@@ -22,18 +22,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Generator, Iterator
 from typing import Any, Final, Literal, Protocol
 
 from aioweb.framework.websocket import WebSocketResponse, WSCloseCode
+from aioweb.server.log import broadcast_logger
 
 from .message import Message, MessageId
 
 __all__ = ("Member", "Overflow", "SSEStream")
 
-log = logging.getLogger("aioweb.broadcast")
+log = broadcast_logger
 
 Overflow = Literal["close", "drop_oldest"]
 _SEND_ERRORS: Final = (ConnectionError, RuntimeError, TimeoutError, OSError)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import random
 import time
 from typing import Any
@@ -33,13 +32,15 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from aioweb.server.log import broadcast_logger
+
 from .backend import Dispatch, MemberInfo, Replay
 from .errors import BroadcastUnavailable
 from .message import CLOSE, Message, MessageId, parse_id
 
 __all__ = ("RedisBackend",)
 
-log = logging.getLogger("aioweb.broadcast")
+log = broadcast_logger
 
 _FAULTS = (RedisError, OSError, TimeoutError)
 
