@@ -74,6 +74,7 @@ def test_each_logger_name_is_spelled_once() -> None:
             seen.setdefault(name, []).append(str(path.relative_to(root)))
     assert seen == {name: ["server/log.py"] for name in seen}
     names = {"server", "access", "supervisor", "reload", "web", "gridfs", "session"}
+    names |= {"websocket", "broadcast", "internal"}
     assert set(seen) == {f"aioweb.{name}" for name in names}
 
 

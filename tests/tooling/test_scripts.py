@@ -98,7 +98,7 @@ def test_all_extra_has_every_runtime_extra() -> None:
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"][
         "optional-dependencies"
     ]
-    tooling = {"all", "dev", "demo", "bench", "docs", "test"}
+    tooling = {"all", "dev", "demo", "bench", "docs", "test", "asgi"}  # asgi: test servers
     (spec,) = extras["all"]
     name, _, listed = spec.partition("[")
     assert name == "aioweb"
