@@ -388,6 +388,8 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         self.freeze()
         if access_log_class is not None:
             kwargs["access_log_class"] = access_log_class
+        if self._handler_args:  # Application(handler_args=...) wins, as in aiohttp
+            kwargs.update(self._handler_args)
         return Server(
             self._handle,
             request_factory=self._request_factory(),
