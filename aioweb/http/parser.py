@@ -497,6 +497,11 @@ class RequestParser:
         # costliest call of a small request's head.
         version = "1.1" if keep_alive and not self._connection_field else parser.get_http_version()
         if version[0] != "1":
+            if version != "0.9":
+                # A line that also has extra spaces is a 400, as when it arrives split across
+                # reads (_check_partial_line refuses it early): the answer must not depend on
+                # how the bytes arrived.  (An HTTP/0.9 line has no version text to check.)
+                self._check_line(len(method))
             self._fail(VersionNotSupported(f"HTTP/{version} is not supported"))
         if self._close_asked:
             # RFC 9112 §9.3: "close" ends the connection after this response, even next to
