@@ -11,6 +11,7 @@ This file must stay importable on its own: ``setup.py`` reads the module list fr
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.machinery
 import importlib.util
@@ -97,7 +98,11 @@ class _CurrentBuildFinder:
                     )
                 continue
             if listed:
-                if not extensions_disabled() and _build_is_current(source):
+                if (
+                    not extensions_disabled()
+                    and _build_is_current(source)
+                    and _whole_build_is_current()
+                ):
                     return None  # the standard finders load the extension module
             elif not _built_files(source):
                 return None  # nothing could shadow the source: the standard finders
@@ -178,6 +183,41 @@ def _build_is_current(source: Path) -> bool:
         "Rebuild with `python setup.py build_ext --inplace` (scripts/bootstrap.sh does).",
         RuntimeWarning,
         stacklevel=2,
+    )
+    return False
+
+
+def _current(source: Path) -> bool:
+    """:func:`_build_is_current` without its warning."""
+    stamp = source.with_suffix(".srchash")
+    return (
+        bool(_built_files(source))
+        and stamp.exists()
+        and stamp.read_text().strip() == source_hash(source)
+    )
+
+
+@functools.cache
+def _whole_build_is_current() -> bool:
+    """Whether every listed module's build is current (or none is built: a pure install).
+
+    All or nothing: compiled modules use each other's C types (``protocol`` cimports the
+    parser's ``RequestHead``), so a current build beside a stale one would meet the stale
+    one's pure-Python twin and fail at import (``KeyError: '__pyx_vtable__'``).  Editing one
+    compiled module therefore runs the whole package from source until it is rebuilt."""
+    root = Path(__file__).parent
+    sources = [root.joinpath(*name.split(".")[1:]).with_suffix(".py") for name in COMPILED_MODULES]
+    built = [source for source in sources if _built_files(source)]
+    if not built:
+        return True  # nothing compiled here: each module runs from its source anyway
+    stale = [source.relative_to(root).as_posix() for source in sources if not _current(source)]
+    if not stale:
+        return True
+    warnings.warn(
+        f"the compiled build is partial or stale ({', '.join(stale)}): every "
+        "compiled module runs from source until rebuilt (scripts/bootstrap.sh does)",
+        RuntimeWarning,
+        stacklevel=3,
     )
     return False
 

@@ -38,6 +38,38 @@ def test_hot_path_runs_compiled() -> None:
     assert all(modules.values()), modules
 
 
+@pytest.mark.skipif(
+    _extensions.extensions_disabled(), reason="AIOWEB_NO_EXTENSIONS is set: pure Python run"
+)
+def test_one_stale_build_runs_the_whole_package_from_source(tmp_path: Path) -> None:
+    """A current ``protocol`` build beside an edited ``parser`` would meet the parser's pure
+    twin of the C type it cimports and fail at import: one stale build sends every compiled
+    module to its source, with a warning naming it."""
+    import shutil
+
+    shutil.copytree(ROOT / "aioweb", tmp_path / "aioweb", ignore=shutil.ignore_patterns("*.c"))
+    with (tmp_path / "aioweb" / "http" / "parser.py").open("a") as parser:
+        parser.write("\n# edited\n")
+    code = (
+        "import importlib, warnings, aioweb\n"
+        "from aioweb._extensions import COMPILED_MODULES, compiled_modules\n"
+        "with warnings.catch_warnings(record=True) as seen:\n"
+        "    warnings.simplefilter('always')\n"
+        "    for name in COMPILED_MODULES: importlib.import_module(name)\n"
+        "print([str(w.message) for w in seen if 'partial or stale' in str(w.message)])\n"
+        "print(compiled_modules())"
+    )
+    env = {k: v for k, v in os.environ.items() if k != _extensions.DISABLE_VARIABLE}
+    env["PYTHONPATH"] = str(tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=tmp_path
+    )
+    assert out.returncode == 0, out.stderr
+    warned, modules = out.stdout.splitlines()
+    assert "http/parser.py" in warned, out.stdout
+    assert not any(eval(modules).values()), modules
+
+
 def test_no_extensions_variable_runs_the_sources() -> None:
     modules = _modules_in({**os.environ, _extensions.DISABLE_VARIABLE: "1"})
     assert modules and not any(modules.values()), modules
