@@ -56,6 +56,7 @@ def setup(app: web.Application) -> None:
         filters={"shout": lambda s: str(s).upper() + "!"},
     )
     env.globals["demo_nav"] = layout.nav_items  # the demo's header, in this environment too
+    env.globals["hot_path"] = layout.hot_path  # and its footer
     sub.router.add_get("/", index, name="tmpl-index")
     sub.router.add_view("/greet/{name}", Greet, name="tmpl-greet")
     app.add_subapp(PATH.rstrip("/"), sub)
