@@ -2,10 +2,9 @@
 
 llhttp enforces the grammar strictly (invalid tokens, conflicting ``Content-Length`` and
 ``Transfer-Encoding``, bad chunk framing); this module adds what it leaves to its caller:
-limits on the request line, on each header field, on the number of fields (trailers too) and
-on the whole head, on chunk extensions, the single spaces of the request line, the
-absolute-form target, the ``Host`` rule of RFC 9112 §3.2, and the version check.  It performs
-no I/O: bytes go in through :meth:`RequestParser.feed`, and the parser calls back into a *sink*.
+limits (request line, each field, field count with trailers, head, chunk extensions), the
+request line's single spaces, the absolute-form target, the ``Host`` rule of RFC 9112 §3.2 and
+the version.  No I/O: bytes go in through :meth:`RequestParser.feed`, the parser calls a sink.
 """
 
 from __future__ import annotations
@@ -497,10 +496,7 @@ class RequestParser:
         # costliest call of a small request's head.
         version = "1.1" if keep_alive and not self._connection_field else parser.get_http_version()
         if version[0] != "1":
-            if version != "0.9":
-                # A line that also has extra spaces is a 400, as when it arrives split across
-                # reads (_check_partial_line refuses it early): the answer must not depend on
-                # how the bytes arrived.  (An HTTP/0.9 line has no version text to check.)
+            if version != "0.9":  # extra spaces: 400, as when the line arrives split
                 self._check_line(len(method))
             self._fail(VersionNotSupported(f"HTTP/{version} is not supported"))
         if self._close_asked:

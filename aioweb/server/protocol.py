@@ -490,6 +490,10 @@ class HttpProtocol:
         server = self._server
         self._wrote_for_request = False
         keep_alive = False
+        access_logger = self._access_logger
+        request: Any = None
+        response: Any = None
+        start = 0.0
         try:
             if isinstance(head, HttpProtocolError):
                 self._write_protocol_error(head)
@@ -499,11 +503,10 @@ class HttpProtocol:
                     self._linger_close()
                 return
             self.request_count += 1
-            access_logger = self._access_logger
-            start = self._loop.time() if access_logger is not None else 0.0
+            if access_logger is not None:
+                start = self._loop.time()
             request = self._request_factory(head, payload, self)
             self.current_request = request
-            response: Any = None
             try:
                 response = await self._handler(request)
                 finish_now = getattr(response, "finish_now", None)
@@ -549,6 +552,8 @@ class HttpProtocol:
         except (asyncio.CancelledError, ConnectionError):
             server.logger.debug("Ignored premature client disconnection")
             keep_alive = False
+            if access_logger is not None and response is not None:  # e.g. an SSE client left
+                access_logger.log(request, response, self._loop.time() - start)
         except (KeyboardInterrupt, SystemExit, GeneratorExit):
             raise
         except Exception as exc:  # a bug in error handling itself: fail closed
