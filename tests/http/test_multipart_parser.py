@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import python_multipart
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from aioweb.http.multipart import (
@@ -217,6 +217,9 @@ def test_roundtrip_any_split(
     for headers, body in parts:
         k = data.draw(st.integers(0, len(delim) - 1))
         body = body + delim[:k] if data.draw(st.booleans()) else delim[:k] + body
+        # a body that completes the delimiter itself (b"\r\n--0000" + b"G" for boundary
+        # "0000G") ends its part there: not a payload this round trip can carry
+        assume((b"\r\n" + body + delim).find(delim) == len(body) + 2)
         tricky.append((headers, body))
     if preamble.startswith(delim[2:]) or (preamble + delim).find(delim) != len(preamble):
         preamble = b""  # a preamble that itself contains the delimiter is not a preamble
