@@ -2,7 +2,7 @@
 carries WebSocket and SSE messages across worker processes and hosts (in-process by default,
 Redis with ``RedisBackend``, which needs the ``redis`` extra and is imported on first use)."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aioweb.integrations.broadcast import (
     Backend,
@@ -18,6 +18,9 @@ from aioweb.integrations.broadcast import (
     get_broadcast,
     setup_broadcast,
 )
+
+if TYPE_CHECKING:
+    from aioweb.integrations.broadcast.redis_backend import RedisBackend
 
 __all__ = [
     "Backend",
