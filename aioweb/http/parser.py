@@ -23,7 +23,7 @@ from .errors import (
     RequestURITooLong,
     VersionNotSupported,
 )
-from .request_line import head_end, single_spaced_line_end, skip_empty_lines
+from .request_line import extra_spaces, head_end, single_spaced_line_end, skip_empty_lines
 from .target import split_absolute_form
 
 __all__ = ["ParserLimits", "RequestHead", "RequestParser", "RequestSink"]
@@ -496,8 +496,8 @@ class RequestParser:
         # costliest call of a small request's head.
         version = "1.1" if keep_alive and not self._connection_field else parser.get_http_version()
         if version[0] != "1":
-            if version != "0.9":  # extra spaces: 400, as when the line arrives split
-                self._check_line(len(method))
+            if self._line == _LINE_HERE and extra_spaces(self._bytes(), self._begin):
+                self._fail(BadRequest(_SPACES))  # 400 first, as when the line arrives split
             self._fail(VersionNotSupported(f"HTTP/{version} is not supported"))
         if self._close_asked:
             # RFC 9112 §9.3: "close" ends the connection after this response, even next to

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["head_end", "single_spaced_line_end", "skip_empty_lines"]
+__all__ = ["extra_spaces", "head_end", "single_spaced_line_end", "skip_empty_lines"]
 
 _CR = 13
 _LF = 10
@@ -26,6 +26,17 @@ def skip_empty_lines(data: Any, pos: int) -> int:
     while pos < size and (data[pos] == _CR or data[pos] == _LF):
         pos += 1
     return pos
+
+
+def extra_spaces(data: bytes, begin: int) -> bool:
+    """Whether the request line at ``begin`` (after any empty lines) has two spaces in a row.
+
+    For the rare lines whose length says nothing (an HTTP/0.9 line has no version text): the
+    same verdict a line split across reads gets piece by piece, so it cannot depend on how
+    the bytes arrived."""
+    begin = skip_empty_lines(data, begin)
+    end = data.find(b"\r\n", begin)
+    return data.find(b"  ", begin, end if end >= 0 else len(data)) >= 0
 
 
 def single_spaced_line_end(data: Any, begin: int, method_len: int, url_len: int) -> int:
