@@ -60,6 +60,10 @@ _APP = textwrap.dedent(
 )
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -98,6 +102,10 @@ def test_second_ctrl_c_cancels_in_flight_requests_and_still_cleans_up(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # Ctrl-C as at a terminal: a test run started in the background by a non-interactive
+        # shell (CI scripts do) inherits SIGINT ignored, and an ignored SIGINT never becomes
+        # KeyboardInterrupt in the handle_signals=False case
+        preexec_fn=_default_sigint,
     )
     answers: list[bytes] = []
     client = threading.Thread(target=_slow_request, args=(port, answers), daemon=True)
