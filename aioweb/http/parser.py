@@ -451,10 +451,8 @@ class RequestParser:
         if self._fields_size > self._max_head_size:
             self._fail(HeadersTooLarge("Request header section too large"))
         if not self._in_head:
-            # A trailer field of a chunked body (RFC 9112 §7.1.2): bounded by the limits
-            # above, counted with the head's fields, then dropped.  Appending it would slip
-            # it into the request's headers after they were checked (a proxy in front
-            # never sees trailers as headers).
+            # A chunked body's trailer field (RFC 9112 §7.1.2): bounded and counted with the
+            # head's fields, then dropped (kept, it would slip past the checks into headers).
             self._trailers += 1
             if len(headers) + self._trailers > self._max_headers:
                 self._fail(HeadersTooLarge("Too many header and trailer fields"))
@@ -490,14 +488,16 @@ class RequestParser:
         parser = self._parser
         method = parser.get_method()
         keep_alive = parser.should_keep_alive()
-        # llhttp takes only HTTP/0.9, 1.0, 1.1 and 2.0 (any other is a parse error), and
-        # without a Connection field it keeps a request alive exactly when it is 1.1: so
-        # the version is known without get_http_version(), whose string formatting is the
-        # costliest call of a small request's head.
+        # llhttp takes only HTTP/0.9, 1.0, 1.1, 2.0, and without Connection keeps exactly 1.1
+        # alive: the version is known without get_http_version() (costly string formatting).
         version = "1.1" if keep_alive and not self._connection_field else parser.get_http_version()
         if version[0] != "1":
-            if self._line == _LINE_HERE and extra_spaces(self._bytes(), self._begin):
-                self._fail(BadRequest(_SPACES))  # 400 first, as when the line arrives split
+            if version != "0.9" or self._line == _LINE_UNKNOWN:  # extra spaces: 400 first
+                self._check_line(len(method))
+            elif self._line == _LINE_HERE and extra_spaces(self._bytes(), self._begin):  # noqa: SIM114
+                self._fail(BadRequest(_SPACES))
+            elif self._line == _LINE_CARRIED and extra_spaces(self._carry + self._bytes(), 0):
+                self._fail(BadRequest(_SPACES))
             self._fail(VersionNotSupported(f"HTTP/{version} is not supported"))
         if self._close_asked:
             # RFC 9112 §9.3: "close" ends the connection after this response, even next to
