@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from aioweb.integrations.session._session import Session
-from aioweb.integrations.session.storage import AbstractStorage
+from aioweb.integrations.session.storage import DEFAULT_COOKIE_NAME, AbstractStorage
 from aioweb.server.log import session_logger as log
 
 __all__ = ("EncryptedCookieStorage", "SimpleCookieStorage", "derive_fernet_key")
@@ -34,7 +34,7 @@ class _FernetLike(Protocol):
 class SimpleCookieStorage(AbstractStorage):
     """Plain-JSON cookie storage. The client can read and edit it: never use in production."""
 
-    def __init__(self, *, cookie_name: str = "AIOHTTP_SESSION", **kwargs: Any) -> None:
+    def __init__(self, *, cookie_name: str = DEFAULT_COOKIE_NAME, **kwargs: Any) -> None:
         super().__init__(cookie_name=cookie_name, **kwargs)
 
     async def load_session(self, request: Any) -> Session:
@@ -115,7 +115,7 @@ class EncryptedCookieStorage(AbstractStorage):
         self,
         secret_key: bytes | bytearray | str | Any,
         *,
-        cookie_name: str = "AIOHTTP_SESSION",
+        cookie_name: str = DEFAULT_COOKIE_NAME,
         domain: str | None = None,
         max_age: int | None = None,
         path: str = "/",

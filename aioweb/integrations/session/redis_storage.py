@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aioweb.integrations.session._session import Session
-from aioweb.integrations.session.storage import AbstractStorage
+from aioweb.integrations.session.storage import DEFAULT_COOKIE_NAME, AbstractStorage
 
 __all__ = ("RedisStorage",)
 
@@ -29,7 +29,7 @@ class RedisStorage(AbstractStorage):
         self,
         redis_pool: Any,
         *,
-        cookie_name: str = "AIOHTTP_SESSION",
+        cookie_name: str = DEFAULT_COOKIE_NAME,
         domain: str | None = None,
         max_age: int | None = None,
         path: str = "/",
