@@ -586,10 +586,10 @@ class Request(BaseRequest):
 
     @property
     def config_dict(self) -> Any:
-        """Read-only chained view of the apps' storage, innermost first."""
-        match_info = self._match_info
-        apps = match_info.apps if match_info is not None else [self._app]
-        return ChainMap(*reversed([app for app in apps if app is not None]))
+        """Read-only chained view of the storage of the apps up to ``self.app``, innermost first."""
+        apps = self._match_info.apps if self._match_info is not None else (self._app,)
+        end = apps.index(self.app) + 1 if self.app in apps else len(apps)
+        return ChainMap(*reversed([app for app in apps[:end] if app is not None]))
 
     async def _send_prepare_signals(self, response: Any) -> None:
         match_info = self._match_info
