@@ -34,6 +34,7 @@ from aioweb.framework.multipart import MultipartReader
 from aioweb.framework.multipart_form import FileField, read_form
 from aioweb.framework.request_message import head_from_message, replace_head, socket_host
 from aioweb.framework.request_preconditions import PreconditionsMixin
+from aioweb.framework.request_writer import RequestWriter
 from aioweb.framework.urlencoded_form import parse_urlencoded
 from aioweb.http.cookies import parse_cookie_header
 from aioweb.http.errors import HttpProtocolError
@@ -267,8 +268,8 @@ class BaseRequest(DictStorage, PreconditionsMixin):
         return self._protocol
 
     @property
-    def writer(self) -> Any:
-        return self._protocol
+    def writer(self) -> RequestWriter | None:  # (raw bytes ahead of the response: 100 Continue)
+        return RequestWriter(self._protocol) if self._protocol is not None else None
 
     @property
     def task(self) -> asyncio.Task[Any] | None:
