@@ -2,17 +2,23 @@
 path stays, re-exporting the same objects)."""
 
 from aioweb.framework.multipart import (
+    BadContentDispositionHeader,
+    BadContentDispositionParam,
     BodyPart,
     BodyPartReader,
     MultipartError,
     MultipartReader,
     MultipartWriter,
     PayloadTooLarge,
+    content_disposition_filename,
     content_disposition_header,
+    parse_content_disposition,
 )
 from aioweb.framework.multipart_form import read_form
 
 __all__ = [
+    "BadContentDispositionHeader",
+    "BadContentDispositionParam",
     "BodyPart",
     "BodyPartReader",
     "content_disposition_header",
@@ -20,5 +26,7 @@ __all__ = [
     "MultipartReader",
     "MultipartWriter",
     "PayloadTooLarge",
+    "content_disposition_filename",
+    "parse_content_disposition",
     "read_form",
 ]

@@ -49,6 +49,12 @@ from aioweb.framework.exceptions import HTTPBadRequest, HTTPRequestEntityTooLarg
 from aioweb.framework.multipart_writer import BodyPart, MultipartWriter, content_disposition_header
 from aioweb.http.content_coding import request_codings
 from aioweb.http.decoding import BodyDecoder, DecodedBodyTooLarge, DecodingError
+from aioweb.http.disposition import (
+    BadContentDispositionHeader,
+    BadContentDispositionParam,
+    content_disposition_filename,
+    parse_content_disposition,
+)
 from aioweb.http.errors import describe_too_large
 from aioweb.http.multipart import (
     END,
@@ -61,13 +67,17 @@ from aioweb.http.multipart import (
 from aioweb.http.multipart import MultipartError as WireMultipartError
 
 __all__ = [
+    "BadContentDispositionHeader",
+    "BadContentDispositionParam",
     "BodyPart",
     "BodyPartReader",
     "MultipartError",
     "MultipartReader",
     "MultipartWriter",
     "PayloadTooLarge",
+    "content_disposition_filename",
     "content_disposition_header",
+    "parse_content_disposition",
 ]
 
 

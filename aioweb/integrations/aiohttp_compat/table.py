@@ -27,10 +27,6 @@ _S = "aioweb.server"
 _C = "aioweb.integrations.aiohttp_compat"
 
 
-def _words(text: str) -> list[str]:
-    return text.split()
-
-
 def _from(module: str, names: str) -> dict[str, str]:
     return {name: f"{module}:{name}" for name in names.split()}
 
@@ -74,6 +70,11 @@ TABLE: Final[dict[str, dict[str, str]]] = {
     "multipart": {
         **_from(f"{_F}.multipart", "MultipartReader BodyPartReader"),
         **_from(f"{_F}.multipart_writer", "MultipartWriter"),
+        **_from(
+            "aioweb.http.disposition",
+            "BadContentDispositionHeader BadContentDispositionParam parse_content_disposition "
+            "content_disposition_filename",
+        ),
     },
     "streams": _from(f"{_S}.streams", "EMPTY_PAYLOAD EofStream StreamReader"),
     "payload": _from(
@@ -160,13 +161,6 @@ TABLE: Final[dict[str, dict[str, str]]] = {
 
 #: aiohttp's public names aioweb does not offer yet, per module, with the reason.
 MISSING: Final[dict[str, dict[str, str]]] = {
-    "multipart": dict.fromkeys(
-        _words(
-            "BadContentDispositionHeader BadContentDispositionParam parse_content_disposition "
-            "content_disposition_filename"
-        ),
-        "aioweb's Content-Disposition parser (aioweb.http.disposition) has another API",
-    ),
     "streams": {"DataQueue": "a client-side queue in aiohttp; aioweb's server does not use it"},
     "hdrs": {"HOST_ALL": "aiohttp's internal case-variant set for its parser"},
 }
