@@ -99,6 +99,7 @@ class BaseRequest(DictStorage, PreconditionsMixin):
     _client_max_size = DEFAULT_CLIENT_MAX_SIZE  # (kept on the instance only when different)
     _client_max_fields = DEFAULT_CLIENT_MAX_FIELDS  # (likewise)
     _task: asyncio.Task[Any] | None = None  # given by the caller (aiohttp's signature) or None
+    _writer: Any = None  # a test's own writer (make_mocked_request's), else a RequestWriter
 
     def __init__(
         self,
@@ -117,8 +118,7 @@ class BaseRequest(DictStorage, PreconditionsMixin):
         remote: str | None = None,
         app: Application | None = None,
     ) -> None:
-        # ``writer``, ``task`` and ``loop`` complete aiohttp's positional signature
-        # (message, payload, protocol, writer, task, loop); the server passes none of them.
+        # writer, task, loop: aiohttp's positional signature; the server passes none of them
         if not isinstance(head, RequestHead):
             head = head_from_message(head)  # an aiohttp RawRequestMessage (tests, ports)
         self._app = app
@@ -268,8 +268,8 @@ class BaseRequest(DictStorage, PreconditionsMixin):
         return self._protocol
 
     @property
-    def writer(self) -> RequestWriter | None:  # (raw bytes ahead of the response: 100 Continue)
-        return RequestWriter(self._protocol) if self._protocol is not None else None
+    def writer(self) -> Any:  # (a RequestWriter: raw bytes ahead of the response, 100 Continue)
+        return self._writer if self._writer is not None else RequestWriter(self._protocol)
 
     @property
     def task(self) -> asyncio.Task[Any] | None:

@@ -26,15 +26,15 @@ class RequestWriter:
 
     __slots__ = ("_connection",)
 
-    def __init__(self, connection: Connection) -> None:
-        self._connection = connection
+    def __init__(self, connection: Connection | None) -> None:
+        self._connection = connection  # (None: the request's connection was dropped)
 
     def __repr__(self) -> str:
         return f"<RequestWriter {self._connection!r}>"
 
     @property
     def transport(self) -> asyncio.Transport | None:
-        return self._connection.transport
+        return self._connection.transport if self._connection is not None else None
 
     async def write(self, data: bytes | bytearray | memoryview) -> None:
         """Send ``data`` as it is (no framing), then wait while the socket is backed up.
@@ -42,8 +42,8 @@ class RequestWriter:
         ``ConnectionResetError`` when the client is gone, as aiohttp's writer raises.
         """
         connection = self._connection
-        transport = connection.transport
-        if transport is None or transport.is_closing():
+        transport = self.transport
+        if connection is None or transport is None or transport.is_closing():
             raise ConnectionResetError("Cannot write to closing transport")
         connection.flush()  # bytes batched for this connection leave first
         transport.write(bytes(data))
@@ -51,4 +51,6 @@ class RequestWriter:
 
     async def drain(self) -> None:
         """Wait until the transport's write buffer is below its high-water mark."""
+        if self._connection is None:
+            raise ConnectionResetError("Connection lost")
         await self._connection.drain()

@@ -221,6 +221,7 @@ def _use_writer(request: Request, writer: Any) -> None:
     The request's prepare hook (the on_response_prepare signals) runs first, then hands the
     response a ``ForeignWriter``; ``StreamResponse._start`` sees the writer changed.
     """
+    request._writer = writer  # request.writer is the test's writer, as in aiohttp
     send_signals = request._send_prepare_signals
 
     async def hook(response: Any) -> None:

@@ -10,7 +10,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
 from aioweb import web
+from aioweb.test_utils import make_mocked_coro, make_mocked_request
 
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
@@ -71,3 +74,20 @@ async def test_handler_failing_after_a_custom_100_still_answers(aiohttp_client: 
     client = await aiohttp_client(_app(handler))
     async with client.post("/", data=b"abc", expect100=True) as resp:
         assert resp.status == 500
+
+
+async def test_a_mocked_requests_writer_is_the_tests_own() -> None:
+    """``make_mocked_request(writer=w).writer is w``, as in aiohttp (tests assert on it)."""
+
+    class Writer:
+        write = make_mocked_coro(None)
+
+    writer = Writer()
+    assert make_mocked_request("GET", "/", writer=writer).writer is writer
+
+
+async def test_writing_after_the_connection_is_gone_raises() -> None:
+    request = make_mocked_request("POST", "/")
+    request._protocol = None  # what the server leaves once the connection is lost
+    with pytest.raises(ConnectionResetError):
+        await request.writer.write(CONTINUE)
