@@ -81,14 +81,21 @@ class RepresentationFieldsMixin:
 
     @property
     def last_modified(self) -> datetime.datetime | None:
-        return parse_http_datetime(self._headers.get("Last-Modified"))
+        """``Last-Modified`` as an aware UTC datetime, None when absent or no date.
+
+        Read leniently (``"Mon, 2 Jan 1990 03:04:05 GMT"`` too, as aiohttp): the value is
+        the application's own, set as a string or by the setter below.
+        """
+        return parse_http_datetime(self._headers.get("Last-Modified"), lenient=True)
 
     @last_modified.setter
     def last_modified(self, value: float | int | datetime.datetime | str | None) -> None:
+        """A datetime or timestamp is sent rounded *up* to the second (never earlier than
+        the change it stands for: see ``to_timestamp``); a string is sent as given."""
         if value is None:
             self._headers.pop("Last-Modified", None)
         elif isinstance(value, (int, float, datetime.datetime)):
-            self._headers["Last-Modified"] = format_http_date(value)
+            self._headers["Last-Modified"] = format_http_date(value, round_up=True)
         elif isinstance(value, str):
             self._headers["Last-Modified"] = value
         else:

@@ -59,10 +59,48 @@ def test_response_last_modified_round_trip() -> None:
     resp = Response()
     when = datetime.datetime(2020, 1, 2, 3, 4, 5, 900000, tzinfo=UTC)
     resp.last_modified = when
-    assert resp.headers["Last-Modified"] == format_http_date(when)
+    # rounded up: never earlier than the change it reports
+    assert resp.headers["Last-Modified"] == format_http_date(when, round_up=True)
+    assert resp.last_modified == when.replace(second=6, microsecond=0)
+    # the application's own value is read back leniently (the zone applied)
+    resp.headers["Last-Modified"] = "Thu, 2 Jan 2020 04:04:05 +0100"
     assert resp.last_modified == when.replace(microsecond=0)
-    resp.headers["Last-Modified"] = "Thu, 02 Jan 2020 03:04:05 +0000"
-    assert resp.last_modified is None  # the strict parser, not email.utils
+    resp.headers["Last-Modified"] = "Thu, 02 Jan 2020 03:04:99 GMT"
+    assert resp.last_modified is None
+
+
+@pytest.mark.parametrize(
+    ("when", "down", "up"),
+    [
+        (0, 0, 0),
+        (0.0, 0, 0),
+        (1.5, 1, 2),
+        (-0.5, -1, 0),
+        (1606902662.5, 1606902662, 1606902663),
+        (datetime.datetime(2020, 12, 2, 9, 51, 2, 500000, tzinfo=UTC), 1606902662, 1606902663),
+        (datetime.datetime(2020, 12, 2, 9, 51, 2, 1), 1606902662, 1606902663),  # naive: UTC
+        (datetime.datetime(2020, 12, 2, 9, 51, 2, tzinfo=UTC), 1606902662, 1606902662),
+    ],
+)
+def test_to_timestamp_rounds_datetimes_and_floats_alike(
+    when: float | datetime.datetime, down: int, up: int
+) -> None:
+    assert dates.to_timestamp(when) == down
+    assert dates.to_timestamp(when, round_up=True) == up
+
+
+def test_lenient_reading_takes_rfc_5322_date_times_and_still_refuses_non_dates() -> None:
+    want = datetime.datetime(1990, 1, 2, 3, 4, 5, tzinfo=UTC)
+    for text in (
+        "Mon, 2 Jan 1990 03:04:05 GMT",
+        "2 Jan 1990 03:04:05 GMT",
+        "Mon, 02 Jan 1990 05:04:05 +0200",
+        "Mon, 02 Jan 1990 03:04:05 GMT",
+    ):
+        assert parse_http_datetime(text, lenient=True) == want, text
+    assert parse_http_datetime("Mon, 2 Jan 1990 03:04:05 GMT") is None  # strict by default
+    for bad in ("xxyyzz", "Tue, 08 Oct 4446413 00:56:40 GMT", "Tue, 08 Oct 2000 00:56:80 GMT"):
+        assert parse_http_datetime(bad, lenient=True) is None, bad
 
 
 def test_request_conditional_dates_use_the_strict_parser() -> None:
