@@ -9,6 +9,7 @@ path writes those fields directly and never comes through here.
 from __future__ import annotations
 
 import datetime
+import warnings
 from typing import Any
 
 from multidict import CIMultiDict, istr
@@ -17,14 +18,46 @@ from aioweb.framework.helpers import parse_mimetype_params
 from aioweb.framework.response_body import to_payload
 from aioweb.http.dates import format_http_date, parse_http_datetime
 from aioweb.http.etag import ETag, format_etag, parse_etag
+from aioweb.http.writer import serialize_head, status_line
 
-__all__ = ["BodyFieldsMixin", "RepresentationFieldsMixin"]
+__all__ = ["BodyFieldsMixin", "OutputLengthMixin", "RepresentationFieldsMixin"]
 
 _CONTENT_TYPE = istr("Content-Type")
 _CONTENT_LENGTH = istr("Content-Length")
 
 
-class RepresentationFieldsMixin:
+class OutputLengthMixin:
+    """aiohttp's deprecated ``output_length``, kept for code that still reads it.
+
+    aiohttp counts the bytes its writer was handed; aioweb's responses keep no such counter
+    (a count per write would cost every response for one deprecated property), so the value
+    is worked out when asked: the head as sent, its headers being final once prepared, plus
+    the body bytes written (before compression and chunk framing).
+    """
+
+    _req: Any
+    _head: bytes | None
+    _headers: CIMultiDict[str]
+    _status: int
+    _reason: str | None
+    _body_length: int
+
+    @property
+    def output_length(self) -> int:
+        warnings.warn("output_length is deprecated", DeprecationWarning, stacklevel=2)
+        request = self._req
+        if request is None:
+            raise RuntimeError("output_length of a response not prepared yet")
+        head = self._head
+        if head is None:
+            version = "1.1" if tuple(request.version) >= (1, 1) else "1.0"
+            head = serialize_head(
+                status_line(version, self._status, self._reason), self._headers.items()
+            )
+        return len(head) + self._body_length
+
+
+class RepresentationFieldsMixin(OutputLengthMixin):
     """The header fields that describe the body, as typed attributes."""
 
     _headers: CIMultiDict[str]
