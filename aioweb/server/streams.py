@@ -120,6 +120,12 @@ class StreamReader:
         """All bytes have been received and read."""
         return self._eof and not self._buffer
 
+    def get_read_buffer_limits(self) -> tuple[int, int]:
+        """``(low_water, high_water)``: reading from the socket pauses above ``high_water``
+        unread bytes and resumes below ``low_water`` (the server's ``read_bufsize`` and twice
+        it; aiohttp's ``StreamReader`` answers the same)."""
+        return (self._low_water, self._high_water)
+
     async def wait_eof(self) -> None:
         if self._eof:
             return
@@ -288,6 +294,7 @@ class EmptyStreamReader(StreamReader):
         self._eof_waiter = None
         self._paused = False
         self._flow = None
+        self._low_water = self._high_water = 0  # (nothing is ever buffered)
         self.total_bytes = 0
         self.on_first_wait = None
 
