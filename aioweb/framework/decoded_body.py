@@ -11,12 +11,20 @@ refuse it with 413 once the decoded bytes pass ``client_max_size``.
 
 Errors reach the reader as HTTP errors: an unknown coding is 415, a corrupt stream 400.
 Requests without ``Content-Encoding`` (or with ``identity``) keep the raw stream, untouched.
+
+``Server(auto_decompress=False)`` (aiohttp's handler option, also given as
+``Application(handler_args={"auto_decompress": False})``) hands bodies on as received, still
+encoded: for a proxy that forwards them, or a handler that stores them compressed.  The server
+then builds its requests through ``keeping_encoded(factory)``, which marks each body stream;
+only a request that says ``Content-Encoding`` ever looks at the mark.
 """
 
 from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from aioweb.framework.exceptions import HTTPUnsupportedMediaType, UndecodableRequestBody
 from aioweb.http.content_coding import request_codings
@@ -24,10 +32,28 @@ from aioweb.http.decoding import BodyDecoder, DecodingError, UnsupportedEncoding
 from aioweb.http.parser import RequestHead
 from aioweb.server.streams import EMPTY_PAYLOAD, StreamReader
 
-__all__ = ["DecodingStreamReader", "decoding_payload"]
+__all__ = ["DecodingStreamReader", "decoding_payload", "keeping_encoded"]
 
 #: Decoded bytes handed to the reader per step (and about the most held in memory at once).
 PIECE = 64 * 1024
+
+#: The attribute that marks a body stream to be handed on still encoded.
+_KEEP_ENCODED = "_aioweb_keep_encoded"
+
+R = TypeVar("R")
+
+
+def keeping_encoded(
+    factory: Callable[[RequestHead, StreamReader, Any], R],
+) -> Callable[[RequestHead, StreamReader, Any], R]:
+    """``factory`` (a server's request factory) with its requests' bodies left encoded."""
+
+    def make_request(head: RequestHead, payload: StreamReader, protocol: Any) -> R:
+        if payload is not EMPTY_PAYLOAD:  # (the shared empty stream has nothing to decode)
+            setattr(payload, _KEEP_ENCODED, True)
+        return factory(head, payload, protocol)
+
+    return make_request
 
 
 def decoding_payload(head: RequestHead, payload: StreamReader) -> StreamReader:
@@ -45,7 +71,7 @@ def decoding_payload(head: RequestHead, payload: StreamReader) -> StreamReader:
             if lines is None:
                 lines = []
             lines.append(value.decode("latin-1"))
-    if lines is None:
+    if lines is None or getattr(payload, _KEEP_ENCODED, False):
         return payload
     codings = request_codings(lines)
     if not codings:

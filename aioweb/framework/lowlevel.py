@@ -15,6 +15,7 @@ import traceback
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from aioweb.framework.decoded_body import keeping_encoded
 from aioweb.framework.request import BaseRequest
 from aioweb.framework.response import Response, StreamResponse
 from aioweb.http.errors import BodyTimeout, MalformedBody
@@ -46,12 +47,13 @@ class Server(HttpServer):
     or None to turn access logging off), ``access_log_class``, ``access_log_format``,
     ``debug``, ``logger``.
 
-    aiohttp's other handler options are accepted so that ported code runs: ``tcp_keepalive``,
-    ``lingering_time``, ``auto_decompress``, ``timeout_ceil_threshold`` (kept as attributes;
-    aioweb's own rules apply: see docs/compat.md).  Any other keyword is a ``TypeError`` here,
-    at once: aiohttp defers it to the first connection, then logs a warning on each one and
-    drops *all* the custom options, so a typo such as ``keepalive_timout=5`` silently turns
-    every setting back to its default.
+    ``auto_decompress=False`` hands request bodies on still encoded (``Content-Encoding``
+    left to the handler), as in aiohttp.  aiohttp's other handler options are accepted so
+    that ported code runs: ``tcp_keepalive``, ``lingering_time``, ``timeout_ceil_threshold``
+    (kept as attributes; aioweb's own rules apply: see docs/compat.md).  Any other keyword
+    is a ``TypeError`` here, at once: aiohttp defers it to the first connection, then logs a
+    warning on each one and drops *all* the custom options, so a typo such as
+    ``keepalive_timout=5`` silently turns every setting back to its default.
     """
 
     def __init__(
@@ -103,9 +105,10 @@ class Server(HttpServer):
             handler_cancellation=handler_cancellation,
         )
         accesslog = access_log_class(access_log, access_log_format) if access_log else None
+        factory = request_factory or self._make_request
         super().__init__(
             handler,
-            request_factory=request_factory or self._make_request,
+            request_factory=factory if auto_decompress else keeping_encoded(factory),
             error_response=self._error_response,
             settings=settings,
             access_logger=accesslog,
