@@ -7,10 +7,18 @@ same clients and assertions, but served by ``to_asgi(app)`` under uvicorn (all m
 hypercorn (a smaller set).  Their fixtures come along; the test functions are collected here
 as ``test_<server>__<module>__<test>``.
 
+The GridFS tests (``GRIDFS_MODULES``) start their app in a thread of its own through
+``gridfs_server.ServerThread``; for their re-run, ``ServerThread.serve`` is pointed at
+``serve_in_process`` (uvicorn or hypercorn in that thread's loop) from set-up to tear-down,
+and the GridFS fixtures come from that folder's ``conftest.py``.  The database is the
+session's real one (FerretDB, or ``MONGODB_URI``).  GridFS modules with no HTTP in them, or
+whose server is a process of its own, are named in ``NOT_RERUN`` with the reason.
+
 Tests that check aioweb's *own server* (its HTTP/1.1 parser's verdicts on malformed bytes,
 its connection handling, timeouts, sendfile) cannot apply: the ASGI server parses and frames
 the bytes there.  They are listed in ``NOT_APPLICABLE`` with the reason and reported as
-skipped, so the list stays visible in every run.
+skipped, so the list stays visible in every run; ``LEFT_OUT`` names the few that would
+apply but cost too much time to run twice.
 """
 
 from __future__ import annotations
@@ -56,6 +64,28 @@ FIXTURE_MODULES: dict[str, tuple[str, ...]] = {
 }
 #: modules whose own ``serve(app)`` yields ``(ws_url, runner)`` instead of a base URL
 WS_STYLE = {"framework/test_websocket.py"}
+#: GridFS modules, whose tests start ``ServerThread``s (those that take no fixture serve
+#: nothing - constructor, cache and coalescer unit tests - and are not re-run)
+GRIDFS_MODULES: dict[str, tuple[str, ...]] = {
+    "integrations/gridfs/test_handler.py": ("uvicorn", "hypercorn"),
+    "integrations/gridfs/test_cache.py": ("uvicorn",),
+    "integrations/gridfs/test_uploads.py": ("uvicorn",),
+    "integrations/gridfs/test_same_answers.py": ("uvicorn",),
+}
+GRIDFS = TESTS / "integrations" / "gridfs"
+#: GridFS modules not re-run, and why
+NOT_RERUN: dict[str, str] = {
+    "integrations/gridfs/test_chunks.py": "ChunkReader/ChunkWriter against the database: no HTTP",
+    "integrations/gridfs/test_ferretdb_capabilities.py": "the database's GridFS support: no HTTP",
+    "integrations/gridfs/test_streaming.py": (
+        "its server is a process of its own (gridfs_app_process.py, aioweb's run_app) whose RSS "
+        "it measures, with a 256 MiB-1 GiB file written per module: too slow to write twice"
+    ),
+    "integrations/gridfs/test_demo_browser.py": (
+        "the demo app in Chromium with a video encoded on the spot (tens of seconds); the "
+        "Range requests it makes are test_handler's and test_cache's, which are re-run"
+    ),
+}
 
 _SERVER_FRAMES = "the ASGI server, not aioweb, parses and frames the bytes on the wire"
 
@@ -114,9 +144,21 @@ NOT_APPLICABLE: dict[str, str] = {
     "test_websocket::test_graceful_shutdown_closes_sockets_with_1001": (
         "uses aioweb's AppRunner to shut the server down (under ASGI the server's shutdown applies)"
     ),
+    "test_handler::test_sync_pymongo_database_is_refused": (
+        "a constructor check: it starts no server (its fixture is only the database)"
+    ),
     "test_multipart_hostile::test_post_bounds_the_raw_body_when_chunked": (
         "the lingering close that lets a client still sending its body read an early 413 is "
         "the server's: uvicorn resets the connection (the 413 itself is produced)"
+    ),
+}
+
+#: tests that would apply but are left out of the re-run to keep its time small, and why
+LEFT_OUT: dict[str, str] = {
+    "test_cache::test_concurrent_readers_always_see_a_completed_upload": (
+        "the handler's look-up coalescing under load (3,000 files documents, 24 clients): "
+        "6-9 s, the longest test of the re-run, for a property of the handler alone; "
+        "concurrent requests through the adapter are covered by the other re-run tests"
     ),
 }
 
@@ -220,8 +262,70 @@ def _on_server(func: Callable[..., Any], kind: str) -> Callable[..., Any]:
     return test
 
 
-def _not_applicable(func: Callable[..., Any], reason: str) -> Callable[..., Any]:
-    return pytest.mark.skip(reason=f"not applicable through ASGI: {reason}")(func)
+@pytest.fixture(autouse=True)
+def _gridfs_through_asgi(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """For a GridFS test's re-run: every ``ServerThread`` it starts, in its fixtures too (this
+    autouse fixture is set up before them), serves through the adapter."""
+    kind = getattr(request.function, "_gridfs_kind", None)
+    if kind is not None:
+        from gridfs_server import ServerThread
+
+        monkeypatch.setattr(ServerThread, "serve", functools.partial(serve_in_process, kind=kind))
+
+
+def _gridfs_on(func: Callable[..., Any], kind: str) -> Callable[..., Any]:
+    """A (synchronous) GridFS test, marked with the server its ``ServerThread``s use."""
+
+    @functools.wraps(func)
+    def test(*args: Any, **kwargs: Any) -> Any:
+        return func(*args, **kwargs)
+
+    test._gridfs_kind = kind  # type: ignore[attr-defined]
+    return test
+
+
+def _skipped(func: Callable[..., Any], reason: str) -> Callable[..., Any]:
+    return pytest.mark.skip(reason=reason)(func)
+
+
+def _reason(stem: str, attr: str, kind: str) -> str | None:
+    """Why the test is skipped in the re-run under ``kind`` (None: it runs)."""
+    for key in (f"{stem}::{attr}", f"{kind}:{stem}::{attr}"):
+        if key in NOT_APPLICABLE:
+            return f"not applicable through ASGI: {NOT_APPLICABLE[key]}"
+        if key in LEFT_OUT:
+            return f"left out of the ASGI re-run: {LEFT_OUT[key]}"
+    return None
+
+
+def _add_fixtures(module: Any, found: dict[str, Any]) -> None:
+    """The module's fixtures, by their names.  An autouse one would apply to every re-run
+    module here, so it is left out (test_static_security's kernel/fallback containment proof:
+    its default, the kernel, runs)."""
+    for attr, value in vars(module).items():
+        marker = getattr(value, "_fixture_function_marker", None)
+        if marker is not None and not marker.autouse:
+            found.setdefault(attr, value)
+
+
+def _collect_gridfs(found: dict[str, Any]) -> None:
+    if str(GRIDFS) not in sys.path:
+        sys.path.append(str(GRIDFS))  # (their helpers: gridfs_server, ...)
+    _add_fixtures(_load("integrations/gridfs/conftest.py"), found)
+    for rel, kinds in GRIDFS_MODULES.items():
+        stem = Path(rel).stem
+        module = _load(rel)
+        _add_fixtures(module, found)
+        for kind in kinds:
+            for attr, value in vars(module).items():
+                if not (attr.startswith("test_") and callable(value)):
+                    continue
+                if not inspect.signature(value).parameters:
+                    continue  # no fixture: no database, no server
+                func = _gridfs_on(value, kind)
+                reason = _reason(stem, attr, kind)
+                name = f"test_{kind}__gridfs_{stem.removeprefix('test_')}__{attr[5:]}"
+                found[name] = _skipped(func, reason) if reason else func
 
 
 def _collect() -> dict[str, Any]:
@@ -229,24 +333,16 @@ def _collect() -> dict[str, Any]:
     for rel, kinds in MODULES.items():
         stem = Path(rel).stem
         module = _load(rel)
-        for attr, value in vars(module).items():
-            marker = getattr(value, "_fixture_function_marker", None)
-            # The module's fixtures, by their names.  An autouse one would apply to every
-            # re-run module here, so it is left out (test_static_security's kernel/fallback
-            # containment proof: its default, the kernel, runs).
-            if marker is not None and not marker.autouse:
-                found.setdefault(attr, value)
+        _add_fixtures(module, found)
         for kind in kinds:
             serve = _serve_for(kind, rel in WS_STYLE)
             for attr, value in vars(module).items():
                 if not (attr.startswith("test_") and callable(value)):
                     continue
                 func = _served_by(value, module, serve)
-                reason = NOT_APPLICABLE.get(f"{stem}::{attr}") or NOT_APPLICABLE.get(
-                    f"{kind}:{stem}::{attr}"
-                )
+                reason = _reason(stem, attr, kind)
                 if reason is not None:
-                    func = _not_applicable(func, reason)
+                    func = _skipped(func, reason)
                 found[f"test_{kind}__{stem.removeprefix('test_')}__{attr[5:]}"] = func
     for rel, kinds in FIXTURE_MODULES.items():
         stem = Path(rel).stem
@@ -256,11 +352,16 @@ def _collect() -> dict[str, Any]:
                 if attr.startswith("test_") and inspect.iscoroutinefunction(value):
                     name = f"test_{kind}__{stem.removeprefix('test_')}__{attr[5:]}"
                     func = _on_server(value, kind)
-                    reason = NOT_APPLICABLE.get(f"{stem}::{attr}") or NOT_APPLICABLE.get(
-                        f"{kind}:{stem}::{attr}"
-                    )
-                    found[name] = _not_applicable(func, reason) if reason else func
+                    reason = _reason(stem, attr, kind)
+                    found[name] = _skipped(func, reason) if reason else func
+    _collect_gridfs(found)
     return found
+
+
+def test_every_gridfs_module_is_rerun_or_listed() -> None:
+    """A GridFS test module added later joins the re-run or says here why it does not."""
+    found = {f"integrations/gridfs/{path.name}" for path in GRIDFS.glob("test_*.py")}
+    assert found == set(GRIDFS_MODULES) | set(NOT_RERUN)
 
 
 globals().update(_collect())
