@@ -9,7 +9,9 @@ responses it builds and the exceptions it raises are aioweb's own.  aiohttp's cl
 (``aiohttp``, ``aiohttp.client``, ``aiohttp.abc``, ``aiohttp.hdrs``...) are left alone: the client
 keeps working as aiohttp's.  The one shared module with server-only names, ``aiohttp.abc``, has
 those names (``AbstractView``, ``AbstractRouter``, ``AbstractMatchInfo``,
-``AbstractAccessLogger``) pointed at aioweb's; the client never uses them.
+``AbstractAccessLogger``) pointed at aioweb's; the client never uses them.  aioweb's HTTP
+exception classes then give ``aiohttp.web_exceptions`` as their module, as an aiohttp program's
+do, for the tools that name exceptions by it (:mod:`.exception_names`).
 
 Safety: nothing happens unless :func:`enable` is called, and it refuses (with
 :class:`AiohttpServerAlreadyImported`) when one of those modules was already imported as
@@ -26,6 +28,7 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any
 
+from .exception_names import AIOHTTP_MODULE, exceptions_file, report_aiohttp_module
 from .modules import entry, module_getattr, resolve
 from .table import TABLE
 
@@ -76,6 +79,8 @@ class _ServerFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         if kind == "table":
             names = sorted(TABLE[source])
             vars(module).update(__all__=names, __getattr__=module_getattr(source, module.__name__))
+            if module.__name__ == AIOHTTP_MODULE:
+                module.__file__ = exceptions_file()  # inspect finds the renamed classes' source
             return
         real = importlib.import_module(source)
         public = getattr(real, "__all__", None)
@@ -115,3 +120,4 @@ def enable() -> None:
     refs = entry("abc")
     for name in _ABC_SERVER_NAMES:
         setattr(abc, name, resolve(refs[name]))
+    report_aiohttp_module()

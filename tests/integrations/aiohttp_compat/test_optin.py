@@ -106,3 +106,48 @@ def test_a_plugin_served_by_aioweb_on_a_real_socket() -> None:
     lines = done.stdout.splitlines()
     assert lines[0] == "200 {'resource': '/items/{id}'} aioweb", done.stderr
     assert lines[1] == "409"
+
+
+def test_exception_classes_named_as_aiohttp_names_them_only_under_the_opt_in() -> None:
+    """Tools name an exception ``type.__module__ + qualname`` (OpenTelemetry's ``exception.type``,
+    Sentry, traceback's last line): under the opt-in that is aiohttp's path; the class still
+    pickles by that name, its source is still found, and without the opt-in nothing changes."""
+    done = _run(
+        """
+        import inspect, pickle, traceback
+        import aioweb.web as aw
+        assert aw.HTTPNotFound.__module__ == "aioweb.framework.exceptions"
+        from aioweb.integrations import aiohttp_compat
+        aiohttp_compat.enable()
+        from aiohttp import web
+        assert web.HTTPBadGateway.__module__ == "aiohttp.web_exceptions"
+        assert web.HTTPException.__module__ == "aiohttp.web_exceptions"
+        assert pickle.loads(pickle.dumps(web.HTTPNotFound)) is aw.HTTPNotFound
+        assert repr(web.HTTPNotFound(reason="gone")) == "<HTTPNotFound: gone>"
+        assert "status_code = 502" in inspect.getsource(web.HTTPBadGateway)
+        try:
+            raise web.HTTPBadGateway()
+        except web.HTTPError:
+            print(traceback.format_exc().splitlines()[-1])
+        from aioweb.framework.exceptions import UndecodableRequestBody
+        print(UndecodableRequestBody.__module__)  # aioweb's own: no aiohttp name to give
+        """
+    )
+    assert done.stdout.splitlines() == [
+        "aiohttp.web_exceptions.HTTPBadGateway: Bad Gateway",
+        "aioweb.framework.exceptions",
+    ], done.stderr
+
+
+def test_exception_classes_keep_aiohttps_names_without_the_opt_in() -> None:
+    done = _run(
+        """
+        import aioweb, aioweb.web as aw, aioweb.web_exceptions
+        import aiohttp.web
+        assert aw.HTTPNotFound.__module__ == "aioweb.framework.exceptions"
+        assert aiohttp.web.HTTPNotFound.__module__ == "aiohttp.web_exceptions"
+        assert aiohttp.web.HTTPNotFound is not aw.HTTPNotFound
+        print("ok")
+        """
+    )
+    assert done.stdout.strip() == "ok", done.stderr
