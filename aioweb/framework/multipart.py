@@ -55,7 +55,7 @@ from aioweb.http.disposition import (
     content_disposition_filename,
     parse_content_disposition,
 )
-from aioweb.http.errors import describe_too_large
+from aioweb.http.errors import HttpProcessingError, describe_too_large
 from aioweb.http.multipart import (
     END,
     NEED_DATA,
@@ -65,6 +65,8 @@ from aioweb.http.multipart import (
     parse_options_header,
 )
 from aioweb.http.multipart import MultipartError as WireMultipartError
+from aioweb.http.multipart import PartHeaderTooLong as WirePartHeaderTooLong
+from aioweb.http.multipart import TooManyPartHeaders as WireTooManyPartHeaders
 
 __all__ = [
     "BadContentDispositionHeader",
@@ -74,7 +76,9 @@ __all__ = [
     "MultipartError",
     "MultipartReader",
     "MultipartWriter",
+    "PartHeaderTooLong",
     "PayloadTooLarge",
+    "TooManyPartHeaders",
     "content_disposition_filename",
     "content_disposition_header",
     "parse_content_disposition",
@@ -97,6 +101,43 @@ class MultipartError(HTTPBadRequest, WireMultipartError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class _AiohttpHeaderLimit(MultipartError):
+    """A part header limit: a ``MultipartError`` (400 when uncaught, a ``ValueError``) that
+    is also the error aiohttp raises there (``LineTooLong``/``BadHttpMessage``), with its
+    ``code``, ``message`` and text, so ``except LineTooLong`` in ported code still works.
+    The response attributes (``status``, ``headers``) stay the 400's.
+    """
+
+    message: str
+
+    def __init__(self, error: HttpProcessingError) -> None:
+        MultipartError.__init__(self, error.message)
+        self.message = error.message
+        self.args = error.args
+
+    def __str__(self) -> str:
+        return HttpProcessingError.__str__(self)  # type: ignore[arg-type]
+
+
+# (type: ignore: the response's read-only ``status`` and its ``headers`` win over the wire
+# error's attributes of those names, on purpose: the exception is sent as that 400)
+class PartHeaderTooLong(_AiohttpHeaderLimit, WirePartHeaderTooLong):  # type: ignore[misc, override]
+    """A part header line over ``max_part_field_size`` (aiohttp's ``LineTooLong``)."""
+
+
+class TooManyPartHeaders(_AiohttpHeaderLimit, WireTooManyPartHeaders):  # type: ignore[misc, override]
+    """More than ``max_part_headers`` header lines in a part (aiohttp's ``BadHttpMessage``)."""
+
+
+def _from_wire(exc: WireMultipartError) -> MultipartError:
+    """The framework's error for a wire parser's: a 400, of aiohttp's type where it has one."""
+    if isinstance(exc, WirePartHeaderTooLong):
+        return PartHeaderTooLong(exc)
+    if isinstance(exc, WireTooManyPartHeaders):
+        return TooManyPartHeaders(exc)
+    return MultipartError(str(exc))
 
 
 class PayloadTooLarge(HTTPRequestEntityTooLarge, ValueError):
@@ -358,9 +399,11 @@ class BodyPartReader:
 class MultipartReader:
     """Reads the parts of a ``multipart/*`` body from a stream with ``readany()``."""
 
-    #: limits handed to the wire parser: bytes and lines of one part's header block
+    #: limits handed to the wire parser: bytes and lines of one part's header block, bytes
+    #: of one header line (aiohttp's ``max_field_size``; its ``max_headers`` is 128)
     max_part_header_size = 16384
     max_part_headers = 64
+    max_part_field_size = 8190
     #: how deep ``multipart/*`` parts may nest inside parts (RFC 2388's multipart/mixed in a
     #: form is one level); deeper is a 400, before the reader recurses any further
     max_nesting = 16
@@ -375,7 +418,19 @@ class MultipartReader:
     part_reader_cls: type[BodyPartReader] = BodyPartReader
     multipart_reader_cls: type[MultipartReader] | None = None
 
-    def __init__(self, headers: Mapping[str, str], content: _Readable) -> None:
+    def __init__(
+        self,
+        headers: Mapping[str, str],
+        content: _Readable,
+        *,
+        max_field_size: int | None = None,
+        max_headers: int | None = None,
+    ) -> None:
+        # aiohttp's keywords for the part header limits; the class attributes otherwise
+        if max_field_size is not None:
+            self.max_part_field_size = max_field_size
+        if max_headers is not None:
+            self.max_part_headers = max_headers
         self.headers = headers
         ctype, params = parse_options_header(headers.get("Content-Type", ""))
         if not ctype.startswith("multipart/"):
@@ -389,6 +444,7 @@ class MultipartReader:
                 boundary,
                 max_header_size=self.max_part_header_size,
                 max_headers=self.max_part_headers,
+                max_field_size=self.max_part_field_size,
             )
         except WireMultipartError as exc:
             raise MultipartError(str(exc)) from None
@@ -451,7 +507,7 @@ class MultipartReader:
         except WireMultipartError as exc:
             if isinstance(exc, MultipartError):
                 raise
-            raise MultipartError(str(exc)) from None
+            raise _from_wire(exc) from None
 
     def _part_done(self) -> None:
         self._last_part = None

@@ -2,9 +2,18 @@
 
 Each carries the status code the server should answer with before closing the connection
 (RFC 9112 §2.2: a server that receives an unparseable message responds 400 and closes).
+
+aiohttp's public ``aiohttp.http_exceptions`` classes (``BadHttpMessage``, ``LineTooLong``...)
+are defined here too, with aiohttp's constructors, attributes and texts, as
+:class:`HttpProtocolError` subclasses: they are wire errors, and this is the layer every
+other one can import, so the multipart parser can raise aiohttp's ``LineTooLong`` for a part
+header line as aiohttp does. ``aioweb.http_exceptions`` serves them under aiohttp's path.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from textwrap import indent
 
 
 class HttpProtocolError(Exception):
@@ -117,3 +126,118 @@ class MalformedBody(HttpProtocolError, RequestPayloadError):
         error = cls(exc.message, exc.status)
         error.__cause__ = exc
         return error
+
+
+# --- aiohttp's http_exceptions ----------------------------------------------------------------
+
+
+class HttpProcessingError(HttpProtocolError):
+    """An HTTP error with a status ``code``, a ``message`` and optional response ``headers``."""
+
+    code = 0
+    message = ""
+    headers: Mapping[str, str] | None = None
+
+    def __init__(
+        self,
+        *,
+        code: int | None = None,
+        message: str = "",
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        if code is not None:
+            self.code = code
+        self.headers = headers
+        super().__init__(message, status=self.code or None)
+        self.message = message
+        self.args = (message,) if message else ()
+
+    def __str__(self) -> str:
+        return f"{self.code}, message:\n{indent(self.message, '  ')}"
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {self.code}, message={self.message!r}>"
+
+
+class BadHttpMessage(HttpProcessingError):
+    """A request the server could not parse (400)."""
+
+    code = 400
+    message = "Bad Request"
+
+    def __init__(self, message: str, *, headers: Mapping[str, str] | None = None) -> None:
+        super().__init__(message=message, headers=headers)
+        self.args = (message,)
+
+
+class HttpBadRequest(BadHttpMessage):
+    code = 400
+    message = "Bad Request"
+
+
+class PayloadEncodingError(BadHttpMessage):
+    """The body's framing or coding is broken."""
+
+
+class ContentEncodingError(PayloadEncodingError):
+    """The body's Content-Encoding could not be decoded."""
+
+
+class TransferEncodingError(PayloadEncodingError):
+    """The chunked framing is broken."""
+
+
+class ContentLengthError(PayloadEncodingError):
+    """The body ended before its Content-Length."""
+
+
+class DecompressSizeError(PayloadEncodingError):
+    """Decoding the body would exceed the allowed size."""
+
+
+class LineTooLong(BadHttpMessage):
+    """A line (request line, header field, multipart part header) exceeds its limit.
+
+    ``line`` is what was read of it, usually cut short: the message shows it as given.
+    """
+
+    def __init__(
+        self, line: str | bytes, limit: object = "Unknown", actual_size: object = "Unknown"
+    ) -> None:
+        super().__init__(f"Got more than {limit} bytes when reading: {line!r}.")
+        self.args = (line, limit, actual_size)
+
+
+class InvalidHeader(BadHttpMessage):
+    """A header field that breaks the grammar."""
+
+    def __init__(self, hdr: bytes | str) -> None:
+        shown = hdr.decode(errors="backslashreplace") if isinstance(hdr, bytes) else hdr
+        super().__init__(f"Invalid HTTP header: {hdr!r}")
+        self.hdr = shown
+        self.args = (hdr,)
+
+
+class BadStatusLine(BadHttpMessage):
+    """The request (or status) line does not parse."""
+
+    def __init__(self, line: str = "", error: str | None = None) -> None:
+        if not isinstance(line, str):
+            line = repr(line)
+        super().__init__(error or f"Bad status line {line!r}")
+        self.args = (line,)
+        self.line = line
+
+
+class BadHttpMethod(BadStatusLine):
+    """The request line's method is not a token (a TLS handshake sent to a plain HTTP port
+    starts with bytes 0x16 0x03, and is told so)."""
+
+    def __init__(self, line: str = "", error: str | None = None) -> None:
+        if error is None and line.startswith("\x16\x03"):
+            error = "Received HTTPS traffic on an HTTP port"
+        super().__init__(line, error or f"Bad HTTP method in status line {line!r}")
+
+
+class InvalidURLError(BadHttpMessage):
+    """The request target does not parse."""

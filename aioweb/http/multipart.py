@@ -2,7 +2,7 @@
 
 Public API::
 
-    parser = MultipartParser(boundary, max_header_size=16384, max_headers=64)
+    parser = MultipartParser(boundary, max_header_size=16384, max_headers=64, max_field_size=8190)
     parser.feed(data)          # bytes from the body, in any split
     parser.feed_eof()          # the body ended
     event = parser.next_event()
@@ -13,7 +13,9 @@ Public API::
         bytes                  a piece of the current part's body (never empty)
         PART_END               the current part's body is complete
         END                    the close delimiter was seen; the rest (epilogue) is ignored
-    and MultipartError (a ValueError) is raised for anything malformed.
+    and MultipartError (a ValueError) is raised for anything malformed; for the header
+    limits it is also aiohttp's error: PartHeaderTooLong is a LineTooLong, TooManyPartHeaders
+    a BadHttpMessage (aioweb.http.errors), with aiohttp's texts.
 
     parse_options_header(value) -> (value, params)   'form-data; name="a"' -> ('form-data',
                                                       {'name': 'a'}), with RFC 2231/5987
@@ -33,8 +35,9 @@ Rules enforced (each is a 400 for the caller):
   also rejects a boundary that is merely a prefix of a longer one.
 * Part headers end at an empty line; each line must be ``name: value`` with a token name; line
   folding (obsolete) and bare LF are rejected. ``max_header_size`` bounds the bytes of one
-  part's header block and ``max_headers`` their number, so a part cannot grow memory without
-  bound before its body starts.
+  part's header block, ``max_field_size`` those of one header line (8190, aiohttp's limit)
+  and ``max_headers`` their number, so a part cannot grow memory without bound before its
+  body starts.
 * A part may declare its own ``Content-Length`` (RFC 7578 §4.8 says senders should not, but
   some do). The boundary still delimits the part; the declared length must then be plain
   ASCII digits (``+5``, ``-1``, ``1_0``, ``0x5`` and non-ASCII digits such as U+FF15 or U+0665, which
@@ -56,6 +59,7 @@ from __future__ import annotations
 import re
 from typing import Final, NamedTuple
 
+from .errors import BadHttpMessage, LineTooLong
 from .media_type import parse_media_type as parse_options_header
 
 __all__ = [
@@ -64,13 +68,29 @@ __all__ = [
     "PART_END",
     "MultipartError",
     "MultipartParser",
+    "PartHeaderTooLong",
     "PartHeaders",
+    "TooManyPartHeaders",
     "parse_options_header",
 ]
 
 
 class MultipartError(ValueError):
     """The multipart body is malformed (answer 400)."""
+
+
+class PartHeaderTooLong(MultipartError, LineTooLong):
+    """A part header line longer than ``max_field_size``: aiohttp's ``LineTooLong`` too."""
+
+    def __init__(self, line: bytes, limit: int) -> None:
+        LineTooLong.__init__(self, line[:100] + b"...", limit)
+
+
+class TooManyPartHeaders(MultipartError, BadHttpMessage):
+    """More than ``max_headers`` header lines in a part: aiohttp's ``BadHttpMessage`` too."""
+
+    def __init__(self, limit: int) -> None:
+        BadHttpMessage.__init__(self, f"Too many headers received: more than {limit} in a part")
 
 
 class _Sentinel:
@@ -128,6 +148,7 @@ class MultipartParser:
         "_error",
         "_first",
         "_left",
+        "_max_field_size",
         "_max_header_size",
         "_max_headers",
         "_pos",
@@ -137,7 +158,12 @@ class MultipartParser:
     )
 
     def __init__(
-        self, boundary: str | bytes, *, max_header_size: int = 16384, max_headers: int = 64
+        self,
+        boundary: str | bytes,
+        *,
+        max_header_size: int = 16384,
+        max_headers: int = 64,
+        max_field_size: int = 8190,
     ) -> None:
         if isinstance(boundary, bytes):
             try:
@@ -159,6 +185,7 @@ class MultipartParser:
         self._left = -1  # body bytes the current part's Content-Length still expects; -1: none
         self._max_header_size = max_header_size
         self._max_headers = max_headers
+        self._max_field_size = max_field_size
 
     @property
     def finished(self) -> bool:
@@ -192,15 +219,30 @@ class MultipartParser:
             raise MultipartError(self._error)
         return END
 
-    def _fail(self, message: str) -> MultipartError:
-        """Enter the failed state; the caller raises the error returned. A parser that went
-        on after an error would hand out bytes from the middle of a broken part as if they
-        were a new part."""
+    def _fail(self, message: str, error: MultipartError | None = None) -> MultipartError:
+        """Enter the failed state; the caller raises the error returned (``error``, else a
+        plain one). A parser that went on after an error would hand out bytes from the middle
+        of a broken part as if they were a new part."""
         self._state = _FAILED
         self._error = message
         self._buf = b""
         self._pos = 0
-        return MultipartError(message)
+        return error if error is not None else MultipartError(message)
+
+    def _check_header_lines(self, lines: list[bytes], complete: int) -> None:
+        """The per-line and line-count limits, checked before the grammar (as aiohttp
+        reads a part's headers line by line, each bounded): raises if one is exceeded.
+        ``complete`` is how many of ``lines`` are whole lines (the last may be cut)."""
+        limit = self._max_field_size
+        for line in lines:
+            if len(line) > limit:
+                raise self._fail(
+                    "multipart part header line too long", PartHeaderTooLong(line, limit)
+                )
+        if complete > self._max_headers:
+            raise self._fail(
+                "too many multipart part headers", TooManyPartHeaders(self._max_headers)
+            )
 
     # --- states -----------------------------------------------------------------------------
 
@@ -265,18 +307,22 @@ class MultipartParser:
         end = buf.find(b"\r\n\r\n", pos + self._scanned, pos + self._max_header_size + 4)
         if end < 0:
             if len(buf) - pos >= self._max_header_size + 4:
+                # Which limit: a line too long, too many lines, or only the whole block
+                # (the same bytes decide, however the body was split).
+                lines = buf[pos : pos + self._max_header_size + 4].split(b"\r\n")
+                self._check_header_lines(lines, len(lines) - 1)
                 raise self._fail("multipart part headers too large")
             self._scanned = max(0, len(buf) - pos - 3)
             return self._need("part headers")
         self._scanned = 0
         block = buf[pos:end]
         self._pos = end + 4
+        lines = block.split(b"\r\n")
+        if len(lines) > self._max_headers or len(block) > self._max_field_size:
+            self._check_header_lines(lines, len(lines))
         # One regex pass validates every line (token name, no CR/LF/NUL in values).
         if _HEADER_BLOCK.fullmatch(block) is None:
             raise self._fail(f"invalid multipart part headers: {block[:200]!r}")
-        lines = block.split(b"\r\n")
-        if len(lines) > self._max_headers:
-            raise self._fail("too many multipart part headers")
         text = _decode_header_text(block)
         headers: list[tuple[str, str]] = []
         left = -1

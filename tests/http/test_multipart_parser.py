@@ -14,6 +14,8 @@ from aioweb.http.multipart import (
     MultipartError,
     MultipartParser,
     PartHeaders,
+    PartHeaderTooLong,
+    TooManyPartHeaders,
     parse_options_header,
 )
 
@@ -146,14 +148,35 @@ def test_malformed_raises_never_hangs(body: bytes) -> None:
 
 def test_header_limits() -> None:
     big = b"--b\r\nA: " + b"x" * 20000 + b"\r\n\r\nx\r\n--b--"
+    for chunks in ([big], [big[i : i + 100] for i in range(0, len(big), 100)]):  # also slowly
+        with pytest.raises(PartHeaderTooLong, match="Got more than 8190 bytes when reading"):
+            parse("b", chunks)
+    line = b"A: " + b"x" * 8187  # 8190 bytes: the longest line allowed
+    assert parse("b", [b"--b\r\n" + line + b"\r\n\r\nx\r\n--b--"])[0][0] == [("A", "x" * 8187)]
+    with pytest.raises(PartHeaderTooLong):
+        parse("b", [b"--b\r\n" + line + b"x\r\n\r\nx\r\n--b--"])
+    # lines within their limit whose block is not: the block limit
+    block = b"--b\r\n" + (b"A: " + b"x" * 6000 + b"\r\n") * 3 + b"\r\nx\r\n--b--"
     with pytest.raises(MultipartError, match="too large"):
-        parse("b", [big])
-    with pytest.raises(MultipartError, match="too large"):  # also when fed slowly
-        parse("b", [big[i : i + 100] for i in range(0, len(big), 100)])
+        parse("b", [block])
     many = b"--b\r\n" + b"A: 1\r\n" * 65 + b"\r\nx\r\n--b--"
-    with pytest.raises(MultipartError, match="too many"):
+    with pytest.raises(TooManyPartHeaders, match="Too many headers received"):
         parse("b", [many])
     assert len(parse("b", [many], max_headers=100)[0][0]) == 65
+
+
+def test_header_limit_errors_are_aiohttps_too() -> None:
+    """aiohttp raises its LineTooLong / BadHttpMessage for these; code catching those (or
+    ValueError, or our MultipartError) catches ours."""
+    from aioweb.http.errors import BadHttpMessage, LineTooLong
+
+    too_long = PartHeaderTooLong(b"A: " + b"x" * 9000, 8190)
+    assert isinstance(too_long, LineTooLong) and isinstance(too_long, MultipartError)
+    assert isinstance(too_long, ValueError) and too_long.code == 400
+    assert str(too_long).startswith("400, message:\n  Got more than 8190 bytes when reading: b'A")
+    too_many = TooManyPartHeaders(64)
+    assert isinstance(too_many, BadHttpMessage) and not isinstance(too_many, LineTooLong)
+    assert isinstance(too_many, MultipartError)
 
 
 @pytest.mark.parametrize("boundary", ["", "a" * 71, "bad\r\n", "ends with space ", "é"])

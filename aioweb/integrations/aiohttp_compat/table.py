@@ -119,7 +119,7 @@ TABLE: Final[dict[str, dict[str, str]]] = {
         **_from(f"{_C}.constants", "NOSENDFILE"),
     },
     "http_exceptions": _from(
-        f"{_C}.http_exceptions",
+        "aioweb.http.errors",
         "HttpProcessingError BadHttpMessage HttpBadRequest PayloadEncodingError "
         "ContentEncodingError TransferEncodingError ContentLengthError DecompressSizeError "
         "LineTooLong InvalidHeader BadStatusLine BadHttpMethod InvalidURLError",
