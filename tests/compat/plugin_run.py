@@ -70,7 +70,10 @@ def baseline(suite: plugin_sources.Suite) -> Outcomes:
     """The suite's outcomes on aiohttp, cached per pinned versions (aioweb plays no part)."""
     path = plugin_sources.CACHE / f"baseline-{suite.name}.json"
     versions = [importlib.metadata.version(p) for p in ("aiohttp", "pytest", "pytest-asyncio")]
-    key = f"{suite.requirement} {suite.sha256[:12]} {plugin_sources.TEST_REQUIREMENTS} {versions}"
+    key = (
+        f"{suite.requirement} {suite.install} {suite.sha256[:12]} "
+        f"{plugin_sources.support_digest(suite)} {plugin_sources.TEST_REQUIREMENTS} {versions}"
+    )
     with contextlib.suppress(OSError, ValueError):
         cached = json.loads(path.read_text())
         if cached.get("key") == key:

@@ -11,12 +11,13 @@ committed), as the companion runner does for its suites; the plugins and their t
 dependencies go into one virtual environment, ``.cache/venvs/plugins``, layered over the running interpreter's packages (so aiohttp, pytest and
 aioweb are this checkout's), built once per :data:`REQUIREMENTS` list.
 
-Not every plugin named by the issue ships its tests in a registry artifact: aiohttp-pydantic
-3.0.2 and aiohttp-middlewares 3.0.0 publish wheels only, aiohttp-ratelimiter 4.1.3's and
-aiohttp-remotes 1.4.0's sdists carry no tests, aiohttp-swagger3 0.10.0's carries tests without
-their fixtures.  :data:`NO_SHIPPED_TESTS` lists them; the runner
-cannot fetch a repository at test time, so those five are exercised by this project's own
-scenarios instead (``test_plugin_scenarios.py``).
+Not every plugin named by the issue ships its tests in a registry artifact.  aiohttp-remotes
+1.4.0's sdist has none: 1.3.0's sdist (the newest with tests) provides them, run against 1.4.0.
+aiohttp-swagger3 0.10.0's sdist has its test modules without their conftest.py, helpers.py and
+testdata/: the runner writes a conftest and helpers of its own (``plugin_swagger3_*.py``) and the
+tests needing testdata/ skip.  The rest, listed in :data:`NO_SHIPPED_TESTS` with what was checked,
+have no tests in any artifact the registry serves; the runner cannot fetch a repository at test
+time, so they are exercised by this project's own scenarios (``test_plugin_scenarios.py``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
 CACHE = ROOT / ".cache" / "plugins"
 SDISTS = CACHE / "sdists"
 WORK = CACHE / "work"
@@ -57,6 +59,13 @@ class Suite:
     ini: str  # the suite's own pytest options, minus coverage
     filters: tuple[str, ...] = ("error",)
     timeout: float = 120.0
+    # what the venv installs, when the tests come from another release's sdist (``requirement``)
+    install: str | None = None
+    # (layout path, file beside this module): support files the sdist lacks, written by us
+    support: tuple[tuple[str, str], ...] = ()
+    # how many tests pass on aiohttp with the pinned versions: fewer means the layout (or our
+    # support files) broke, which a comparison against that baseline alone would not notice
+    baseline_passes: int = 1
 
 
 def _suite(name: str, requirement: str, sha256: str, prefix: str, **kw: object) -> Suite:
@@ -75,6 +84,7 @@ PLUGINS: dict[str, Suite] = {
             # the Selenium browser tests need a WebDriver: not installed, they skip on both
             targets=("tests",),
             ini="asyncio_mode = auto\n",
+            baseline_passes=93,
         ),
         _suite(
             "aiohttp-security",
@@ -84,6 +94,7 @@ PLUGINS: dict[str, Suite] = {
             files=("tests",),
             targets=("tests",),
             ini="asyncio_mode = auto\nxfail_strict = true\n",
+            baseline_passes=17,
         ),
         _suite(
             "aiojobs",
@@ -93,6 +104,41 @@ PLUGINS: dict[str, Suite] = {
             files=("tests/__init__.py", "tests/conftest.py", "tests/test_aiohttp.py"),
             targets=("tests/test_aiohttp.py",),  # aiojobs.aiohttp; the rest is the scheduler's
             ini="asyncio_mode = auto\n",
+            baseline_passes=7,
+        ),
+        _suite(
+            # 1.4.0's sdist ships no tests; 1.3.0's (the newest that does) run against 1.4.0,
+            # whose code differs from 1.3.0 in typing spellings and one fix (a password with a
+            # colon in it); the baseline says which of them pass on 1.4.0
+            "aiohttp-remotes",
+            "aiohttp-remotes==1.3.0",
+            "4f8b95b02ed9126cf8f5f5a8f5e55c1b2d10fc5e7e7d421c172f9c7cd0719092",
+            "aiohttp_remotes-1.3.0",
+            files=("tests",),
+            targets=("tests",),
+            ini="asyncio_mode = auto\n",
+            filters=("error", "ignore:unclosed.+:ResourceWarning:"),
+            install="aiohttp-remotes==1.4.0",
+            baseline_passes=73,
+        ),
+        _suite(
+            # the sdist ships tests/test_*.py without their conftest.py, helpers.py and
+            # testdata/: the runner writes a conftest and helpers of its own (fixtures rebuilt
+            # from how the tests call them); the tests that need testdata/ are skipped there
+            "aiohttp-swagger3",
+            "aiohttp-swagger3==0.10.0",
+            "a333c59328f64dd64587e5f276ee84dc256f587d09f2da6ddaae3812fa4d4f33",
+            "aiohttp_swagger3-0.10.0",
+            files=("tests",),
+            targets=("tests",),
+            ini="asyncio_mode = auto\n",
+            filters=("default",),
+            support=(
+                ("tests/__init__.py", "plugin_swagger3_init.py"),
+                ("tests/conftest.py", "plugin_swagger3_conftest.py"),
+                ("tests/helpers.py", "plugin_swagger3_helpers.py"),
+            ),
+            baseline_passes=164,
         ),
         _suite(
             "opentelemetry-aiohttp-server",
@@ -103,6 +149,7 @@ PLUGINS: dict[str, Suite] = {
             targets=("tests",),
             ini="asyncio_mode = auto\n",
             filters=("default",),
+            baseline_passes=34,
         ),
         _suite(
             "sentry-aiohttp",
@@ -120,18 +167,19 @@ PLUGINS: dict[str, Suite] = {
             ini="asyncio_mode = strict\nmarkers =\n    tests_internal_exceptions: internal\n",
             filters=("default",),
             timeout=180.0,
+            baseline_passes=150,
         ),
     )
 }
 
 #: The plugins the issue names whose registry artifacts ship no tests (see the module docstring).
 NO_SHIPPED_TESTS: dict[str, str] = {
-    "aiohttp-pydantic==3.0.2": "wheel only on the registry (no sdist); 3.0.x also needs Python 3.12",
-    "aiohttp-middlewares==3.0.0": "wheel only on the registry (no sdist)",
-    "aiohttp-ratelimiter==4.1.3": "the sdist has no tests",
-    "aiohttp-remotes==1.4.0": "the sdist has no tests",
-    "aiohttp-swagger3==0.10.0": "the sdist's tests lack their conftest.py, helpers.py and testdata/ "
-    "(every fixture): as shipped, 123 of 124 error on aiohttp too",
+    "aiohttp-pydantic==3.0.2": "no sdist at all (3.0.2, 2.6.0, 2.0.0, 1.12.2, 1.0.0 checked with "
+    "pip download --no-binary); its wheels carry no tests; 3.0.x also needs Python 3.12",
+    "aiohttp-middlewares==3.0.0": "the sdists carry no tests (3.0.0, 2.4.0, 2.0.0, 1.0.0, 0.1.0 "
+    "checked), nor does the wheel",
+    "aiohttp-ratelimiter==4.1.3": "the sdists carry no tests (4.1.3, 4.1.2, 4.0.0, 3.5.3, 2.0.9, "
+    "1.0.6 checked)",
 }
 
 #: What the plugins' tests import besides the plugin (versions the suites were released with).
@@ -170,11 +218,35 @@ def sdist(suite: Suite) -> Path:
 
 
 def lay_out(suite: Suite) -> Path:
-    """The suite's test files, unchanged, in a directory of their own (made once)."""
+    """The suite's test files, unchanged, in a directory of their own (extracted once; the
+    runner's own support files, if any, written afresh every time)."""
     target = WORK / suite.name
-    ini = target / "pytest.ini"
-    if ini.exists():
-        return target
+    if not (target / ".extracted").exists():
+        _extract(suite, target)
+        (target / ".extracted").write_text(suite.sha256)
+    # ours: always the current version
+    for path, ours in suite.support:
+        (target / path).write_bytes((HERE / ours).read_bytes())
+    filters = "\n    ".join(suite.filters)
+    (target / "pytest.ini").write_text(
+        f"[pytest]\n{suite.ini}asyncio_default_fixture_loop_scope = function\n"
+        f"filterwarnings =\n    {filters}\n"
+        # a checkout whose compiled modules are older than their sources runs them from source
+        "    ignore:.*was built from another version of:RuntimeWarning\n"
+        "    ignore:the compiled build is partial or stale:RuntimeWarning\n"
+    )
+    return target
+
+
+def support_digest(suite: Suite) -> str:
+    """A hash of the support files the runner writes (the baseline depends on them)."""
+    digest = hashlib.sha256()
+    for path, ours in suite.support:
+        digest.update(path.encode() + b"\0" + (HERE / ours).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _extract(suite: Suite, target: Path) -> None:
     shutil.rmtree(target, ignore_errors=True)
     prefix = suite.prefix + "/"
     with tarfile.open(sdist(suite)) as archive:
@@ -185,13 +257,6 @@ def lay_out(suite: Suite) -> Path:
                 path = target / rel
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(archive.extractfile(member).read())  # type: ignore[union-attr]
-    filters = "\n    ".join(suite.filters)
-    ini.write_text(
-        f"[pytest]\n{suite.ini}asyncio_default_fixture_loop_scope = function\n"
-        f"filterwarnings =\n    {filters}\n"
-        "    ignore:.*was built from another version of:RuntimeWarning\n"
-    )
-    return target
 
 
 #: The plugins without runnable shipped tests, for ``plugin_scenarios_app.py``.
@@ -216,8 +281,10 @@ def python() -> Path:
 
 def ensure_venv() -> Path:
     """The plugins' virtual environment (built once per requirement list); its interpreter."""
-    archives = [str(sdist(s)) for s in PLUGINS.values()]
-    requirements = [*archives, *TEST_REQUIREMENTS, *SCENARIO_REQUIREMENTS, PYDANTIC_PLUGIN]
+    plugins = [s.install or str(sdist(s)) for s in PLUGINS.values()]
+    names = {s.requirement.partition("==")[0] for s in PLUGINS.values()}
+    scenarios = [r for r in SCENARIO_REQUIREMENTS if r.partition("==")[0] not in names]
+    requirements = [*plugins, *TEST_REQUIREMENTS, *scenarios, PYDANTIC_PLUGIN]
     stamp = VENV / ".complete"
     if stamp.exists() and stamp.read_text() == _stamp(requirements):
         return python()
