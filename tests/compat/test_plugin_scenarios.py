@@ -1,10 +1,12 @@
-"""The aiohttp plugins whose registry artifacts ship no runnable tests, on aioweb and on aiohttp.
+"""aiohttp's plugins as their users use them, on aioweb and on aiohttp, side by side.
 
-aiohttp-remotes 1.4.0, aiohttp-ratelimiter 4.1.3, aiohttp-middlewares 3.0.0, aiohttp-swagger3
-0.10.0 and aiohttp-pydantic 3.0.2 (see ``plugin_sources.NO_SHIPPED_TESTS``): one application
-per plugin, written against ``aiohttp.web`` as their users write it
-(``plugin_scenarios_app.py``), runs on aiohttp 3.14.5 and on aioweb through the opt-in, on
-real sockets; every answer (status, the headers that matter, body) must be the same.
+aiohttp-pydantic 3.0.2, aiohttp-middlewares 3.0.0 and aiohttp-ratelimiter 4.1.3 ship no tests in
+any registry artifact (see ``plugin_sources.NO_SHIPPED_TESTS``): these scenarios stand in for
+their suites.  aiohttp-remotes 1.4.0 and aiohttp-swagger3 0.10.0 have scenarios too, beside
+their suites in ``test_plugin_suites.py``.  One application per plugin, written against
+``aiohttp.web`` as their users write it (``plugin_scenarios_app.py``), runs on aiohttp 3.14.5
+and on aioweb through the opt-in, on real sockets; every answer (status, the headers that
+matter, body) must be the same.
 """
 
 from __future__ import annotations
