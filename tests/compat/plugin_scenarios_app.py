@@ -85,13 +85,32 @@ async def ratelimiter() -> list[Answer]:
     async def home(request: web.Request) -> web.Response:
         return web.Response(text="ok")
 
+    @limiter.limit("1/minute", exempt_ips={"127.0.0.1"})
+    async def exempt(request: web.Request) -> web.Response:
+        return web.Response(text="exempt")
+
+    def slow_down(request: web.Request, exc: Exception) -> web.Response:
+        return web.json_response({"error": "slow down"}, status=429)
+
+    @limiter.limit("1/minute", error_handler=slow_down)
+    async def custom(request: web.Request) -> web.Response:
+        return web.Response(text="custom")
+
     app = web.Application()
     app.router.add_get("/", home)
-    return await _ask(app, [("GET", "/", {})] * 3)
+    app.router.add_get("/exempt", exempt)
+    app.router.add_get("/custom", custom)
+    requests = [("GET", path, {}) for path in ("/", "/exempt", "/custom") for _ in range(3)]
+    return await _ask(app, requests)
 
 
 async def middlewares() -> list[Answer]:
-    from aiohttp_middlewares import cors_middleware, error_middleware, timeout_middleware
+    from aiohttp_middlewares import (
+        cors_middleware,
+        error_middleware,
+        https_middleware,
+        timeout_middleware,
+    )
 
     async def ok(request: web.Request) -> web.Response:
         return web.json_response({"ok": True})
@@ -106,14 +125,19 @@ async def middlewares() -> list[Answer]:
         await asyncio.sleep(5)
         return web.Response(text="late")
 
+    async def scheme(request: web.Request) -> web.Response:
+        return web.json_response({"scheme": request.scheme, "secure": request.secure})
+
     app = web.Application(
         middlewares=[
+            https_middleware(),
             cors_middleware(origins=["https://example.org"]),
             error_middleware(),
             timeout_middleware(0.3),
         ]
     )
     app.router.add_get("/ok", ok)
+    app.router.add_get("/scheme", scheme)
     app.router.add_get("/missing", missing)
     app.router.add_get("/crash", crash)
     app.router.add_get("/slow", slow)
@@ -128,6 +152,9 @@ async def middlewares() -> list[Answer]:
             ("GET", "/missing", {}),
             ("GET", "/crash", {}),
             ("GET", "/slow", {}),
+            ("POST", "/ok", {}),
+            ("GET", "/scheme", {}),
+            ("GET", "/scheme", {"headers": {"X-Forwarded-Proto": "https"}}),
         ],
     )
 
@@ -185,8 +212,13 @@ async def pydantic() -> list[Answer]:
         async def get(self, q: int = 0) -> web.Response:
             return web.json_response({"q": q})
 
+    class One(PydanticView):
+        async def get(self, item_id: int, /, *, x_tag: str = "none") -> web.Response:
+            return web.json_response({"id": item_id, "tag": x_tag})
+
     app = web.Application()
     app.router.add_view("/items", Items)
+    app.router.add_view("/items/{item_id}", One)
     oas.setup(app, url_prefix="/oas")
     answers = await _ask(
         app,
@@ -196,6 +228,9 @@ async def pydantic() -> list[Answer]:
             ("POST", "/items", {"data": b"not json"}),
             ("GET", "/items?q=3", {}),
             ("GET", "/items?q=x", {}),
+            ("GET", "/items/7", {"headers": {"X-Tag": "red"}}),
+            ("GET", "/items/seven", {}),
+            ("PUT", "/items/7", {}),
             ("GET", "/oas/spec", {}),
         ],
     )
