@@ -8,8 +8,9 @@ is rewritten: that the plugin and its tests run *unchanged* is the point.
 
 The sdists are downloaded with pip and checked against their sha256 (``.cache/plugins``, never
 committed), as the companion runner does for its suites; the plugins and their test
-dependencies go into one virtual environment, ``.cache/venvs/plugins``, layered over the running interpreter's packages (so aiohttp, pytest and
-aioweb are this checkout's), built once per :data:`REQUIREMENTS` list.
+dependencies go into one virtual environment, ``.cache/venvs/plugins``, layered over the running
+interpreter's packages (so aiohttp, pytest and aioweb are this checkout's), built once per list
+of requirements (:func:`ensure_venv`).
 
 Not every plugin named by the issue ships its tests in a registry artifact.  aiohttp-remotes
 1.4.0's sdist has none: 1.3.0's sdist (the newest with tests) provides them, run against 1.4.0.
@@ -210,7 +211,9 @@ def sdist(suite: Suite) -> Path:
     SDISTS.mkdir(parents=True, exist_ok=True)
     found = [p for p in SDISTS.glob("*.tar.gz") if _sha256(p) == suite.sha256]
     if not found:
-        _pip("download", "--no-deps", "--no-binary", ":all:", "-d", str(SDISTS), suite.requirement)
+        # the sdist of this project only: its build requirements may come as wheels
+        name = suite.requirement.partition("==")[0]
+        _pip("download", "--no-deps", "--no-binary", name, "-d", str(SDISTS), suite.requirement)
         found = [p for p in SDISTS.glob("*.tar.gz") if _sha256(p) == suite.sha256]
     if not found:
         raise RuntimeError(f"{suite.requirement}: no sdist with sha256 {suite.sha256}")
