@@ -67,12 +67,13 @@ def run(suite: plugin_sources.Suite, variant: str) -> tuple[Outcomes, str]:
 
 
 def baseline(suite: plugin_sources.Suite) -> Outcomes:
-    """The suite's outcomes on aiohttp, cached per pinned versions (aioweb plays no part)."""
+    """The suite's outcomes on aiohttp, cached per pinned versions, suite settings (warning
+    filters, ini...) and runner-written support files (aioweb plays no part)."""
     path = plugin_sources.CACHE / f"baseline-{suite.name}.json"
     versions = [importlib.metadata.version(p) for p in ("aiohttp", "pytest", "pytest-asyncio")]
     key = (
-        f"{suite.requirement} {suite.install} {suite.sha256[:12]} "
-        f"{plugin_sources.support_digest(suite)} {plugin_sources.TEST_REQUIREMENTS} {versions}"
+        f"{suite!r} {plugin_sources.support_digest(suite)} "
+        f"{plugin_sources.TEST_REQUIREMENTS} {versions}"
     )
     with contextlib.suppress(OSError, ValueError):
         cached = json.loads(path.read_text())
