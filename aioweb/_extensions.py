@@ -39,6 +39,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "aioweb.server.protocol",
     "aioweb.server.carrier",
     "aioweb.server.streams",
+    "aioweb.framework.response_short",
     "aioweb.framework.response",
     "aioweb.framework.json_response",
     "aioweb.framework.request",

@@ -1,3 +1,7 @@
 # C declarations for response.py when Cython compiles it (see setup.py); the .py is the source.
-# status_line and http_date_now are called as C functions, not through module attributes.
-from aioweb.http.writer cimport http_date_now, plain_head, status_line
+# status_line, http_date_now and the short path's functions are called as C functions, not
+# through module attributes.
+from aioweb.http.writer cimport http_date_now, status_line
+from aioweb.framework.response_short cimport (
+    PlainState, add_fields, expose_fields, finish_short, short_head
+)

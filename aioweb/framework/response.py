@@ -13,18 +13,27 @@ import warnings
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from multidict import CIMultiDict, getversion, istr
+from multidict import CIMultiDict, istr
 
 from aioweb.framework import response_body as _rare  # non-bytes bodies, hooks, mocked writers
 from aioweb.framework.helpers import DictStorage, HttpVersion10, HttpVersion11, ResponseKey
 from aioweb.framework.response_coding import CompressionMixin, Compressor, ContentCoding
 from aioweb.framework.response_cookies import CookiesMixin
 from aioweb.framework.response_fields import BodyFieldsMixin, RepresentationFieldsMixin
+from aioweb.framework.response_short import (
+    PlainState,
+    add_fields,
+    end_plain_version,
+    expose_fields,
+    finish_short,
+    plain_version,
+    set_headers,
+    short_head,
+)
 from aioweb.http.writer import (
     LAST_CHUNK,
     encode_chunk,
     http_date_now,
-    plain_head,
     reason_phrase,
     serialize_head,
     status_line,
@@ -47,6 +56,8 @@ SERVER = istr(SERVER_SOFTWARE_HEADER)
 CONNECTION = istr("Connection")
 
 _EMPTY_BODY_STATUSES = frozenset({204, 304})
+# Response(text=..., content_type=X)'s Content-Type for each X seen (a few per application).
+_UTF8_TYPES: dict[str | None, str] = {None: "text/plain; charset=utf-8"}
 
 
 # Bodies from this size up are written after their head instead of being copied behind it.
@@ -82,11 +93,10 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
     _state: dict[str, Any] | None = None
     _length_check = -1
     _payload: Any = None  # Response's body when it is not bytes (framework/response_body.py)
-    # Response's: the multidict version of headers nobody changed since the constructor, -1
-    # once anything the short head path does not write (cookies, compression, chunking, a
-    # forced close) was asked for.  See Response._plain_head.  (The type: ignores on getversion:
-    # multidict's stub accepts MultiDict[object] only, not CIMultiDict[str].)
-    _plain_version = -1
+    # Response's short path (a ``PlainState``), or None: ended (set to None) by anything the
+    # short head does not write (cookies, compression, chunking, a forced close).  See
+    # Response.finish_now.
+    _short: PlainState | None = None
 
     def __init__(
         self,
@@ -96,7 +106,7 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
         headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
     ) -> None:
         # (Response.__init__ inlines these three for text responses: keep both in step.)
-        self._headers: CIMultiDict[str] = CIMultiDict(headers) if headers else CIMultiDict()
+        self._hdrs: CIMultiDict[str] = CIMultiDict(headers) if headers else CIMultiDict()
         self._status = status if type(status) is int else int(status)
         if reason is not None:
             _rare.check_reason(reason)
@@ -140,6 +150,8 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
             _rare.check_reason(reason)
         self._status = int(status)
         self._reason = reason
+        if self._short is not None:
+            self._short = None  # (rare: the short path is for the constructor's status)
 
     @property
     def keep_alive(self) -> bool | None:
@@ -147,7 +159,7 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
 
     def force_close(self) -> None:
         self._keep_alive = False
-        self._plain_version = -1  # (each of these changes ends Response._plain_head's case)
+        self._short = None  # (each of these changes ends Response's short path)
 
     @property
     def body_length(self) -> int:
@@ -161,15 +173,22 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
         if chunk_size is not None:
             warnings.warn("Chunk size is deprecated #1615", DeprecationWarning, stacklevel=2)
         self._chunked = True
-        self._plain_version = -1
-        if CONTENT_LENGTH in self._headers:
+        self._short = None
+        if CONTENT_LENGTH in self._hdrs:
             raise RuntimeError("You can't enable chunked encoding when a content length is set")
 
     # -- headers -----------------------------------------------------------------------
 
     @property
     def headers(self) -> CIMultiDict[str]:
-        return self._headers
+        state = self._short
+        if state is not None:
+            # Sent on the short path: the fields it sent join now; else when it is sent.
+            expose_fields(state)
+        return self._hdrs
+
+    # The mixins and other modules read ``_headers``: the same fields (this module, _hdrs).
+    _headers = property(headers.fget, set_headers)
 
     # -- sending -----------------------------------------------------------------------
 
@@ -198,7 +217,7 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
         return writer
 
     def _build_head(self, request: BaseRequest) -> bytes:
-        headers = self._headers
+        headers = self._hdrs
         version = request.version
         http11 = version >= HttpVersion11
         status = self._status
@@ -364,8 +383,7 @@ class Response(StreamResponse, BodyFieldsMixin):
     """A response whose whole body is given up front (``body=`` bytes or ``text=``)."""
 
     _finishes_now = True  # see finish_now; recomputed for each subclass
-    _plain_builds_head = True  # _build_head is this class's (also recomputed)
-    _plain_content_type: str | None = None
+    _plain_builds_head = True  # _build_head is this class's: its responses get a PlainState
 
     def __init__(
         self,
@@ -389,22 +407,30 @@ class Response(StreamResponse, BodyFieldsMixin):
             # The common ``Response(text=...)`` (and json_response): what the general code
             # below does for it, without its checks for headers that cannot be there.
             hdrs: CIMultiDict[str] = CIMultiDict()
-            self._headers = hdrs
+            self._hdrs = hdrs
             if status != 200:  # (200 and no reason: the class defaults)
                 self._status = status if type(status) is int else int(status)
             if reason is not None:
                 _rare.check_reason(reason)
                 self._reason = reason
-            charset = charset or "utf-8"
-            value = hdrs[CONTENT_TYPE] = f"{content_type or 'text/plain'}; charset={charset}"
+            if charset is None:
+                charset = "utf-8"
+                value = _UTF8_TYPES.get(content_type)
+                if value is None:
+                    value = f"{content_type or 'text/plain'}; charset=utf-8"
+                    if len(_UTF8_TYPES) < 64:
+                        _UTF8_TYPES[content_type] = value
+            else:
+                value = f"{content_type or 'text/plain'}; charset={charset}"
+            hdrs[CONTENT_TYPE] = value
             self._body = text.encode(charset)
-            self._plain_version = getversion(hdrs)  # type: ignore[arg-type]
-            self._plain_content_type = value
+            if type(self) is Response or self._plain_builds_head:
+                self._short = PlainState(hdrs, value, self._status, reason)
             return
         if body is not None and text is not None:
             raise ValueError("body and text are not allowed together")
         super().__init__(status=status, reason=reason, headers=headers)
-        hdrs = self._headers
+        hdrs = self._hdrs
         if text is not None:
             if CONTENT_TYPE in hdrs:
                 if content_type or charset:
@@ -430,18 +456,19 @@ class Response(StreamResponse, BodyFieldsMixin):
                     content_type += f"; charset={charset}"
                 hdrs[CONTENT_TYPE] = content_type
             self.body = body
-        if headers is None and self._payload is None:
+        if headers is None and self._payload is None and self._plain_builds_head:
             # The headers are exactly what this constructor set: while they stay so (the
             # version moves with any change), the head is built without looking them up.
-            self._plain_version = getversion(hdrs)  # type: ignore[arg-type]
-            self._plain_content_type = hdrs.get(CONTENT_TYPE)
+            self._short = PlainState(hdrs, hdrs.get(CONTENT_TYPE), self._status, reason)
+
+    _plain_version = property(plain_version, end_plain_version)  # (see response_short)
 
     @property
     def content_length(self) -> int | None:
         if self._chunked:
             return None
-        if CONTENT_LENGTH in self._headers:
-            return int(self._headers[CONTENT_LENGTH])
+        if CONTENT_LENGTH in self._hdrs:
+            return int(self._hdrs[CONTENT_LENGTH])
         if self._compressor is not None:
             return None
         if self._payload is not None:  # compressed or no body: not the payload's size
@@ -460,7 +487,7 @@ class Response(StreamResponse, BodyFieldsMixin):
         if head is not None:
             return head
         body = self._body
-        headers = self._headers
+        headers = self._hdrs
         if self._compression and body:
             self._start_compression_whole(request)
             body = self._body
@@ -479,53 +506,21 @@ class Response(StreamResponse, BodyFieldsMixin):
         ``None`` when the response is not that simple (then ``_build_head`` does the work).
 
         The result is what the general path (``StreamResponse._build_head``) would build,
-        fields in the same order, and ``headers`` gets the same fields added.
+        fields in the same order, and ``headers`` gets the same fields added (here at once:
+        the response was prepared, its writer may be used; ``finish_now`` adds them later).
         """
-        headers = self._headers
-        if not (
-            self._plain_version == getversion(headers)  # type: ignore[arg-type]
-            and request._head.version == "1.1"
-            and request._method != "HEAD"
-            and self._status >= 200
-            and self._status not in _EMPTY_BODY_STATUSES
-        ):
+        state = self._short
+        if state is None:
             return None
-        body = self._body
-        length = len(body) if body is not None else 0
-        content_type = self._plain_content_type
-        protocol = request._protocol
-        server = protocol.server_header
-        keep_alive = request._head.keep_alive and not protocol.closing
-        # The whole head comes from the writer, which reuses a head built earlier in the same
-        # second (and refuses CR or LF inside a value: content_type= comes from the application).
-        date = http_date_now()
-        head = plain_head(
-            self._status, self._reason, content_type, length, server, keep_alive, date
-        )
-        headers[CONTENT_LENGTH] = str(length)
-        if content_type is None and length:  # (an empty body has no type: RFC 9110 §8.3)
-            headers[CONTENT_TYPE] = "application/octet-stream"
-        headers[DATE] = date
-        headers[SERVER] = server
-        if not keep_alive:
-            headers[CONNECTION] = "close"
-        self._keep_alive = keep_alive
+        self._short = None  # (either way, from here on the general state is the truth)
+        head = short_head(state, self._body, request)
+        if head is None:
+            return None
+        add_fields(state)
+        self._keep_alive = state.keep_alive
         self._no_body = False
-        self._length_check = length
+        self._length_check = state.length
         return head
-
-    def _start_compression_whole(self, request: BaseRequest) -> None:
-        """A body known in full is compressed at once, so it keeps a Content-Length."""
-        self._start_compression(request)
-        compressor = self._compressor
-        if compressor is None:
-            return
-        self._compressor = None
-        self._body = compressor.compress(self._body or b"") + compressor.flush()
-        self._compression = False
-        if self._chunked and CONTENT_LENGTH not in self._headers:
-            self._chunked = False
-            self._headers.pop(TRANSFER_ENCODING, None)
 
     def finish_now(self, request: BaseRequest) -> bool:
         """``prepare(request)`` then ``write_eof()``, without their coroutines, when neither
@@ -533,43 +528,51 @@ class Response(StreamResponse, BodyFieldsMixin):
         step, not started yet.  False means: nothing was done, await them as usual.  The
         server calls this and waits for the transport to drain itself when it must.
         """
+        state = self._short
+        if (
+            state is not None
+            and request._prepare_hook is None
+            and (type(self) is Response or self._finishes_now)
+        ):
+            # The short path (response_short): a response untouched since its constructor.
+            body = self._body
+            head = short_head(state, body, request)
+            if head is None:
+                self._short = None  # (HEAD, HTTP/1.0, changed headers: the general path)
+            else:
+                self._req = request
+                self._keep_alive = state.keep_alive
+                self._body_length = state.length
+                finish_short(state, head, body, request._protocol)
+                self._eof_sent = True
+                return True
         if not self._finishes_now or request._prepare_hook is not None:
             return False
         if self._writer is not None or self._eof_sent:
             return False
         self._req = request
-        writer = request._protocol
-        # _build_head starts with _plain_head; called first here, it saves a call.
-        head = self._plain_head(request) if self._plain_builds_head else None
-        body = self._body
-        if head is None:
-            self._writer = writer
-            head = self._build_head(request)
-            body = self._body  # (compressed by now, when compression is on)
-            length = len(body) if body is not None else 0
-            if (
-                self._length_check != length
-                or self._compressor is not None
-                or self._chunked
-                or self._no_body
-            ):
-                self._head = head
-                self._send_eof(body if body is not None else b"")
-                self._writer = None
-                self._eof_sent = True
-                return True
-            self._writer = None
-        else:  # (a short head: nothing to compress, chunk or leave out)
-            length = len(body) if body is not None else 0
-        # What _send_eof would send, without its general checks: the head, the body.
-        self._body_length = length
-        if not length:
-            writer.write(head)
-        elif length < _JOIN_LIMIT:
-            writer.write(head + body)  # type: ignore[operator]  # (length > 0: a body)
-        else:
-            writer.write(head)
-            writer.write(body)
+        writer = self._writer = request._protocol
+        head = self._build_head(request)  # (not the short one: that was tried above)
+        body = self._body  # (compressed by now, when compression is on)
+        length = len(body) if body is not None else 0
+        if (
+            self._length_check != length
+            or self._compressor is not None
+            or self._chunked
+            or self._no_body
+        ):
+            self._head = head
+            self._send_eof(body if body is not None else b"")
+        else:  # what _send_eof would send, without its general checks: the head, the body
+            self._body_length = length
+            if not length:
+                writer.write(head)
+            elif length < _JOIN_LIMIT:
+                writer.write(head + body)  # type: ignore[operator]  # (length > 0: a body)
+            else:
+                writer.write(head)
+                writer.write(body)
+        self._writer = None
         self._eof_sent = True
         return True
 

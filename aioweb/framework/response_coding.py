@@ -28,6 +28,7 @@ __all__ = ["CompressionMixin", "Compressor", "ContentCoding"]
 
 _CONTENT_LENGTH = istr("Content-Length")
 _CONTENT_ENCODING = istr("Content-Encoding")
+_TRANSFER_ENCODING = istr("Transfer-Encoding")
 
 
 class ContentCoding:
@@ -91,7 +92,7 @@ class CompressionMixin:
     """``StreamResponse``'s compression switch and the coding choice made at ``prepare``.
 
     The state lives on the response (class defaults in ``StreamResponse``); a change here ends
-    ``Response``'s short head path (``_plain_version = -1``), which writes no coding.
+    ``Response``'s short head path (``_short = None``), which writes no coding.
     """
 
     _headers: CIMultiDict[str]
@@ -99,7 +100,8 @@ class CompressionMixin:
     _compression: bool
     _compression_force: str | None
     _compressor: Compressor | None
-    _plain_version: int
+    _body: bytes | None
+    _short: Any
 
     @property
     def compression(self) -> bool:
@@ -125,7 +127,7 @@ class CompressionMixin:
                 raise ValueError(f"unsupported content coding {force!r}")
         self._compression = True
         self._compression_force = force
-        self._plain_version = -1
+        self._short = None
 
     def _start_compression(self, request: BaseRequest) -> None:
         coding = self._compression_force
@@ -144,6 +146,20 @@ class CompressionMixin:
             self._headers.pop(_CONTENT_LENGTH, None)
             if request.version >= (1, 1):
                 self._chunked = True
+
+    def _start_compression_whole(self, request: BaseRequest) -> None:
+        """``Response``: a body known in full is compressed at once, so it keeps a
+        Content-Length."""
+        self._start_compression(request)
+        compressor = self._compressor
+        if compressor is None:
+            return
+        self._compressor = None
+        self._body = compressor.compress(self._body or b"") + compressor.flush()
+        self._compression = False
+        if self._chunked and _CONTENT_LENGTH not in self._headers:
+            self._chunked = False
+            self._headers.pop(_TRANSFER_ENCODING, None)
 
 
 def _vary_accept_encoding(headers: CIMultiDict[str]) -> None:

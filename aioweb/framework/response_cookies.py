@@ -8,6 +8,7 @@ fields when there is one.
 from __future__ import annotations
 
 from http.cookies import Morsel, SimpleCookie
+from typing import Any
 
 __all__ = ["CookiesMixin"]
 
@@ -19,13 +20,13 @@ class CookiesMixin:
     """Cookie jar of a response; the jar is made on first use."""
 
     _cookies: SimpleCookie | None
-    _plain_version: int
+    _short: Any
 
     @property
     def cookies(self) -> SimpleCookie:
         if self._cookies is None:
             self._cookies = SimpleCookie()
-            self._plain_version = -1  # (the caller may be about to add one)
+            self._short = None  # (the caller may be about to add one: not the short path)
         return self._cookies
 
     def set_cookie(

@@ -4,6 +4,7 @@ path sends, and the response's ``headers`` must end up the same."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 
@@ -25,7 +26,42 @@ def _closing() -> web.Response:
     return response
 
 
+def _status_set() -> web.Response:
+    response = web.Response(text="changed")
+    response.set_status(202, "Taken")
+    return response
+
+
+def _body_replaced() -> web.Response:
+    response = web.Response(text="first")
+    response.body = b"a longer second body"
+    return response
+
+
+def _payload_replaced() -> web.Response:
+    response = web.Response(text="first")
+    response.body = io.BytesIO(b"from a file")  # (a payload: its own path, awaited)
+    return response
+
+
+def _cookie() -> web.Response:
+    response = web.Response(text="with a cookie")
+    response.set_cookie("k", "v")
+    return response
+
+
+def _compressed() -> web.Response:
+    response = web.Response(text="squeeze " * 20)
+    response.enable_compression(web.ContentCoding.deflate)
+    return response
+
+
 CASES: dict[str, Callable[[], web.Response]] = {
+    "status_set": _status_set,
+    "body_replaced": _body_replaced,
+    "payload_replaced": _payload_replaced,
+    "cookie": _cookie,
+    "compressed": _compressed,
     "chunked": _chunked,
     "force_close": _closing,
     "text": lambda: web.Response(text="hello"),
@@ -101,6 +137,10 @@ async def test_short_path_sends_what_the_general_path_sends(
         for p in ("plain", "general")
     ]
     assert heads[0] == heads[1]
+    lengths = [
+        seen[f"/{case}?path={p}&prepare={prepare}"].body_length for p in ("plain", "general")
+    ]
+    assert lengths[0] == lengths[1]
 
 
 async def test_keep_alive_heads_match_too(aiohttp_server):
@@ -129,3 +169,44 @@ async def test_newline_in_content_type_is_refused_on_the_short_path(aiohttp_clie
     response = await client.get("/")
     assert response.status == 500
     assert "X-Injected" not in response.headers
+
+
+async def test_headers_read_before_sending_get_the_fields_when_sent(aiohttp_client):
+    """The short path adds Content-Length, Date, Server to ``headers`` when they are read
+    after sending; a mapping someone took before (and keeps) gets them as it is sent."""
+    kept: dict[str, object] = {}
+
+    async def handler(request: web.Request) -> web.Response:
+        response = web.Response(text="kept")
+        kept["headers"] = response.headers  # read, not changed: still the short path
+        kept["response"] = response
+        return response
+
+    app = web.Application()
+    app.router.add_get("/", handler)
+    client = await aiohttp_client(app)
+    response = await client.get("/")
+    assert await response.text() == "kept"
+    headers = kept["headers"]
+    assert headers["Content-Length"] == "4"  # type: ignore[index]
+    assert headers["Server"] == response.headers["Server"]  # type: ignore[index]
+    assert headers["Date"] == response.headers["Date"]  # type: ignore[index]
+    sent = kept["response"]
+    assert list(sent.headers) == ["Content-Type", "Content-Length", "Date", "Server"]  # type: ignore[attr-defined]
+    assert sent.body_length == 4  # type: ignore[attr-defined]
+
+
+async def test_output_length_after_the_short_path(aiohttp_server):
+    """``output_length`` (read after sending, from ``_headers``) counts the fields the short
+    path sent and added to the headers only afterwards."""
+    seen: dict[str, web.StreamResponse] = {}
+    server = await aiohttp_server(_app(seen))
+    reader, writer = await open_raw(server.port)
+    writer.write(
+        b"GET /text?path=plain&prepare=server HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    wire = await reader.read()
+    writer.close()
+    with pytest.warns(DeprecationWarning):
+        length = seen["/text?path=plain&prepare=server"].output_length  # type: ignore[attr-defined]
+    assert length == len(wire)

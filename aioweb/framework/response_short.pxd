@@ -1,0 +1,25 @@
+# C declarations for response_short.py when Cython compiles it (see setup.py); the .py is the
+# source.  PlainState is a C type: response.py reads and writes its fields without look-ups.
+import cython
+from aioweb.http.writer cimport http_date_now, plain_head
+
+
+cdef class PlainState:
+    cdef public object headers, version, content_type, status, reason, server
+    cdef public str date
+    cdef public Py_ssize_t length
+    cdef public bint sent, exposed, pending, keep_alive
+
+
+cdef Py_ssize_t _JOIN_LIMIT
+
+@cython.locals(length=Py_ssize_t, keep_alive=bint)
+cpdef bytes short_head(PlainState state, object body, object request)
+
+@cython.locals(length=Py_ssize_t)
+cpdef finish_short(PlainState state, bytes head, object body, object writer)
+
+@cython.locals(length=Py_ssize_t)
+cpdef add_fields(PlainState state)
+
+cpdef expose_fields(PlainState state)
