@@ -21,7 +21,8 @@ def undecodable_body(exc: LookupError | ValueError) -> HTTPBadRequest:
     base = LookupError if isinstance(exc, LookupError) else ValueError
 
     class _UndecodableBody(HTTPBadRequest, base):  # type: ignore[valid-type,misc]
-        pass
+        def __str__(self) -> str:
+            return str(exc)  # what str() of aiohttp's error (the decoder's own) says
 
     return _UndecodableBody(text=f"Request body cannot be decoded: {exc}")
 
@@ -31,7 +32,9 @@ def invalid_json(exc: ValueError | RecursionError) -> HTTPBadRequest:
     decode = isinstance(exc, json.JSONDecodeError)
 
     class _InvalidJSON(HTTPBadRequest, json.JSONDecodeError if decode else ValueError):  # type: ignore[misc]
-        pass
+        def __str__(self) -> str:
+            # aiohttp raises the parser's error itself: plugins answer its str() (swagger3)
+            return str(exc)
 
     error = _InvalidJSON(text=f"Request body is not valid JSON: {exc}")
     error.__dict__.update(vars(exc) if decode else {})
