@@ -434,13 +434,8 @@ class Application(MutableMapping[str | AppKey[Any], Any]):
         match_info: UrlMappingMatchInfo = self._router._resolve_path(
             request, request._routing_path if path is None else path, request._method
         )
-        # match_info.add_app(self) and .freeze(), inlined (this runs for every request)
-        if match_info._current_app is None:
-            match_info._current_app = self
-        match_info._apps.insert(0, self)
-        match_info._frozen = True
+        apps = match_info._enter_app(self)  # add_app(self) and freeze(), in one C call
         request._match_info = match_info
-        apps = match_info._apps
         for app in apps:
             if app._on_response_prepare:
                 request._prepare_hook = request._send_prepare_signals

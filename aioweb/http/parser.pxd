@@ -26,7 +26,7 @@ cdef class RequestParser:
 
     cpdef on_url(self, bytes url)
 
-    @cython.locals(url=bytes, keep_alive=bint, method=bytes)
+    @cython.locals(url=bytes, keep_alive=bint, method=bytes, head=RequestHead)
     cpdef on_headers_complete(self)
 
     @cython.locals(size=Py_ssize_t)

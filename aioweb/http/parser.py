@@ -539,18 +539,18 @@ class RequestParser:
             # (capped: llhttp takes lengths up to 2**64-1, more than a C ssize_t holds)
             length = self._content_length or 0
             self._after_body = self._body_left = length if length < _HUGE else _HUGE
-        head = RequestHead(
-            method.decode("ascii"),
-            url,
-            version,
-            self._headers,
-            keep_alive,
-            upgrade,
-            self._content_length,
-            self._chunked,
-            self._expect,
-            simple_path,
-        )
+        # (not RequestHead(...): compiled, these are stores into a typed head's C fields)
+        head = RequestHead.__new__(RequestHead)
+        head.method = method.decode("ascii")
+        head.url = url
+        head.version = version
+        head.headers = self._headers
+        head.keep_alive = keep_alive
+        head.upgrade = upgrade
+        head.content_length = self._content_length
+        head.chunked = self._chunked
+        head.expect = self._expect
+        head.simple_path = simple_path
         try:
             self._sink.on_head(head)
         except HttpProtocolError as exc:

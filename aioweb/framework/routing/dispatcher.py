@@ -24,7 +24,11 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from aioweb.framework.exceptions import HTTPMethodNotAllowed, HTTPNotFound
-from aioweb.framework.routing.match_info import MatchInfoError, UrlMappingMatchInfo
+from aioweb.framework.routing.match_info import (
+    MatchInfoError,
+    UrlMappingMatchInfo,
+    route_match_info,
+)
 from aioweb.framework.routing.resources import (
     AbstractResource,
     DynamicResource,
@@ -46,6 +50,20 @@ __all__ = ["UrlDispatcher"]
 _NAME_SPLIT_RE = re.compile(r"[.:-]")
 
 _PLAIN_HITS_MAX = 4096  # see UrlDispatcher._plain_hits
+
+
+def _plain_hit(
+    hits: dict[tuple[str, str], AbstractRoute], path: str, method: str
+) -> UrlMappingMatchInfo | None:
+    """The match info of a plain route found before (``UrlDispatcher._plain_hits``), or None.
+
+    A function (C-typed in ``dispatcher.pxd``) rather than inline code of the method: there
+    ``hits`` is an attribute of a Python object, so ``.get`` is a generic method call.
+    """
+    route = hits.get((path, method))
+    if route is None:
+        return None
+    return route_match_info(route)
 
 
 class _ResourcesView(Sized, Iterable[AbstractResource], Container[AbstractResource]):
@@ -99,9 +117,9 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
         return self._resolve_path(request, request._routing_path, request.method)
 
     def _resolve_path(self, request: Request, path: str, method: str) -> UrlMappingMatchInfo:
-        route = self._plain_hits.get((path, method))
-        if route is not None:
-            return UrlMappingMatchInfo({}, route)
+        match_info = _plain_hit(self._plain_hits, path, method)
+        if match_info is not None:
+            return match_info
         index = self._index
         allowed: AbstractSet[str] | None = None  # unions make new sets: no resource's is changed
         if self._domain_resources:

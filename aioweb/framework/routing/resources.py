@@ -16,7 +16,7 @@ from urllib.parse import quote, unquote
 
 from yarl import URL
 
-from aioweb.framework.routing.match_info import UrlMappingMatchInfo
+from aioweb.framework.routing.match_info import UrlMappingMatchInfo, route_match_info
 from aioweb.framework.routing.routes import METH_ANY, AbstractRoute, ResourceRoute
 from aioweb.framework.types import ExpectHandler
 
@@ -159,7 +159,7 @@ class Resource(AbstractResource):
             return None, _NO_METHODS
         route_obj = self._routes.get(method) or self._match_route(method)
         if route_obj is not None:
-            return UrlMappingMatchInfo(match_dict, route_obj), _NO_METHODS
+            return route_match_info(route_obj, match_dict), _NO_METHODS
         return None, self.allowed_methods
 
     def __len__(self) -> int:
@@ -213,7 +213,7 @@ class PlainResource(Resource):
             return None, _NO_METHODS
         route_obj = self._routes.get(method) or self._match_route(method)
         if route_obj is not None:
-            return UrlMappingMatchInfo({}, route_obj), _NO_METHODS
+            return route_match_info(route_obj), _NO_METHODS
         return None, self.allowed_methods
 
     def raw_match(self, path: str) -> bool:

@@ -1,0 +1,5 @@
+# C declarations for dispatcher.py when Cython compiles it (see setup.py); the .py is the source.
+from aioweb.framework.routing.match_info cimport route_match_info
+
+
+cpdef object _plain_hit(dict hits, object path, object method)
