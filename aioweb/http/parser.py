@@ -491,7 +491,7 @@ class RequestParser:
         # llhttp takes only HTTP/0.9, 1.0, 1.1, 2.0, and without Connection keeps exactly 1.1
         # alive: the version is known without get_http_version() (costly string formatting).
         version = "1.1" if keep_alive and not self._connection_field else parser.get_http_version()
-        if version[0] != "1":
+        if version != "1.1" and version[0] != "1":
             if version != "0.9" or self._line == _LINE_UNKNOWN:  # extra spaces: 400 first
                 self._check_line(len(method))
             elif self._line == _LINE_HERE and extra_spaces(self._bytes(), self._begin):  # noqa: SIM114
@@ -517,7 +517,9 @@ class RequestParser:
                 self._fail(BadRequest("Transfer-Encoding in an HTTP/1.0 request"))
             self._check_codings(self._codings)
         self._in_head = False
-        upgrade = parser.should_upgrade()
+        # (llhttp upgrades only CONNECT or a request with an Upgrade field: else not asked)
+        upgrade = self._upgrade_value is not None or method == b"CONNECT"
+        upgrade = upgrade and parser.should_upgrade()
         if upgrade and not self._can_switch(parser):
             upgrade = False
             self._ignored_upgrade = True
@@ -539,8 +541,7 @@ class RequestParser:
             # (capped: llhttp takes lengths up to 2**64-1, more than a C ssize_t holds)
             length = self._content_length or 0
             self._after_body = self._body_left = length if length < _HUGE else _HUGE
-        # (not RequestHead(...): compiled, these are stores into a typed head's C fields)
-        head = RequestHead.__new__(RequestHead)
+        head = RequestHead.__new__(RequestHead)  # (compiled: C stores, no constructor call)
         head.method = method.decode("ascii")
         head.url = url
         head.version = version
@@ -564,15 +565,12 @@ class RequestParser:
         return value is not None and b"websocket" in value.lower()
 
     def _check_codings(self, codings: list[bytes]) -> None:
-        """Transfer codings of a request, checked before it is handed to anyone.
+        """Transfer codings of a request, checked before it is handed to anyone (not left to
+        llhttp, which reports some only once body bytes arrive, after the dispatch).
 
-        RFC 9112 §6.3: when ``chunked`` is not the final coding the body length cannot be
-        known, so the answer is 400 and a closed connection (else the body would be read as
-        the next request: smuggling).  §7: ``chunked`` at most once.  §6.1: any other coding
-        (gzip, identity...) is one this server does not decode: 501.  Checked here rather
-        than left to llhttp, which reports some of these only once body bytes arrive, after
-        the request was dispatched.  Coding names are case-insensitive (§7), so
-        ``Chunked`` is the chunked coding.
+        RFC 9112 §6.3: ``chunked`` not last means an unknown body length: 400 and close (else
+        the body would be read as the next request: smuggling).  §7: ``chunked`` at most
+        once; names are case-insensitive.  §6.1: other codings are not decoded here: 501.
         """
         if codings[-1] != b"chunked" or codings.count(b"chunked") > 1:
             self._fail(BadRequest("Invalid Transfer-Encoding: chunked must be the last coding"))

@@ -103,7 +103,8 @@ def route_match_info(
     """
     match_info = UrlMappingMatchInfo.__new__(UrlMappingMatchInfo)
     if match_dict:
-        match_info.update(match_dict)
+        for name, value in match_dict.items():  # (compiled: no generic .update call)
+            match_info[name] = value
     match_info._route = route
     match_info._apps = []
     match_info._current_app = None
