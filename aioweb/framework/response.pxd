@@ -3,5 +3,5 @@
 # through module attributes.
 from aioweb.http.writer cimport http_date_now, status_line
 from aioweb.framework.response_short cimport (
-    PlainState, add_fields, expose_fields, finish_short, short_head
+    PlainState, add_fields, expose_fields, finish_short, new_state, short_head
 )

@@ -26,6 +26,7 @@ from aioweb.framework.response_short import (
     end_plain_version,
     expose_fields,
     finish_short,
+    new_state,
     plain_version,
     set_headers,
     short_head,
@@ -93,9 +94,8 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
     _state: dict[str, Any] | None = None
     _length_check = -1
     _payload: Any = None  # Response's body when it is not bytes (framework/response_body.py)
-    # Response's short path (a ``PlainState``), or None: ended (set to None) by anything the
-    # short head does not write (cookies, compression, chunking, a forced close).  See
-    # Response.finish_now.
+    # Response's short path (response_short), or None: ended by anything the short head does
+    # not write (cookies, compression, chunking, a forced close).  See Response.finish_now.
     _short: PlainState | None = None
 
     def __init__(
@@ -150,8 +150,7 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
             _rare.check_reason(reason)
         self._status = int(status)
         self._reason = reason
-        if self._short is not None:
-            self._short = None  # (rare: the short path is for the constructor's status)
+        self._short = None  # (the short path is for the constructor's status)
 
     @property
     def keep_alive(self) -> bool | None:
@@ -425,7 +424,7 @@ class Response(StreamResponse, BodyFieldsMixin):
             hdrs[CONTENT_TYPE] = value
             self._body = text.encode(charset)
             if type(self) is Response or self._plain_builds_head:
-                self._short = PlainState(hdrs, value, self._status, reason)
+                self._short = new_state(hdrs, value, self._status, reason)
             return
         if body is not None and text is not None:
             raise ValueError("body and text are not allowed together")
@@ -459,7 +458,7 @@ class Response(StreamResponse, BodyFieldsMixin):
         if headers is None and self._payload is None and self._plain_builds_head:
             # The headers are exactly what this constructor set: while they stay so (the
             # version moves with any change), the head is built without looking them up.
-            self._short = PlainState(hdrs, hdrs.get(CONTENT_TYPE), self._status, reason)
+            self._short = new_state(hdrs, hdrs.get(CONTENT_TYPE), self._status, reason)
 
     _plain_version = property(plain_version, end_plain_version)  # (see response_short)
 
@@ -513,7 +512,7 @@ class Response(StreamResponse, BodyFieldsMixin):
         if state is None:
             return None
         self._short = None  # (either way, from here on the general state is the truth)
-        head = short_head(state, self._body, request)
+        head = short_head(state, self._body, request, request._protocol)
         if head is None:
             return None
         add_fields(state)
@@ -536,14 +535,15 @@ class Response(StreamResponse, BodyFieldsMixin):
         ):
             # The short path (response_short): a response untouched since its constructor.
             body = self._body
-            head = short_head(state, body, request)
+            protocol = request._protocol
+            head = short_head(state, body, request, protocol)
             if head is None:
                 self._short = None  # (HEAD, HTTP/1.0, changed headers: the general path)
             else:
                 self._req = request
                 self._keep_alive = state.keep_alive
                 self._body_length = state.length
-                finish_short(state, head, body, request._protocol)
+                finish_short(state, head, body, protocol)
                 self._eof_sent = True
                 return True
         if not self._finishes_now or request._prepare_hook is not None:

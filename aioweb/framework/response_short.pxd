@@ -4,6 +4,8 @@ import cython
 from aioweb.http.writer cimport http_date_now, plain_head
 
 
+@cython.final
+@cython.freelist(16)
 cdef class PlainState:
     cdef public object headers, version, content_type, status, reason, server
     cdef public str date
@@ -13,8 +15,11 @@ cdef class PlainState:
 
 cdef Py_ssize_t _JOIN_LIMIT
 
+@cython.locals(state=PlainState)
+cpdef PlainState new_state(object headers, object content_type, object status, object reason)
+
 @cython.locals(length=Py_ssize_t, keep_alive=bint)
-cpdef bytes short_head(PlainState state, object body, object request)
+cpdef bytes short_head(PlainState state, object body, object request, object protocol)
 
 @cython.locals(length=Py_ssize_t)
 cpdef finish_short(PlainState state, bytes head, object body, object writer)

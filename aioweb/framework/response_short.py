@@ -30,6 +30,7 @@ __all__ = [
     "end_plain_version",
     "expose_fields",
     "finish_short",
+    "new_state",
     "plain_version",
     "set_headers",
     "short_head",
@@ -64,25 +65,30 @@ class PlainState:
         "version",
     )
 
-    def __init__(
-        self, headers: CIMultiDict[str], content_type: str | None, status: int, reason: Any
-    ) -> None:
-        self.headers = headers
-        # Any change to the headers moves their version: then the general path builds the head.
-        self.version = getversion(headers)  # type: ignore[arg-type]
-        self.content_type = content_type
-        self.status = status
-        self.reason = reason
-        self.sent = False  # written by finish_short
-        self.exposed = False  # ``headers`` was read before: add the fields when sent
-        self.pending = False  # sent, the fields not yet in ``headers``
-        self.keep_alive = False
-        self.length = 0
-        self.date = ""
-        self.server = ""
+
+def new_state(
+    headers: CIMultiDict[str], content_type: str | None, status: int, reason: Any
+) -> PlainState:
+    """The state of a response just made (compiled: one C allocation from a free list and
+    typed stores, no ``__init__`` call with its argument parsing)."""
+    state = PlainState.__new__(PlainState)
+    state.headers = headers
+    # Any change to the headers moves their version: then the general path builds the head.
+    state.version = getversion(headers)  # type: ignore[arg-type]
+    state.content_type = content_type
+    state.status = status
+    state.reason = reason
+    state.sent = False  # written by finish_short
+    state.exposed = False  # ``headers`` was read before: add the fields when sent
+    state.pending = False  # sent, the fields not yet in ``headers``
+    state.keep_alive = False
+    state.length = 0
+    state.date = ""
+    state.server = ""
+    return state
 
 
-def short_head(state: PlainState, body: bytes | None, request: Any) -> bytes | None:
+def short_head(state: PlainState, body: bytes | None, request: Any, protocol: Any) -> bytes | None:
     """The whole head, or ``None`` when the response or the request is not the simple case
     (headers changed, a status without a body, HTTP/1.0, ``HEAD``): the general path then.
 
@@ -97,7 +103,6 @@ def short_head(state: PlainState, body: bytes | None, request: Any) -> bytes | N
     head = request._head
     if head.version != "1.1" or request._method == "HEAD":
         return None
-    protocol = request._protocol
     length = len(body) if body is not None else 0
     server = protocol.server_header
     keep_alive = head.keep_alive and not protocol.closing

@@ -19,8 +19,9 @@ cpdef bytes status_line(str version, object status, object reason=*)
 cdef dict _HEADS
 cdef Py_ssize_t _HEADS_MAX
 cdef str _heads_date
+cdef tuple _last
 
-@cython.locals(head=bytes, key=tuple)
+@cython.locals(head=bytes, key=tuple, last=tuple)
 cpdef bytes plain_head(
     object status, object reason, object content_type, Py_ssize_t length, object server,
     bint keep_alive, str date

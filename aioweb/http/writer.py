@@ -99,6 +99,11 @@ def http_date_now() -> str:
 _HEADS: dict[tuple[int, str | None, str | None, int, str, bool], bytes] = {}
 _HEADS_MAX = 256
 _heads_date = ""
+# The head returned last, after its arguments (status, reason, type, server, length,
+# keep-alive, date), compared by identity: most services answer mostly one kind of request,
+# and that costs less than making and hashing the table's key.  A miss only means the table
+# is asked.  One tuple, replaced whole, so that threads never see a head with others' arguments.
+_last: tuple[object, ...] = (None, None, None, None, -1, False, None, b"")
 
 
 def plain_head(
@@ -121,14 +126,41 @@ def plain_head(
     (once a second) and holds at most ``_HEADS_MAX`` heads.  A value with CR or LF is refused
     (``ValueError``) before anything is built or remembered, as ``serialize_head`` refuses it.
     """
-    global _heads_date
+    global _heads_date, _last
+    last = _last
+    if (
+        status is last[0]
+        and reason is last[1]
+        and content_type is last[2]
+        and server is last[3]
+        and length == last[4]
+        and keep_alive == last[5]
+        and date is last[6]
+    ):
+        return last[7]  # type: ignore[return-value]
     if date != _heads_date:
         _HEADS.clear()
         _heads_date = date
     key = (status, reason, content_type, length, server, keep_alive)
     head = _HEADS.get(key)
-    if head is not None:
-        return head
+    if head is None:
+        head = _build_plain_head(status, reason, content_type, length, server, keep_alive, date)
+        if len(_HEADS) < _HEADS_MAX:
+            _HEADS[key] = head
+    _last = (status, reason, content_type, server, length, keep_alive, date, head)
+    return head
+
+
+def _build_plain_head(
+    status: int,
+    reason: str | None,
+    content_type: str | None,
+    length: int,
+    server: str,
+    keep_alive: bool,
+    date: str,
+) -> bytes:
+    """``plain_head``'s head, built (see there)."""
     for value in (content_type, server):
         if value is not None and ("\r" in value or "\n" in value):
             raise ValueError("Newline or carriage return character in a header name or value")
@@ -141,7 +173,4 @@ def plain_head(
     fields = f"{fields}Date: {date}\r\nServer: {server}\r\n"
     if not keep_alive:
         fields += "Connection: close\r\n"
-    head = status_line("1.1", status, reason) + (fields + "\r\n").encode("utf-8", "surrogateescape")
-    if len(_HEADS) < _HEADS_MAX:
-        _HEADS[key] = head
-    return head
+    return status_line("1.1", status, reason) + (fields + "\r\n").encode("utf-8", "surrogateescape")
