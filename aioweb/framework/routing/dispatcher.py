@@ -53,14 +53,19 @@ _PLAIN_HITS_MAX = 4096  # see UrlDispatcher._plain_hits
 
 
 def _plain_hit(
-    hits: dict[tuple[str, str], AbstractRoute], path: str, method: str
+    hits: dict[str, dict[str, AbstractRoute]], path: str, method: str
 ) -> UrlMappingMatchInfo | None:
     """The match info of a plain route found before (``UrlDispatcher._plain_hits``), or None.
 
     A function (C-typed in ``dispatcher.pxd``) rather than inline code of the method: there
-    ``hits`` is an attribute of a Python object, so ``.get`` is a generic method call.
+    ``hits`` is an attribute of a Python object, so ``.get`` is a generic method call.  Keyed
+    by method, then path: two look-ups cost less than a ``(path, method)`` tuple made, hashed,
+    compared and freed per request.
     """
-    route = hits.get((path, method))
+    by_path = hits.get(method)
+    if by_path is None:
+        return None
+    route = by_path.get(path)
     if route is None:
         return None
     return route_match_info(route)
@@ -109,7 +114,8 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
         # (path, method) -> route, for plain resources found once the router is frozen: the
         # answer cannot change then, so the walk below is skipped next time.  Bounded all
         # the same (a ``*`` route takes every method llhttp knows, routers can be large).
-        self._plain_hits: dict[tuple[str, str], AbstractRoute] = {}
+        self._plain_hits: dict[str, dict[str, AbstractRoute]] = {}  # method -> path -> route
+        self._plain_hit_count = 0
 
     # -- resolution ----------------------------------------------------------------------
 
@@ -141,10 +147,11 @@ class UrlDispatcher(Mapping[str, AbstractResource]):
                         if (
                             type(resource) is PlainResource
                             and self._frozen
-                            and len(self._plain_hits) < _PLAIN_HITS_MAX
+                            and self._plain_hit_count < _PLAIN_HITS_MAX
                             and not self._domain_resources  # (a host-blind cache would skip them)
                         ):
-                            self._plain_hits[path, method] = match_info._route
+                            self._plain_hits.setdefault(method, {})[path] = match_info._route
+                            self._plain_hit_count += 1
                         return match_info
                     if methods:
                         allowed = methods if allowed is None else allowed | methods
