@@ -187,7 +187,7 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
         return self._hdrs
 
     # The mixins and other modules read ``_headers``: the same fields (this module, _hdrs).
-    _headers = property(headers.fget, set_headers)
+    _headers = property(headers.fget, set_headers)  # type: ignore[attr-defined]
 
     # -- sending -----------------------------------------------------------------------
 

@@ -153,14 +153,14 @@ async def run_prepare_hook(
     ``prepare`` returns."""
     writer = response._writer
     headers = response._headers
-    version = getversion(headers)  # type: ignore[arg-type]
+    version = getversion(headers)
     status, reason = response._status, response._reason
     await hook(response)
     if response._writer is not writer:
         # The hook handed the response another writer: aiohttp's AbstractStreamWriter of
         # make_mocked_request(writer=...) (ForeignWriter).
         return await response._writer.start(response, request)
-    if getversion(headers) != version or (response._status, response._reason) != (status, reason):  # type: ignore[arg-type]
+    if getversion(headers) != version or (response._status, response._reason) != (status, reason):
         http11 = request.version >= (1, 1)
         line = status_line("1.1" if http11 else "1.0", response._status, response._reason)
         head = serialize_head(line, headers.items())

@@ -65,6 +65,20 @@ class PlainState:
         "version",
     )
 
+    # Declarations for type checkers only (no values: the slots above, or the .pxd's C fields).
+    headers: CIMultiDict[str]
+    version: Any
+    content_type: str | None
+    status: int
+    reason: Any
+    server: str
+    date: str
+    length: int
+    sent: bool
+    exposed: bool
+    pending: bool
+    keep_alive: bool
+
 
 def new_state(
     headers: CIMultiDict[str], content_type: str | None, status: int, reason: Any
@@ -96,7 +110,7 @@ def short_head(state: PlainState, body: bytes | None, request: Any, protocol: An
     ``content_type=`` comes from the application).  Records what it wrote in ``state``.
     """
     status = state.status
-    if state.sent or state.version != getversion(state.headers):
+    if state.sent or state.version != getversion(state.headers):  # type: ignore[arg-type]
         return None
     if status < 200 or status == 204 or status == 304:
         return None
@@ -161,7 +175,7 @@ def plain_version(response: Any) -> int:
     """``Response._plain_version``: the multidict version of headers untouched since the
     constructor, or -1 (the getter of a property kept for the mixins)."""
     state = response._short
-    return state.version if state is not None else -1  # type: ignore[no-any-return]
+    return state.version if state is not None else -1
 
 
 def end_plain_version(response: Any, value: int) -> None:
