@@ -42,6 +42,7 @@ COMPILED_MODULES: tuple[str, ...] = (
     "aioweb.framework.response_short",
     "aioweb.framework.response",
     "aioweb.framework.json_response",
+    "aioweb.framework.request_fields",
     "aioweb.framework.request",
     "aioweb.framework.routing.routes",
     "aioweb.framework.routing.match_info",

@@ -19,6 +19,7 @@ from multidict import CIMultiDict, CIMultiDictProxy, MultiDict, MultiDictProxy
 from yarl import URL
 
 from aioweb._extensions import frames_per_call
+from aioweb.framework import request_fields
 from aioweb.framework.body_errors import invalid_json, undecodable_body
 from aioweb.framework.decoded_body import decoding_payload
 from aioweb.framework.exceptions import HTTPRequestEntityTooLarge
@@ -32,7 +33,13 @@ from aioweb.framework.helpers import (
 )
 from aioweb.framework.multipart import MultipartReader
 from aioweb.framework.multipart_form import FileField, read_form
-from aioweb.framework.request_message import head_from_message, replace_head, socket_host
+from aioweb.framework.request_fields import (
+    DEFAULT_CLIENT_MAX_FIELDS,
+    DEFAULT_CLIENT_MAX_SIZE,
+    RequestFields,
+    copy_request,
+)
+from aioweb.framework.request_message import replace_head, socket_host
 from aioweb.framework.request_preconditions import PreconditionsMixin
 from aioweb.framework.request_writer import RequestWriter
 from aioweb.framework.urlencoded_form import parse_urlencoded
@@ -49,13 +56,19 @@ if TYPE_CHECKING:
     from aioweb.framework.app import Application
     from aioweb.framework.routing import UrlMappingMatchInfo
 
-__all__ = ["BaseRequest", "ETag", "FileField", "Request"]
+__all__ = [
+    "DEFAULT_CLIENT_MAX_FIELDS",  # (defined with the fields; app.py imports them from here)
+    "DEFAULT_CLIENT_MAX_SIZE",
+    "BaseRequest",
+    "ETag",
+    "FileField",
+    "Request",
+]
+
+request_fields.decoding_payload = decoding_payload  # (see there: an import cycle otherwise)
 
 # Frames a call into this module adds (0 when compiled): warnings count their stacklevel by it.
 _OWN_FRAMES = frames_per_call(__file__)
-
-DEFAULT_CLIENT_MAX_SIZE = 1024**2  # bytes of a request body read() takes at most (aiohttp's)
-DEFAULT_CLIENT_MAX_FIELDS = 1000  # form fields post() accepts at most (aiohttp 3.14's)
 
 POST_METHODS = frozenset({"PATCH", "POST", "PUT", "TRACE", "DELETE"})
 
@@ -72,78 +85,14 @@ def _absolute_form(target: bytes) -> tuple[str, str, str]:
         return ("", "", "/")
 
 
-#: Request._cache entries computed from the headers alone (kept by clone() when they stay).
-_HEADER_DERIVED = frozenset({"headers", "cookies", "ctype"})
-
-
-class BaseRequest(DictStorage, PreconditionsMixin):
+class BaseRequest(RequestFields, DictStorage, PreconditionsMixin):
     """An HTTP request as the low-level server hands it to its handler.
 
-    The conditional and range fields (``if_match``, ``http_range``...) come from the mixin.
+    Its fields and constructor are :class:`RequestFields`'s; the conditional and range fields
+    (``if_match``, ``http_range``...) come from the mixin.
     """
 
     _key_type = RequestKey  # typed key of ``request[key]`` storage (others warn)
-
-    _match_info: UrlMappingMatchInfo | None = None
-    _app: Application | None = None
-    # Defaults most requests keep, so that __init__ need not set them one by one.
-    _state: dict[str, Any] | None = None
-    _scheme: str | None = None
-    _host: str | None = None
-    _remote: str | None = None
-    _loop: asyncio.AbstractEventLoop | None = None
-    _prepare_hook: Callable[[Any], Any] | None = None
-    _read_bytes: bytes | None = None
-    _post: MultiDictProxy[Any] | None = None
-    _rel_url: URL | None = None
-    _client_max_size = DEFAULT_CLIENT_MAX_SIZE  # (kept on the instance only when different)
-    _client_max_fields = DEFAULT_CLIENT_MAX_FIELDS  # (likewise)
-    _task: asyncio.Task[Any] | None = None  # given by the caller (aiohttp's signature) or None
-    _writer: Any = None  # a test's own writer (make_mocked_request's), else a RequestWriter
-
-    def __init__(
-        self,
-        head: RequestHead,
-        payload: StreamReader,
-        protocol: Any,
-        writer: Any = None,
-        task: asyncio.Task[Any] | None = None,
-        loop: asyncio.AbstractEventLoop | None = None,
-        *,
-        client_max_size: int = DEFAULT_CLIENT_MAX_SIZE,
-        client_max_fields: int = DEFAULT_CLIENT_MAX_FIELDS,
-        state: dict[str, Any] | None = None,
-        scheme: str | None = None,
-        host: str | None = None,
-        remote: str | None = None,
-        app: Application | None = None,
-    ) -> None:
-        # writer, task, loop: aiohttp's positional signature; the server passes none of them
-        if not isinstance(head, RequestHead):
-            head = head_from_message(head)  # an aiohttp RawRequestMessage (tests, ports)
-        self._app = app
-        self._head = head
-        self._method = head.method
-        if payload is not EMPTY_PAYLOAD and head.headers:
-            # Content-Encoding: gzip/deflate/br bodies are decoded as the handler reads them
-            payload = decoding_payload(head, payload)
-        self._payload = payload
-        self._protocol = protocol
-        if client_max_size != DEFAULT_CLIENT_MAX_SIZE:
-            self._client_max_size = client_max_size
-        if client_max_fields != DEFAULT_CLIENT_MAX_FIELDS:
-            self._client_max_fields = client_max_fields
-        if task is not None:
-            self._task = task
-        if state is not None or scheme is not None or host is not None or remote is not None:
-            self._state = state
-            self._scheme = scheme
-            self._host = host
-            self._remote = remote
-        if loop is not None:
-            self._loop = loop
-        self._cache: dict[str, Any] = {}
-        # (_prepare_hook, _read_bytes, _post, _rel_url: None, as class attributes above)
 
     # -- the request line --------------------------------------------------------------
 
@@ -537,31 +486,10 @@ class BaseRequest(DictStorage, PreconditionsMixin):
         """
         if self._read_bytes:
             raise RuntimeError("Cannot clone request after reading its content")
-        new_head = replace_head(self._head, method, rel_url, headers)
-        clone = self.__class__.__new__(self.__class__)
-        clone.__dict__.update(self.__dict__)
-        clone._head = new_head
-        clone._method = new_head.method
-        # Keep what was parsed from unchanged headers (middlewares that only change the remote,
-        # scheme or host, such as aioweb.proxy, would otherwise make the handler parse again).
-        clone._cache = (
-            {k: v for k, v in self._cache.items() if k in _HEADER_DERIVED}
-            if headers is sentinel
-            else {}
-        )
-        clone._rel_url = None
-        clone._state = dict(self._state) if self._state is not None else None
-        if scheme is not sentinel:
-            clone._scheme = scheme
-        if host is not sentinel:
-            clone._host = host
-        if remote is not sentinel:
-            clone._remote = remote
-        if client_max_size is not sentinel:
-            clone._client_max_size = client_max_size
-        if client_max_fields is not sentinel:
-            clone._client_max_fields = client_max_fields
-        return clone
+        given = {"_scheme": scheme, "_host": host, "_remote": remote}
+        given |= {"_client_max_size": client_max_size, "_client_max_fields": client_max_fields}
+        head = replace_head(self._head, method, rel_url, headers)
+        return copy_request(self, head, headers is sentinel, given)
 
     def __repr__(self) -> str:
         # non-ASCII shown escaped (as aiohttp's): a repr in a log stays one ASCII line

@@ -1,6 +1,8 @@
 # C declarations for response_short.py when Cython compiles it (see setup.py); the .py is the
 # source.  PlainState is a C type: response.py reads and writes its fields without look-ups.
 import cython
+from aioweb.framework.request_fields cimport RequestFields
+from aioweb.http.parser cimport RequestHead
 from aioweb.http.writer cimport http_date_now, plain_head
 
 
@@ -18,7 +20,7 @@ cdef Py_ssize_t _JOIN_LIMIT
 @cython.locals(state=PlainState)
 cpdef PlainState new_state(object headers, object content_type, object status, object reason)
 
-@cython.locals(length=Py_ssize_t, keep_alive=bint)
+@cython.locals(length=Py_ssize_t, keep_alive=bint, fields=RequestFields, head=RequestHead)
 cpdef bytes short_head(PlainState state, object body, object request, object protocol)
 
 @cython.locals(length=Py_ssize_t)

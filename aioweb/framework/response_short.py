@@ -22,6 +22,7 @@ from typing import Any
 
 from multidict import CIMultiDict, getversion, istr
 
+from aioweb.framework.request_fields import RequestFields
 from aioweb.http.writer import http_date_now, plain_head
 
 __all__ = [
@@ -114,8 +115,11 @@ def short_head(state: PlainState, body: bytes | None, request: Any, protocol: An
         return None
     if status < 200 or status == 204 or status == 304:
         return None
-    head = request._head
-    if head.version != "1.1" or request._method == "HEAD":
+    if not isinstance(request, RequestFields):
+        return None  # (not one of the framework's requests: the general path)
+    fields = request  # (typed: its fields are read as C fields when compiled)
+    head = fields._head
+    if head.version != "1.1" or fields._method == "HEAD":
         return None
     length = len(body) if body is not None else 0
     server = protocol.server_header
