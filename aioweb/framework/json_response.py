@@ -84,6 +84,10 @@ def json_response(
         if text or body:
             raise ValueError("only one of data, text, or body should be specified")
         text = dumps(data)
+    if body is None and headers is None and reason is None and status == 200:
+        # The common call: only what differs from Response's defaults is passed (each
+        # keyword is a dict entry made here and parsed again by the constructor).
+        return Response(text=text, content_type=content_type)
     return Response(
         text=text,
         body=body,

@@ -3,5 +3,6 @@
 # through module attributes.
 from aioweb.http.writer cimport http_date_now, status_line
 from aioweb.framework.response_short cimport (
-    PlainState, add_fields, expose_fields, finish_short, new_state, short_head
+    PlainState, add_fields, expose_fields, finish_short, leave_short, make_headers, new_state,
+    short_head, start_short,
 )

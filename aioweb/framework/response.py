@@ -26,10 +26,13 @@ from aioweb.framework.response_short import (
     end_plain_version,
     expose_fields,
     finish_short,
+    leave_short,
+    make_headers,
     new_state,
     plain_version,
     set_headers,
     short_head,
+    start_short,
 )
 from aioweb.http.writer import (
     LAST_CHUNK,
@@ -57,8 +60,6 @@ SERVER = istr(SERVER_SOFTWARE_HEADER)
 CONNECTION = istr("Connection")
 
 _EMPTY_BODY_STATUSES = frozenset({204, 304})
-# Response(text=..., content_type=X)'s Content-Type for each X seen (a few per application).
-_UTF8_TYPES: dict[str | None, str] = {None: "text/plain; charset=utf-8"}
 
 
 # Bodies from this size up are written after their head instead of being copied behind it.
@@ -97,6 +98,9 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
     # Response's short path (response_short), or None: ended by anything the short head does
     # not write (cookies, compression, chunking, a forced close).  See Response.finish_now.
     _short: PlainState | None = None
+    # The headers; None only while a short path's state holds their one field (made by
+    # response_short.make_headers on the first read of ``headers`` or off the short path).
+    _hdrs: CIMultiDict[str] = None  # type: ignore[assignment]
 
     def __init__(
         self,
@@ -150,7 +154,7 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
             _rare.check_reason(reason)
         self._status = int(status)
         self._reason = reason
-        self._short = None  # (the short path is for the constructor's status)
+        leave_short(self)  # (the short path is for the constructor's status)
 
     @property
     def keep_alive(self) -> bool | None:
@@ -158,7 +162,7 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
 
     def force_close(self) -> None:
         self._keep_alive = False
-        self._short = None  # (each of these changes ends Response's short path)
+        leave_short(self)  # (each of these changes ends Response's short path)
 
     @property
     def body_length(self) -> int:
@@ -172,7 +176,7 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
         if chunk_size is not None:
             warnings.warn("Chunk size is deprecated #1615", DeprecationWarning, stacklevel=2)
         self._chunked = True
-        self._short = None
+        leave_short(self)
         if CONTENT_LENGTH in self._hdrs:
             raise RuntimeError("You can't enable chunked encoding when a content length is set")
 
@@ -182,8 +186,9 @@ class StreamResponse(DictStorage, CookiesMixin, CompressionMixin, Representation
     def headers(self) -> CIMultiDict[str]:
         state = self._short
         if state is not None:
-            # Sent on the short path: the fields it sent join now; else when it is sent.
-            expose_fields(state)
+            # Made now if they were not; sent on the short path: the fields it sent join now,
+            # else when it is sent.
+            return expose_fields(self, state)
         return self._hdrs
 
     # The mixins and other modules read ``_headers``: the same fields (this module, _hdrs).
@@ -399,32 +404,12 @@ class Response(StreamResponse, BodyFieldsMixin):
     ) -> None:
         if (
             headers is None
-            and body is None
-            and type(text) is str
-            and (content_type is None or "charset" not in content_type)
+            and (type(self) is Response or self._plain_builds_head)
+            and start_short(self, body, text, status, reason, content_type, charset)
         ):
-            # The common ``Response(text=...)`` (and json_response): what the general code
-            # below does for it, without its checks for headers that cannot be there.
-            hdrs: CIMultiDict[str] = CIMultiDict()
-            self._hdrs = hdrs
-            if status != 200:  # (200 and no reason: the class defaults)
-                self._status = status if type(status) is int else int(status)
-            if reason is not None:
-                _rare.check_reason(reason)
-                self._reason = reason
-            if charset is None:
-                charset = "utf-8"
-                value = _UTF8_TYPES.get(content_type)
-                if value is None:
-                    value = f"{content_type or 'text/plain'}; charset=utf-8"
-                    if len(_UTF8_TYPES) < 64:
-                        _UTF8_TYPES[content_type] = value
-            else:
-                value = f"{content_type or 'text/plain'}; charset={charset}"
-            hdrs[CONTENT_TYPE] = value
-            self._body = text.encode(charset)
-            if type(self) is Response or self._plain_builds_head:
-                self._short = new_state(hdrs, value, self._status, reason)
+            # The common ``Response(text=...)``, ``json_response(...)``, ``Response(body=...)``
+            # made on the short path (response_short), without the headers' multidict until
+            # someone asks for it; False: not that simple, nothing done, the general code.
             return
         if body is not None and text is not None:
             raise ValueError("body and text are not allowed together")
@@ -466,8 +451,9 @@ class Response(StreamResponse, BodyFieldsMixin):
     def content_length(self) -> int | None:
         if self._chunked:
             return None
-        if CONTENT_LENGTH in self._hdrs:
-            return int(self._hdrs[CONTENT_LENGTH])
+        hdrs = self._hdrs  # (None: not made yet, so no Content-Length in them)
+        if hdrs is not None and CONTENT_LENGTH in hdrs:
+            return int(hdrs[CONTENT_LENGTH])
         if self._compressor is not None:
             return None
         if self._payload is not None:  # compressed or no body: not the payload's size
@@ -511,10 +497,12 @@ class Response(StreamResponse, BodyFieldsMixin):
         state = self._short
         if state is None:
             return None
-        self._short = None  # (either way, from here on the general state is the truth)
         head = short_head(state, self._body, request, request._protocol)
         if head is None:
+            leave_short(self)  # (the headers made: the general path reads them)
             return None
+        self._short = None  # (from here on the general state is the truth)
+        make_headers(self, state)
         add_fields(state)
         self._keep_alive = state.keep_alive
         self._no_body = False
@@ -537,8 +525,8 @@ class Response(StreamResponse, BodyFieldsMixin):
             body = self._body
             protocol = request._protocol
             head = short_head(state, body, request, protocol)
-            if head is None:
-                self._short = None  # (HEAD, HTTP/1.0, changed headers: the general path)
+            if head is None:  # (HEAD, HTTP/1.0, changed headers: the general path)
+                leave_short(self)
             else:
                 self._req = request
                 self._keep_alive = state.keep_alive

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from multidict import CIMultiDict, istr
 
+from aioweb.framework.response_short import leave_short
 from aioweb.http.content_coding import ZSTD_MODULE, available_codings, best_coding
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ class CompressionMixin:
                 raise ValueError(f"unsupported content coding {force!r}")
         self._compression = True
         self._compression_force = force
-        self._short = None
+        leave_short(self)
 
     def _start_compression(self, request: BaseRequest) -> None:
         coding = self._compression_force

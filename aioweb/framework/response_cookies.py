@@ -10,6 +10,8 @@ from __future__ import annotations
 from http.cookies import Morsel, SimpleCookie
 from typing import Any
 
+from aioweb.framework.response_short import leave_short
+
 __all__ = ["CookiesMixin"]
 
 #: The ``Expires`` ``del_cookie`` writes: a date long past, so the client drops the cookie.
@@ -26,7 +28,7 @@ class CookiesMixin:
     def cookies(self) -> SimpleCookie:
         if self._cookies is None:
             self._cookies = SimpleCookie()
-            self._short = None  # (the caller may be about to add one: not the short path)
+            leave_short(self)  # (the caller may be about to add one: not the short path)
         return self._cookies
 
     def set_cookie(

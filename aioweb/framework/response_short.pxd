@@ -16,6 +16,15 @@ cdef class PlainState:
 
 
 cdef Py_ssize_t _JOIN_LIMIT
+cdef object _UNMADE, _UNMADE_VERSION
+cdef dict _UTF8_TYPES
+
+cpdef bint start_short(
+    object response, object body, object text, object status, object reason,
+    object content_type, object charset,
+) except -1
+
+cdef bytes _utf8(str text)
 
 @cython.locals(state=PlainState)
 cpdef PlainState new_state(object headers, object content_type, object status, object reason)
@@ -29,4 +38,9 @@ cpdef finish_short(PlainState state, bytes head, object body, object writer)
 @cython.locals(length=Py_ssize_t)
 cpdef add_fields(PlainState state)
 
-cpdef expose_fields(PlainState state)
+cpdef object make_headers(object response, PlainState state)
+
+@cython.locals(state=PlainState)
+cpdef leave_short(object response)
+
+cpdef object expose_fields(object response, PlainState state)

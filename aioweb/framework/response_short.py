@@ -14,6 +14,13 @@ when someone reads them: after the response was sent, on the first ``response.he
 someone read ``headers`` before it was sent (and may keep the object), when it is sent.
 Either way ``headers`` holds what the general path (``StreamResponse._build_head``) puts
 there, in the same order.
+
+The multidict itself is made only when someone asks for it (``make_headers``): until then the
+constructor's one field, ``Content-Type``, lives in the state, and ``response._hdrs`` is
+``None``.  Every way off the short path (``leave_short``: a status set, a forced close,
+chunking, cookies, compression, a payload body) and every read of ``headers`` or
+``_headers`` makes it first, with the constructor's field in it, so the general path finds
+the headers it always found.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from typing import Any
 from multidict import CIMultiDict, getversion, istr
 
 from aioweb.framework.request_fields import RequestFields
+from aioweb.framework.response_body import check_reason
 from aioweb.http.writer import http_date_now, plain_head
 
 __all__ = [
@@ -31,10 +39,13 @@ __all__ = [
     "end_plain_version",
     "expose_fields",
     "finish_short",
+    "leave_short",
+    "make_headers",
     "new_state",
     "plain_version",
     "set_headers",
     "short_head",
+    "start_short",
 ]
 
 _CONTENT_TYPE = istr("Content-Type")
@@ -46,6 +57,15 @@ _CONNECTION = istr("Connection")
 # Bodies from this size up are written after their head instead of being copied behind it
 # (as ``response._JOIN_LIMIT``).
 _JOIN_LIMIT = 16 * 1024
+
+# The headers of a state whose multidict is not made yet: never changed and never handed out,
+# so its version stays the one read here, which ``short_head`` compares with as for any
+# headers.  ``make_headers`` replaces it before anything could add a field.
+_UNMADE: CIMultiDict[str] = CIMultiDict()
+_UNMADE_VERSION = getversion(_UNMADE)  # type: ignore[arg-type]
+
+# Response(text=..., content_type=X)'s Content-Type for each X seen (a few per application).
+_UTF8_TYPES: dict[str | None, str] = {None: "text/plain; charset=utf-8"}
 
 
 class PlainState:
@@ -81,15 +101,70 @@ class PlainState:
     keep_alive: bool
 
 
+def start_short(
+    response: Any,
+    body: Any,
+    text: Any,
+    status: Any,
+    reason: str | None,
+    content_type: str | None,
+    charset: str | None,
+) -> bool:
+    """``Response.__init__`` for ``text=`` a ``str`` or ``body=`` ``bytes`` with no
+    ``headers=`` (``json_response`` too): what the general code does for them, without its
+    checks for headers that cannot be there and without the headers' multidict (their one
+    field, ``Content-Type``, kept in the state).  False, with nothing done, for anything else.
+    """
+    if body is None:
+        if type(text) is not str or (content_type is not None and "charset" in content_type):
+            return False  # (not a str, or the general path's error to raise)
+    elif text is not None or charset is not None or type(body) is not bytes:
+        return False
+    if status == 200:  # (200 and no reason: the class defaults)
+        status = 200
+    else:
+        status = status if type(status) is int else int(status)
+        response._status = status
+    if reason is not None:
+        check_reason(reason)
+        response._reason = reason
+    if body is not None:
+        value = content_type  # (bytes: a type only when given, as the general path)
+    elif charset is None:
+        value = _UTF8_TYPES.get(content_type)
+        if value is None:
+            value = f"{content_type or 'text/plain'}; charset=utf-8"
+            if len(_UTF8_TYPES) < 64:
+                _UTF8_TYPES[content_type] = value
+        body = _utf8(text)
+    else:
+        value = f"{content_type or 'text/plain'}; charset={charset}"
+        body = text.encode(charset)
+    response._body = body
+    response._short = new_state(None, value, status, reason)
+    return True
+
+
+def _utf8(text: str) -> bytes:
+    """``text.encode("utf-8")``; compiled, the C encoder called directly (a ``str`` known as
+    one) without the method look-up and call ``text.encode(charset)`` costs."""
+    return text.encode("utf-8")
+
+
 def new_state(
-    headers: CIMultiDict[str], content_type: str | None, status: int, reason: Any
+    headers: CIMultiDict[str] | None, content_type: str | None, status: int, reason: Any
 ) -> PlainState:
     """The state of a response just made (compiled: one C allocation from a free list and
-    typed stores, no ``__init__`` call with its argument parsing)."""
+    typed stores, no ``__init__`` call with its argument parsing).  ``headers`` is ``None``
+    when the response has no multidict yet (its only field is ``content_type``)."""
     state = PlainState.__new__(PlainState)
-    state.headers = headers
-    # Any change to the headers moves their version: then the general path builds the head.
-    state.version = getversion(headers)  # type: ignore[arg-type]
+    if headers is None:
+        state.headers = _UNMADE
+        state.version = _UNMADE_VERSION
+    else:
+        state.headers = headers
+        # Any change to the headers moves their version: then the general path builds the head.
+        state.version = getversion(headers)  # type: ignore[arg-type]
     state.content_type = content_type
     state.status = status
     state.reason = reason
@@ -101,6 +176,35 @@ def new_state(
     state.date = ""
     state.server = ""
     return state
+
+
+def make_headers(response: Any, state: PlainState) -> CIMultiDict[str]:
+    """The response's headers, made now if they were not: the constructor's ``Content-Type``
+    (when it set one), stored as ``response._hdrs``; the state follows their version from
+    here on."""
+    headers = state.headers
+    if headers is _UNMADE:
+        headers = CIMultiDict()
+        content_type = state.content_type
+        if content_type is not None:
+            headers[_CONTENT_TYPE] = content_type
+        state.headers = headers
+        state.version = getversion(headers)  # type: ignore[arg-type]
+        response._hdrs = headers
+    return headers
+
+
+def leave_short(response: Any) -> None:
+    """End the response's short path (a change the short head does not write), its headers
+    made first, with the fields the short path already sent if it did: from here on
+    ``response._hdrs`` is the one record the general path reads and changes."""
+    state = response._short
+    if state is not None:
+        make_headers(response, state)
+        if state.pending:
+            state.pending = False
+            add_fields(state)
+        response._short = None
 
 
 def short_head(state: PlainState, body: bytes | None, request: Any, protocol: Any) -> bytes | None:
@@ -153,8 +257,10 @@ def finish_short(state: PlainState, head: bytes, body: bytes | None, writer: Any
 
 def add_fields(state: PlainState) -> None:
     """Add to ``headers`` the fields the head carries beyond the constructor's, in the order
-    the general path adds them."""
+    the general path adds them (the headers made: ``make_headers``)."""
     headers = state.headers
+    if headers is _UNMADE:  # (a caller that forgot make_headers: never the shared one)
+        raise RuntimeError("the response's headers were not made")
     length = state.length
     headers[_CONTENT_LENGTH] = str(length)
     if state.content_type is None and length:  # (an empty body has no type: RFC 9110 §8.3)
@@ -165,14 +271,17 @@ def add_fields(state: PlainState) -> None:
         headers[_CONNECTION] = "close"
 
 
-def expose_fields(state: PlainState) -> None:
-    """``response.headers`` is being read: a sent response's fields join them now; an unsent
-    one's will join them as it is sent (the caller may keep the object)."""
+def expose_fields(response: Any, state: PlainState) -> CIMultiDict[str]:
+    """``response.headers`` is being read (returned, made if they were not): a sent
+    response's fields join them now; an unsent one's will join them as it is sent (the caller
+    may keep the object)."""
+    headers = make_headers(response, state)
     if state.pending:
         state.pending = False
         add_fields(state)
     elif not state.sent:
         state.exposed = True
+    return headers
 
 
 def plain_version(response: Any) -> int:
@@ -186,7 +295,7 @@ def end_plain_version(response: Any, value: int) -> None:
     """``response._plain_version = -1`` (cookies, compression, a payload body) ends the short
     path, which writes none of them."""
     if value == -1:
-        response._short = None
+        leave_short(response)
 
 
 def set_headers(response: Any, headers: CIMultiDict[str]) -> None:
